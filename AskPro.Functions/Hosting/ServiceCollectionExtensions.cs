@@ -1,0 +1,53 @@
+using AskPro.Functions.Queueing;
+using AskPro.Functions.Storage;
+using AskPro.Functions.Webhooks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace AskPro.Functions.Hosting;
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>
+    /// Everything the app runs on. Program.cs calls this, and so do the tests, which therefore exercise the object
+    /// graph the host runs. Options are validated at start: a missing secret or storage setting stops the app.
+    /// </summary>
+    public static IServiceCollection AddAskProFunctions(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
+
+        services.AddOptions<StorageOptions>().Configure(o => BindStorage(o, configuration)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+
+        services.AddSingleton<StorageClients>();
+        services.AddSingleton<WebhookQueue>();
+
+        services.AddTransient<CalcomWebhookFunction>();
+        services.AddTransient<ApplyCalcomEventFunction>();
+        return services;
+    }
+
+    private static void BindStorage(StorageOptions o, IConfiguration configuration)
+    {
+        // The same setting names the Functions host reads for AzureWebJobsStorage.
+        var section = configuration.GetSection(StorageNames.Connection);
+        o.ConnectionString = section.Value;
+        o.AccountName = section["accountName"];
+        o.BlobServiceUri = AsUri(section["blobServiceUri"]);
+        o.QueueServiceUri = AsUri(section["queueServiceUri"]);
+        o.TableServiceUri = AsUri(section["tableServiceUri"]);
+        o.ClientId = section["clientId"];
+        if (configuration["Appointments:TableName"] is { Length: > 0 } table)
+        {
+            o.AppointmentsTable = table;
+        }
+    }
+
+    private static Uri? AsUri(string? value) => Uri.TryCreate(value, UriKind.Absolute, out var uri) ? uri : null;
+}

@@ -1,0 +1,66 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AskPro.Functions.Queueing;
+
+/// <summary>
+/// What the HTTP function puts on the queue: the verified delivery, so the queue function never re-verifies.
+/// The original body travels as <see cref="Body"/> (the exact text), or, when it would not fit one queue message,
+/// in the blob <see cref="BodyBlob"/> (claim check). <see cref="DeliveryId"/> is the SHA-256 of the body bytes.
+/// </summary>
+public sealed record WebhookEnvelope(
+    [property: JsonPropertyName("v")] int Version,
+    [property: JsonPropertyName("deliveryId")] string DeliveryId,
+    [property: JsonPropertyName("receivedAt")] DateTimeOffset ReceivedAt,
+    [property: JsonPropertyName("triggerEvent")] string TriggerEvent,
+    [property: JsonPropertyName("uid")] string Uid,
+    [property: JsonPropertyName("rescheduleUid")] string? RescheduleUid,
+    [property: JsonPropertyName("bodyLength")] int BodyLength,
+    [property: JsonPropertyName("body")] string? Body,
+    [property: JsonPropertyName("bodyBlob")] string? BodyBlob)
+{
+    public const int CurrentVersion = 1;
+
+    private static readonly JsonSerializerOptions Options = new(EnvelopeJsonContext.Default.Options)
+    {
+        // Umlauts and quotes stay as they are: smaller messages, same text.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, Options);
+
+    /// <summary>Reads an envelope; throws <see cref="InvalidEnvelopeException"/> when it is not one.</summary>
+    public static WebhookEnvelope Parse(ReadOnlySpan<byte> utf8)
+    {
+        WebhookEnvelope? envelope;
+        try
+        {
+            envelope = JsonSerializer.Deserialize<WebhookEnvelope>(utf8, Options);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidEnvelopeException($"message is not a webhook envelope: {ex.Message}", ex);
+        }
+
+        if (envelope is null || envelope.Version != CurrentVersion || string.IsNullOrEmpty(envelope.DeliveryId)
+            || string.IsNullOrEmpty(envelope.TriggerEvent) || (envelope.Body is null) == (envelope.BodyBlob is null))
+        {
+            throw new InvalidEnvelopeException("message is not a version 1 webhook envelope with exactly one of body and bodyBlob");
+        }
+
+        return envelope;
+    }
+}
+
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(WebhookEnvelope))]
+internal sealed partial class EnvelopeJsonContext : JsonSerializerContext;
+
+/// <summary>A queue message that can never be applied, however often it is retried.</summary>
+public sealed class InvalidEnvelopeException : Exception
+{
+    public InvalidEnvelopeException(string message) : base(message) { }
+    public InvalidEnvelopeException(string message, Exception inner) : base(message, inner) { }
+    public InvalidEnvelopeException() { }
+}

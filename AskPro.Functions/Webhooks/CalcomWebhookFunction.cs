@@ -1,0 +1,138 @@
+using AskPro.Functions.Calcom;
+using AskPro.Functions.Queueing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AskPro.Functions.Webhooks;
+
+/// <summary>
+/// <c>POST /webhooks/calcom</c>: bounded read → verify signature → validate → queue → 202. Cal.com sends each
+/// webhook once and waits for us inline, so the answer is fast and a 2xx only ever follows a durable enqueue.
+/// </summary>
+public sealed partial class CalcomWebhookFunction(
+    WebhookQueue queue,
+    IOptions<WebhookOptions> options,
+    TimeProvider time,
+    ILogger<CalcomWebhookFunction> logger)
+{
+    public const string Route = "webhooks/calcom";
+    private const int ChunkSize = 16 * 1024;
+
+    [Function(nameof(CalcomWebhook))]
+    public async Task<IActionResult> CalcomWebhook(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Route)] HttpRequest request,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = time.GetTimestamp();
+        var settings = options.Value;
+
+        var body = await ReadBoundedAsync(request, settings.MaxBodyBytes, cancellationToken);
+        if (body is null)
+        {
+            Log.Rejected(logger, "too_large", StatusCodes.Status413PayloadTooLarge, request.ContentLength ?? -1, Elapsed(started));
+            return ApiResult.Error(StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge,
+                $"The body is larger than {settings.MaxBodyBytes} bytes.");
+        }
+
+        var deliveryId = WebhookQueue.DeliveryIdOf(body);
+        var signature = WebhookSignature.Verify(body, request.Headers[WebhookSignature.HeaderName].ToString(), settings.SecretKeys);
+        if (signature != SignatureResult.Valid)
+        {
+            Log.Unauthorized(logger, deliveryId, signature, body.Length, Elapsed(started));
+            return signature switch
+            {
+                SignatureResult.MissingSignature => ApiResult.Error(StatusCodes.Status401Unauthorized, ErrorCodes.MissingSignature,
+                    $"The {WebhookSignature.HeaderName} header is missing."),
+                SignatureResult.Unsigned => ApiResult.Error(StatusCodes.Status401Unauthorized, ErrorCodes.UnsignedDelivery,
+                    "The delivery is unsigned (no-secret-provided): set the webhook secret in Cal.com."),
+                SignatureResult.MalformedSignature => ApiResult.Error(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidSignature,
+                    $"The {WebhookSignature.HeaderName} header is not a hex SHA-256 HMAC."),
+                _ => ApiResult.Error(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidSignature,
+                    "The signature does not match the body for any configured secret."),
+            };
+        }
+
+        var read = CalcomWebhookReader.Read(body);
+        switch (read.Kind)
+        {
+            case WebhookKind.NotJson or WebhookKind.Invalid:
+                Log.Delivery(logger, deliveryId, read.TriggerEvent, null, "invalid", StatusCodes.Status422UnprocessableEntity, body.Length, Elapsed(started));
+                return ApiResult.Error(StatusCodes.Status422UnprocessableEntity,
+                    read.Kind == WebhookKind.NotJson ? ErrorCodes.InvalidJson : ErrorCodes.InvalidPayload,
+                    read.Kind == WebhookKind.NotJson ? "The body is not valid JSON." : "The body is not a Cal.com webhook this service can apply.",
+                    read.Errors);
+            case WebhookKind.Ping:
+                Log.Delivery(logger, deliveryId, read.TriggerEvent, null, "ping", StatusCodes.Status200OK, body.Length, Elapsed(started));
+                return ApiResult.Status(StatusCodes.Status200OK, new StatusBody("ok", read.TriggerEvent, deliveryId, Message: "Webhook endpoint is reachable and the signature is valid."));
+            case WebhookKind.Ignored:
+                Log.Delivery(logger, deliveryId, read.TriggerEvent, null, "ignored", StatusCodes.Status200OK, body.Length, Elapsed(started));
+                return ApiResult.Status(StatusCodes.Status200OK, new StatusBody("ignored", read.TriggerEvent, deliveryId, Message: "This trigger is not applied to appointments."));
+        }
+
+        var bookingEvent = read.Event!;
+        try
+        {
+            // Not the request's token: once a delivery is verified, finishing the enqueue beats losing it to a
+            // dropped connection (Cal.com never re-sends). The storage client's own timeouts bound the wait.
+            await queue.EnqueueAsync(body, bookingEvent.TriggerEvent, bookingEvent.Uid, bookingEvent.RescheduleUid, time.GetUtcNow(), CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.StorageFailed(logger, deliveryId, bookingEvent.TriggerEvent, bookingEvent.Uid, ex.GetType().Name, (ex as Azure.RequestFailedException)?.Status ?? 0, Elapsed(started));
+            return ApiResult.Error(StatusCodes.Status503ServiceUnavailable, ErrorCodes.StorageUnavailable,
+                "The delivery could not be stored; nothing was queued. Please retry.", retryAfter: TimeSpan.FromSeconds(5));
+        }
+
+        Log.Delivery(logger, deliveryId, bookingEvent.TriggerEvent, bookingEvent.Uid, "accepted", StatusCodes.Status202Accepted, body.Length, Elapsed(started));
+        return ApiResult.Status(StatusCodes.Status202Accepted, new StatusBody("accepted", bookingEvent.TriggerEvent, deliveryId, bookingEvent.Uid));
+    }
+
+    /// <summary>The whole body, or null when it is over the limit (then the rest is never read into memory).</summary>
+    private static async Task<byte[]?> ReadBoundedAsync(HttpRequest request, int limit, CancellationToken ct)
+    {
+        if (request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? ChunkSize, limit));
+        var chunk = new byte[ChunkSize];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private double Elapsed(long started) => time.GetElapsedTime(started).TotalMilliseconds;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1000, Level = LogLevel.Information,
+            Message = "Webhook delivery {DeliveryId} trigger {TriggerEvent} uid {Uid}: {Outcome} ({StatusCode}), {BodyBytes} bytes in {DurationMs:F1} ms")]
+        public static partial void Delivery(ILogger logger, string deliveryId, string? triggerEvent, string? uid, string outcome, int statusCode, int bodyBytes, double durationMs);
+
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
+            Message = "Webhook delivery {DeliveryId} rejected: signature {SignatureResult} (401), {BodyBytes} bytes in {DurationMs:F1} ms")]
+        public static partial void Unauthorized(ILogger logger, string deliveryId, SignatureResult signatureResult, int bodyBytes, double durationMs);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Warning,
+            Message = "Webhook delivery rejected: {Outcome} ({StatusCode}), declared length {ContentLength} in {DurationMs:F1} ms")]
+        public static partial void Rejected(ILogger logger, string outcome, int statusCode, long contentLength, double durationMs);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Error,
+            Message = "Webhook delivery {DeliveryId} trigger {TriggerEvent} uid {Uid}: storage failed ({ExceptionType}, status {StorageStatus}) (503) in {DurationMs:F1} ms")]
+        public static partial void StorageFailed(ILogger logger, string deliveryId, string triggerEvent, string uid, string exceptionType, int storageStatus, double durationMs);
+    }
+}
