@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace AskPro.Functions.Tests.Infrastructure;
+
+/// <summary>
+/// A real Azurite (the npm package pinned in the top-level package.json), in memory, on free loopback ports.
+/// Set ASKPRO_TEST_STORAGE to a connection string to use an already running emulator or account instead.
+/// </summary>
+public sealed class Azurite : IAsyncDisposable
+{
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private Process? _process;
+
+    private Azurite(string connectionString, Process? process)
+    {
+        ConnectionString = connectionString;
+        _process = process;
+    }
+
+    public string ConnectionString { get; }
+
+    public bool IsExternal => _process is null;
+
+    public static async Task<Azurite> StartAsync(bool allowExternal = true)
+    {
+        if (allowExternal && Environment.GetEnvironmentVariable("ASKPRO_TEST_STORAGE") is { Length: > 0 } external)
+        {
+            return new Azurite(external, null);
+        }
+
+        var root = RepoRoot();
+        var entry = Path.Combine(root, "node_modules", "azurite", "dist", "src", "azurite.js");
+        if (!File.Exists(entry))
+        {
+            throw new InvalidOperationException($"Azurite is not installed: run 'npm ci' in {root} first (expected {entry}).");
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
+            var workspace = Directory.CreateTempSubdirectory("azurite-").FullName;
+            var info = new ProcessStartInfo("node")
+            {
+                ArgumentList =
+                {
+                    entry, "--inMemoryPersistence", "--disableTelemetry", "--silent", "--skipApiVersionCheck", "--loose",
+                    "--location", workspace,
+                    "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    "--tableHost", "127.0.0.1", "--tablePort", table.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                },
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = workspace,
+            };
+            var process = Process.Start(info) ?? throw new InvalidOperationException("node could not be started");
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            if (await WaitForPortsAsync(process, TimeSpan.FromSeconds(30), blob, queue, table))
+            {
+                var cs = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};"
+                    + $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;"
+                    + $"TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
+                return new Azurite(cs, process);
+            }
+
+            Kill(process);
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException("Azurite did not start listening within 30 s (three attempts).");
+            }
+        }
+    }
+
+    /// <summary>Stops the emulator (used to prove what happens when storage is down).</summary>
+    public Task StopAsync()
+    {
+        if (_process is { } p)
+        {
+            Kill(p);
+            p.Dispose();
+            _process = null;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "AskPro.Functions.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("AskPro.Functions.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<bool> WaitForPortsAsync(Process process, TimeSpan timeout, params int[] ports)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        foreach (var port in ports)
+        {
+            while (true)
+            {
+                if (process.HasExited)
+                {
+                    return false;
+                }
+
+                try
+                {
+                    using var client = new TcpClient();
+                    await client.ConnectAsync(IPAddress.Loopback, port);
+                    break;
+                }
+                catch (SocketException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(100);
+                }
+                catch (SocketException)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+}
+
+/// <summary>One Azurite for every test class in the "Azurite" collection.</summary>
+public sealed class AzuriteFixture : IAsyncLifetime
+{
+    private Azurite? _azurite;
+
+    public string ConnectionString => _azurite?.ConnectionString ?? throw new InvalidOperationException("Azurite not started");
+
+    public async Task InitializeAsync() => _azurite = await Azurite.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_azurite is not null)
+        {
+            await _azurite.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>
+{
+    public const string Name = "Azurite";
+}
