@@ -1,0 +1,271 @@
+using System.Security.Cryptography;
+using System.Text;
+using AskPro.Functions.Calcom;
+using T = AskPro.Functions.Calcom.CalcomTriggers;
+
+namespace AskPro.Functions.Appointments;
+
+/// <summary>
+/// Derives the appointment record from a fact set. A pure function of the set (never of arrival order): the uid
+/// chain comes from reschedule links, the current uid is the chain's newest, and every visible field is taken from
+/// the current uid's events first, then its predecessors'.
+/// </summary>
+public static class AppointmentProjection
+{
+    public const string DirectSource = "calcom_direct";
+
+    public static Appointment Project(BookingFacts facts)
+    {
+        ArgumentNullException.ThrowIfNull(facts);
+        if (facts.Count == 0)
+        {
+            throw new ArgumentException("an appointment needs at least one event", nameof(facts));
+        }
+
+        var events = facts.Events.ToList();
+        var links = Links(events);
+        var chain = Chain(facts.Uids.ToList(), links);
+        var current = chain[^1];
+        var about = events.ToLookup(e => About(e, links), StringComparer.Ordinal);
+
+        // Events about the current uid first, then each predecessor's; within a uid, the most telling first.
+        var ordered = chain.AsEnumerable().Reverse()
+            .SelectMany(uid => about[uid].OrderByDescending(Weight).ThenByDescending(e => e.CreatedAt).ThenBy(BookingFacts.Fingerprint, StringComparer.Ordinal))
+            .ToList();
+        var currentEvents = ordered.Where(e => About(e, links) == current).ToList();
+
+        var status = StatusOf(currentEvents);
+        var cancel = status == AppointmentStatus.Cancelled ? Latest(currentEvents, T.BookingCancelled) : null;
+        var reject = status == AppointmentStatus.Rejected ? Latest(currentEvents, T.BookingRejected) : null;
+        var link = chain.Count > 1 ? links.Where(l => l.To == current).OrderBy(l => l.From, StringComparer.Ordinal).Select(l => l.Event).FirstOrDefault() : null;
+        var previous = chain.Count > 1 ? chain[^2] : null;
+        var (start, end) = TimesOf(current, events, links);
+        var (previousStart, previousEnd) = previous is null ? (null, null) : TimesOf(previous, events, links);
+        var noShows = NoShows(events);
+
+        return new Appointment
+        {
+            AppointmentId = AppointmentIdOf(chain[0]),
+            RootUid = chain[0],
+            CalcomUid = current,
+            CalcomUids = chain,
+            CalcomBookingId = First(ordered, e => e.BookingId),
+            EventTypeId = First(ordered, e => e.EventTypeId),
+            Title = First(ordered, e => e.Title),
+            StartTime = start,
+            EndTime = end,
+            TimeZone = First(ordered, e => e.TimeZone),
+            PreviousStartTime = previousStart,
+            PreviousEndTime = previousEnd,
+            Status = status,
+            RescheduleRequested = cancel?.RequestReschedule ?? false,
+            CustomerName = First(ordered, e => e.Customer?.Name),
+            CustomerEmail = First(ordered, e => e.Customer?.Email),
+            CustomerPhone = First(ordered, e => e.Customer?.Phone),
+            StaffName = First(ordered, e => e.Organizer?.Name),
+            StaffEmail = First(ordered, e => e.Organizer?.Email),
+            Location = First(ordered, e => e.Location),
+            Notes = First(ordered, e => e.Notes),
+            Source = First(ordered, e => e.Source) ?? DirectSource,
+            AskProAppointmentId = First(ordered, e => e.AskProAppointmentId),
+            CompanyId = First(ordered, e => e.CompanyId),
+            CancellationReason = cancel?.CancellationReason,
+            CancelledBy = cancel?.CancelledBy,
+            RejectionReason = reject?.RejectionReason,
+            RescheduleReason = link?.RescheduleReason,
+            RescheduledBy = link?.RescheduledBy,
+            ConfirmedAt = First(currentEvents, e => e.ConfirmedAt),
+            CustomerNoShow = noShows,
+            HostNoShow = events.Where(e => e.NoShowHost is not null).OrderByDescending(e => e.CreatedAt).ThenBy(e => e.NoShowHost).Select(e => e.NoShowHost).FirstOrDefault(),
+            MeetingStarted = currentEvents.Exists(e => e.TriggerEvent is T.MeetingStarted or T.MeetingEnded),
+            MeetingEnded = currentEvents.Exists(e => e.TriggerEvent == T.MeetingEnded),
+            PaymentStatus = events.Exists(e => e.TriggerEvent == T.BookingPaid || e.Paid == true) ? "paid"
+                : events.Exists(e => e.TriggerEvent == T.BookingPaymentInitiated) ? "initiated" : null,
+            LastEventAt = events.Max(e => e.CreatedAt),
+            LastTriggerEvent = events.OrderByDescending(e => e.CreatedAt).ThenBy(e => e.TriggerEvent, StringComparer.Ordinal).First().TriggerEvent,
+        };
+    }
+
+    public static string AppointmentIdOf(string rootUid) =>
+        "apt_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rootUid)).AsSpan(0, 10));
+
+    public static string StaffKeyOf(string email) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(email.Trim().ToUpperInvariant())).AsSpan(0, 8));
+
+    /// <summary>A reschedule link: <see cref="From"/> was replaced by <see cref="To"/>.</summary>
+    internal sealed record Link(string From, string To, BookingEvent Event);
+
+    /// <summary>
+    /// Cal.com's reschedule names the NEW booking <c>uid</c> and the original <c>rescheduleUid</c>; the seed reads the
+    /// other way round. Cal.com's form carries <c>rescheduleStartTime</c>; otherwise the side that already has its own
+    /// booking event (created, requested, confirmed) is the original. Without either hint Cal.com's reading wins.
+    /// </summary>
+    internal static List<Link> Links(List<BookingEvent> events)
+    {
+        var origins = events.Where(e => e.TriggerEvent is T.BookingCreated or T.BookingRequested or T.BookingConfirmed)
+            .Select(e => e.Uid).ToHashSet(StringComparer.Ordinal);
+        var links = new List<Link>();
+        foreach (var e in events)
+        {
+            if (e.RescheduleUid is not { } r || r == e.Uid)
+            {
+                continue;
+            }
+
+            var seedReading = e.TriggerEvent == T.BookingRescheduled && e.RescheduleStartTime is null && e.RescheduleEndTime is null
+                && origins.Contains(e.Uid) && !origins.Contains(r);
+            links.Add(seedReading ? new Link(e.Uid, r, e) : new Link(r, e.Uid, e));
+        }
+
+        return links;
+    }
+
+    /// <summary>The uid whose booking an event's payload describes (the new booking for a seed-style reschedule).</summary>
+    private static string About(BookingEvent e, List<Link> links) =>
+        e.TriggerEvent == T.BookingRescheduled && e.RescheduleUid is { } r && links.Exists(l => ReferenceEquals(l.Event, e) && l.To == r) ? r : e.Uid;
+
+    /// <summary>The chain from the original uid to the current one: the deepest uid is current (ties: ordinal).</summary>
+    private static List<string> Chain(List<string> uids, List<Link> links)
+    {
+        var successors = links.ToLookup(l => l.From, l => l.To, StringComparer.Ordinal);
+        var predecessors = links.ToLookup(l => l.To, l => l.From, StringComparer.Ordinal);
+        var roots = uids.Where(u => !predecessors[u].Any()).Order(StringComparer.Ordinal).ToList();
+        if (roots.Count == 0)
+        {
+            roots.Add(uids.Min(StringComparer.Ordinal)!); // a cycle from contradictory links: break it deterministically
+        }
+
+        List<string>? best = null;
+        foreach (var root in roots)
+        {
+            // Breadth-first, remembering the path; visited guards against cycles.
+            var queue = new Queue<List<string>>([[root]]);
+            var visited = new HashSet<string>(StringComparer.Ordinal) { root };
+            while (queue.Count > 0)
+            {
+                var path = queue.Dequeue();
+                if (best is null || path.Count > best.Count || (path.Count == best.Count && string.CompareOrdinal(path[^1], best[^1]) > 0))
+                {
+                    best = path;
+                }
+
+                foreach (var next in successors[path[^1]].Order(StringComparer.Ordinal))
+                {
+                    if (visited.Add(next))
+                    {
+                        queue.Enqueue([.. path, next]);
+                    }
+                }
+            }
+        }
+
+        return best!;
+    }
+
+    private static string StatusOf(List<BookingEvent> currentEvents)
+    {
+        var rank = 0;
+        var status = AppointmentStatus.Pending;
+        foreach (var e in currentEvents)
+        {
+            var (r, s) = e.TriggerEvent switch
+            {
+                T.BookingRejected => (4, AppointmentStatus.Rejected),
+                T.BookingCancelled => (3, AppointmentStatus.Cancelled),
+                T.BookingCreated or T.BookingConfirmed or T.BookingRescheduled or T.MeetingStarted or T.MeetingEnded => (2, AppointmentStatus.Confirmed),
+                T.BookingRequested => (1, AppointmentStatus.Requested),
+                _ => (0, AppointmentStatus.Pending),
+            };
+            if (r > rank)
+            {
+                (rank, status) = (r, s);
+            }
+        }
+
+        return status;
+    }
+
+    /// <summary>How much an event says about its booking's own data: booking events over cancellations over the rest.</summary>
+    private static int Weight(BookingEvent e) => e.TriggerEvent switch
+    {
+        T.BookingCreated or T.BookingRequested or T.BookingRescheduled or T.BookingConfirmed => 3,
+        T.MeetingStarted or T.MeetingEnded => 2,
+        T.BookingCancelled or T.BookingRejected or T.BookingPaid or T.BookingPaymentInitiated => 1,
+        _ => 0,
+    };
+
+    private static (DateTimeOffset? Start, DateTimeOffset? End) TimesOf(string uid, List<BookingEvent> events, List<Link> links)
+    {
+        var candidates = new List<(int Weight, DateTimeOffset? CreatedAt, DateTimeOffset Start, DateTimeOffset? End)>();
+        foreach (var e in events)
+        {
+            if (About(e, links) == uid && e.StartTime is { } s)
+            {
+                candidates.Add((Weight(e) + 1, e.CreatedAt, s, e.EndTime));
+            }
+            else if (e.RescheduleUid == uid && e.Uid != uid && e.RescheduleStartTime is { } rs)
+            {
+                candidates.Add((0, e.CreatedAt, rs, e.RescheduleEndTime));
+            }
+        }
+
+        if (candidates.Count == 0)
+        {
+            return (null, null);
+        }
+
+        var best = candidates.OrderByDescending(c => c.Weight).ThenByDescending(c => c.CreatedAt).ThenBy(c => c.Start).ThenBy(c => c.End).First();
+        return (best.Start, best.End);
+    }
+
+    private static bool? NoShows(List<BookingEvent> events)
+    {
+        var latest = new Dictionary<string, (DateTimeOffset? At, bool NoShow)>(StringComparer.OrdinalIgnoreCase);
+        foreach (var e in events.Where(e => e.TriggerEvent == T.BookingNoShowUpdated))
+        {
+            foreach (var mark in e.NoShowAttendees)
+            {
+                var key = mark.Email ?? "";
+                if (!latest.TryGetValue(key, out var seen) || Later(e.CreatedAt, mark.NoShow, seen.At, seen.NoShow))
+                {
+                    latest[key] = (e.CreatedAt, mark.NoShow);
+                }
+            }
+        }
+
+        return latest.Count == 0 ? null : latest.Values.Any(v => v.NoShow);
+    }
+
+    /// <summary>Later wins; at the same instant "no-show" wins, so the outcome never depends on arrival order.</summary>
+    private static bool Later(DateTimeOffset? at, bool noShow, DateTimeOffset? seenAt, bool seenNoShow) =>
+        Nullable.Compare(at, seenAt) is var c && (c > 0 || (c == 0 && noShow && !seenNoShow));
+
+    private static BookingEvent? Latest(List<BookingEvent> events, string trigger) =>
+        events.Where(e => e.TriggerEvent == trigger).OrderByDescending(e => e.CreatedAt).ThenBy(BookingFacts.Fingerprint, StringComparer.Ordinal).FirstOrDefault();
+
+    private static TValue? First<TValue>(List<BookingEvent> ordered, Func<BookingEvent, TValue?> pick) where TValue : class
+    {
+        foreach (var e in ordered)
+        {
+            if (pick(e) is { } v)
+            {
+                return v;
+            }
+        }
+
+        return null;
+    }
+
+    private static TValue? First<TValue>(List<BookingEvent> ordered, Func<BookingEvent, TValue?> pick) where TValue : struct
+    {
+        foreach (var e in ordered)
+        {
+            if (pick(e) is { } v)
+            {
+                return v;
+            }
+        }
+
+        return null;
+    }
+}
