@@ -36,7 +36,7 @@ public sealed record ApplyResult(ApplyOutcome Outcome, string AppointmentId, str
 public sealed class AppointmentBook
 {
     /// <summary>A calendar keeps at most this many ranges (the earliest-ending drop out): one row holds it.</summary>
-    public const int MaxRangesPerStaff = 1000;
+    public const int MaxRangesPerStaff = 500;
 
     private readonly Dictionary<string, StoredAppointment> _records = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _uidIndex = new(StringComparer.Ordinal);

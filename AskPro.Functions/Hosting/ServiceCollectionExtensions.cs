@@ -1,3 +1,4 @@
+using AskPro.Functions.Appointments;
 using AskPro.Functions.Queueing;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Webhooks;
@@ -27,6 +28,8 @@ public static class ServiceCollectionExtensions
 
         services.AddSingleton<StorageClients>();
         services.AddSingleton<WebhookQueue>();
+        services.AddSingleton<AppointmentTableStore>();
+        services.AddSingleton<CalcomEventProcessor>();
 
         services.AddTransient<CalcomWebhookFunction>();
         services.AddTransient<ApplyCalcomEventFunction>();

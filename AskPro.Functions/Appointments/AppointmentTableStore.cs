@@ -1,0 +1,193 @@
+using AskPro.Functions.Calcom;
+using AskPro.Functions.Storage;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+using E = AskPro.Functions.Appointments.AppointmentEntities;
+
+namespace AskPro.Functions.Appointments;
+
+/// <summary>
+/// Applies one event to the appointments table: point-read the rows the event touches into an
+/// <see cref="AppointmentBook"/>, apply the pure decision, write everything that changed in one entity-group
+/// transaction guarded by the ETags that were read. When another worker got there first (409/412), re-read and
+/// re-apply: no update is lost, and the decision is made again on fresh state.
+/// </summary>
+public sealed partial class AppointmentTableStore(StorageClients storage, TimeProvider time, ILogger<AppointmentTableStore> logger)
+{
+    public const int MaxAttempts = 25;
+    /// <summary>An entity-group transaction holds at most 100 operations.</summary>
+    private const int MaxBatch = 100;
+
+    private readonly TableClient _table = storage.Appointments;
+    private readonly SemaphoreSlim _initLock = new(1, 1);
+    private volatile bool _initialized;
+
+    public async Task<ApplyResult> ApplyAsync(BookingEvent e, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        await EnsureCreatedAsync(ct);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryApplyAsync(e, ct);
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404 && attempt < MaxAttempts)
+            {
+                Log.Contention(logger, e.Uid, attempt, ex.Status);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), ct);
+            }
+        }
+    }
+
+    private async Task<ApplyResult> TryApplyAsync(BookingEvent e, CancellationToken ct)
+    {
+        var book = new AppointmentBook();
+        var etags = new Dictionary<string, ETag>(StringComparer.Ordinal);
+        var existingRows = new HashSet<string>(StringComparer.Ordinal);
+        var createdAt = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+
+        var uidRows = await Task.WhenAll(AppointmentBook.UidsOf(e).Select(uid => ReadAsync(E.UidKey(uid), ct)));
+        foreach (var row in uidRows.OfType<TableEntity>())
+        {
+            etags[row.RowKey] = row.ETag;
+            if (book.Records.ContainsKey(row.GetString("AppointmentId") ?? ""))
+            {
+                continue;
+            }
+
+            var stored = E.FromEntity(row);
+            book.Load(stored);
+            createdAt[stored.Record.AppointmentId] = row.GetDateTimeOffset("CreatedAt") ?? time.GetUtcNow();
+            existingRows.Add(E.AppointmentKey(stored.Record.AppointmentId));
+            existingRows.UnionWith(stored.Record.CalcomUids.Select(E.UidKey));
+        }
+
+        var calendars = book.CalendarsNeeded(e, out _);
+        var staffRows = await Task.WhenAll(calendars.Select(staff => ReadAsync(E.StaffRowKey(staff), ct)));
+        for (var i = 0; i < calendars.Count; i++)
+        {
+            if (staffRows[i] is { } row)
+            {
+                etags[row.RowKey] = row.ETag;
+                existingRows.Add(row.RowKey);
+                book.LoadCalendar(calendars[i], E.RangesOf(row));
+            }
+        }
+
+        var result = book.Apply(e);
+        if (result.Outcome == ApplyOutcome.Unchanged)
+        {
+            return result;
+        }
+
+        var now = time.GetUtcNow();
+        var batch = new List<TableTransactionAction>();
+        void Write(TableEntity entity, TableTransactionActionType update = TableTransactionActionType.UpdateReplace)
+        {
+            if (etags.TryGetValue(entity.RowKey, out var etag))
+            {
+                batch.Add(new TableTransactionAction(update, entity, etag));
+            }
+            else if (existingRows.Contains(entity.RowKey))
+            {
+                // Not read itself, but part of a record read through another row whose ETag guards the whole batch.
+                batch.Add(new TableTransactionAction(update, entity, ETag.All));
+            }
+            else
+            {
+                batch.Add(new TableTransactionAction(TableTransactionActionType.Add, entity));
+            }
+        }
+
+        var firstCreated = createdAt.Count > 0 ? createdAt.Values.Min() : now;
+        foreach (var id in book.ChangedRecords.Order(StringComparer.Ordinal))
+        {
+            if (book.Retired.TryGetValue(id, out var into))
+            {
+                Write(E.MergedEntity(id, into, now));
+                continue;
+            }
+
+            // Only the event's own record is left: partners that were not read are patched below.
+            var stored = book.Records[id];
+            var created = createdAt.GetValueOrDefault(id, firstCreated);
+            Write(E.ToEntity(E.AppointmentKey(id), stored, created, now));
+            foreach (var uid in stored.Record.CalcomUids)
+            {
+                Write(E.ToEntity(E.UidKey(uid), stored, created, now));
+            }
+        }
+
+        foreach (var (id, (conflicts, uids)) in book.ConflictUpdates)
+        {
+            // Merge-update of the conflict fields only: the staff row's ETag serialises every conflict change.
+            batch.Add(new TableTransactionAction(TableTransactionActionType.UpdateMerge, E.ConflictPatch(E.AppointmentKey(id), conflicts, now), ETag.All));
+            batch.AddRange(uids.Select(uid => new TableTransactionAction(TableTransactionActionType.UpdateMerge, E.ConflictPatch(E.UidKey(uid), conflicts, now), ETag.All)));
+        }
+
+        foreach (var staff in book.ChangedCalendars)
+        {
+            Write(E.StaffEntity(staff, book.Calendars[staff], now));
+        }
+
+        if (batch.Count > MaxBatch)
+        {
+            throw new InvalidOperationException($"applying the event to {result.AppointmentId} needs {batch.Count} writes, more than one transaction holds");
+        }
+
+        await _table.SubmitTransactionAsync(batch, ct);
+        if (result.ConflictsWith.Count > 0)
+        {
+            Log.Conflict(logger, result.AppointmentId, e.Uid, string.Join(',', result.ConflictsWith));
+        }
+
+        return result;
+    }
+
+    private async Task<TableEntity?> ReadAsync(string rowKey, CancellationToken ct)
+    {
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(E.PartitionKey, rowKey, cancellationToken: ct);
+        return response.HasValue ? response.Value : null;
+    }
+
+    /// <summary>The record stored under any uid of its chain, or null.</summary>
+    public async Task<StoredAppointment?> FindByUidAsync(string uid, CancellationToken ct) =>
+        await ReadAsync(E.UidKey(uid), ct) is { } row ? E.FromEntity(row) : null;
+
+    public async Task EnsureCreatedAsync(CancellationToken ct)
+    {
+        if (_initialized)
+        {
+            return;
+        }
+
+        await _initLock.WaitAsync(ct);
+        try
+        {
+            if (!_initialized)
+            {
+                await _table.CreateIfNotExistsAsync(ct);
+                _initialized = true;
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 403)
+        {
+            _initialized = true; // data roles only in Azure: infra/ created the table
+        }
+        finally
+        {
+            _initLock.Release();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Event for uid {Uid} lost a race (attempt {Attempt}, status {Status}); re-reading")]
+        public static partial void Contention(ILogger logger, string uid, int attempt, int status);
+
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Appointment {AppointmentId} (uid {Uid}) overlaps appointments {ConflictsWith} of the same staff member")]
+        public static partial void Conflict(ILogger logger, string appointmentId, string uid, string conflictsWith);
+    }
+}
