@@ -40,13 +40,13 @@ public sealed class Azurite : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
+            // In memory, so nothing is written; the working directory only keeps stray debug files out of the repo.
             var workspace = Directory.CreateTempSubdirectory("azurite-").FullName;
             var info = new ProcessStartInfo("node")
             {
                 ArgumentList =
                 {
                     entry, "--inMemoryPersistence", "--disableTelemetry", "--silent", "--skipApiVersionCheck", "--loose",
-                    "--location", workspace,
                     "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     "--tableHost", "127.0.0.1", "--tablePort", table.ToString(System.Globalization.CultureInfo.InvariantCulture),

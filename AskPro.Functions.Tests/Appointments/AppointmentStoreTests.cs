@@ -1,0 +1,253 @@
+using AskPro.Functions.Appointments;
+using AskPro.Functions.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace AskPro.Functions.Tests.Appointments;
+
+/// <summary>The Cal.com and seed example stories applied through the queue processor to Table Storage on Azurite.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class AppointmentStoreTests(AzuriteFixture azurite, ITestOutputHelper output)
+{
+    private static readonly string[] ApiStory = ["booking_created_api_metadata.json", "booking_rescheduled.json", "booking_cancelled.json"];
+    private static readonly string[] WebStory = ["booking_created_web.json", "meeting_ended.json", "booking_no_show_updated.json"];
+    private static readonly string[] RequestStory = ["booking_requested.json", "booking_rejected.json"];
+
+    [Fact]
+    public async Task Api_booking_rescheduled_then_cancelled_stays_one_appointment_with_the_newest_uid()
+    {
+        await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
+        var created = await h.ApplyAsync(Examples.Calcom(ApiStory[0]));
+        var rescheduled = await h.ApplyAsync(Examples.Calcom(ApiStory[1]));
+        var cancelled = await h.ApplyAsync(Examples.Calcom(ApiStory[2]));
+
+        Assert.Equal(ApplyOutcome.Skipped, created!.Outcome); // AskPro made it: no second appointment
+        Assert.Equal(ApplyOutcome.Updated, rescheduled!.Outcome);
+        Assert.Equal(created.AppointmentId, rescheduled.AppointmentId);
+        Assert.Equal(created.AppointmentId, cancelled!.AppointmentId);
+
+        var records = await h.AppointmentsAsync();
+        var a = Assert.Single(records.Values).Record;
+        Assert.Equal("Tz8cYw3RbN6kLq1PmV5xHd", a.CalcomUid);
+        Assert.Equal(["Qm7ZtXo4Lp2WcN9vR1sK6e", "Tz8cYw3RbN6kLq1PmV5xHd"], a.CalcomUids);
+        Assert.Equal(AppointmentStatus.Cancelled, a.Status);
+        Assert.Equal("Termin passt leider nicht mehr.", a.CancellationReason);
+        Assert.Equal("erika.musterfrau@example.org", a.CancelledBy);
+        Assert.False(a.RescheduleRequested);
+        Assert.Equal(DateTimeOffset.Parse("2026-01-30T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture), a.StartTime);
+        Assert.Equal(DateTimeOffset.Parse("2026-01-28T14:00:00Z", System.Globalization.CultureInfo.InvariantCulture), a.PreviousStartTime);
+        Assert.Equal("apt_7f3c2a91", a.AskProAppointmentId);
+        Assert.Equal("erika.musterfrau@example.org", a.RescheduledBy);
+        Assert.Equal(4568377, a.CalcomBookingId);
+        Assert.Equal("Europe/Berlin", a.TimeZone);
+        Assert.Equal("+4917098765432", a.CustomerPhone);
+        Assert.Equal("Dr. Anna Schmidt", a.StaffName);
+
+        // Either uid finds the record with one point read.
+        Assert.Equal(a.AppointmentId, (await h.RecordByUidAsync("Qm7ZtXo4Lp2WcN9vR1sK6e")).Record.AppointmentId);
+        Assert.Equal(a.AppointmentId, (await h.RecordByUidAsync("Tz8cYw3RbN6kLq1PmV5xHd")).Record.AppointmentId);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Every_example_story_converges_to_the_in_order_records_in_every_order_with_duplicates(int story)
+    {
+        var files = new[] { ApiStory, WebStory, RequestStory }[story];
+        await using var inOrder = await StoreHarness.CreateAsync(azurite.ConnectionString);
+        foreach (var f in files)
+        {
+            await inOrder.ApplyAsync(Examples.Calcom(f));
+        }
+
+        var expected = await inOrder.AppointmentsAsync();
+        foreach (var permutation in Permutations(files))
+        {
+            await using var other = await StoreHarness.CreateAsync(azurite.ConnectionString);
+            foreach (var f in permutation.Concat(permutation.Take(1)))
+            {
+                await other.ApplyAsync(Examples.Calcom(f));
+            }
+
+            var actual = await other.AppointmentsAsync();
+            AssertSameRecords(expected, actual, string.Join(" → ", permutation));
+        }
+    }
+
+    [Fact]
+    public async Task Web_booking_records_customer_meeting_end_and_no_show_without_changing_status()
+    {
+        await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
+        Assert.Equal(ApplyOutcome.Created, (await h.ApplyAsync(Examples.Calcom(WebStory[0])))!.Outcome);
+        await h.ApplyAsync(Examples.Calcom(WebStory[1]));
+        await h.ApplyAsync(Examples.Calcom(WebStory[2]));
+
+        var a = (await h.RecordByUidAsync("k3VbP9qWm2xYc7RtL5nD8a")).Record;
+        Assert.Equal(AppointmentStatus.Confirmed, a.Status);
+        Assert.True(a.MeetingEnded);
+        Assert.True(a.CustomerNoShow);
+        Assert.Equal("Max Mustermann", a.CustomerName);
+        Assert.Equal("max.mustermann@example.com", a.CustomerEmail);
+        Assert.Equal("+4915112345678", a.CustomerPhone);
+        Assert.Equal("Hauptstraße 12, 10115 Berlin", a.Location);
+        Assert.Equal("Bitte Rückruf vorab, falls sich etwas ändert.", a.Notes);
+        Assert.Equal(AppointmentProjection.DirectSource, a.Source);
+        Assert.Null(a.AskProAppointmentId);
+        Assert.Equal(1234567, a.EventTypeId);
+    }
+
+    [Fact]
+    public async Task Requested_then_rejected_ends_rejected_with_the_reason_in_either_order()
+    {
+        foreach (var order in new[] { RequestStory, RequestStory.Reverse().ToArray() })
+        {
+            await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
+            foreach (var f in order)
+            {
+                await h.ApplyAsync(Examples.Calcom(f));
+            }
+
+            var a = (await h.RecordByUidAsync("Hb2NwQ8kZr5TyL1mXc4Vp9")).Record;
+            Assert.Equal(AppointmentStatus.Rejected, a.Status);
+            Assert.Equal("Zu diesem Termin leider keine Kapazität.", a.RejectionReason);
+            Assert.Equal("apt_91d0be44", a.AskProAppointmentId);
+            Assert.Equal("Europe/Vienna", a.TimeZone);
+        }
+    }
+
+    [Fact]
+    public async Task Seed_shapes_reschedule_with_uid_as_the_existing_booking_and_confirm_a_request()
+    {
+        await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
+        var internalCreate = await h.ApplyAsync(Examples.Seed("seed_booking_created.json"));
+        Assert.Equal(ApplyOutcome.Skipped, internalCreate!.Outcome);
+        Assert.Equal("789", (await h.RecordByUidAsync("seedUidCreated001")).Record.AskProAppointmentId);
+        Assert.Equal("askpro_phone", (await h.RecordByUidAsync("seedUidCreated001")).Record.Source);
+
+        var created = await h.ApplyAsync(Examples.Seed("seed_booking_created_external.json"));
+        await h.ApplyAsync(Examples.Seed("seed_booking_rescheduled.json"));
+        var moved = (await h.RecordByUidAsync("seedUidExternal01")).Record;
+        Assert.Equal(created!.AppointmentId, moved.AppointmentId);
+        Assert.Equal("seedUidExternal02", moved.CalcomUid);
+        Assert.Equal(DateTimeOffset.Parse("2026-02-13T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture), moved.StartTime);
+        Assert.Equal(DateTimeOffset.Parse("2026-02-11T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture), moved.PreviousStartTime);
+        Assert.Equal("+4917033344455", moved.CustomerPhone);
+        Assert.Equal("Erstes Mal in der Praxis", moved.Notes);
+
+        await h.ApplyAsync(Examples.Seed("seed_booking_cancelled.json"));
+        Assert.Equal(AppointmentStatus.Cancelled, (await h.RecordByUidAsync("seedUidExternal01")).Record.Status);
+
+        // The confirmation overtakes its request: confirmed at once, and the late request neither downgrades nor duplicates it.
+        await h.ApplyAsync(Examples.Seed("seed_booking_confirmed.json"));
+        var early = (await h.RecordByUidAsync("seedUidRequest001")).Record;
+        Assert.Equal(AppointmentStatus.Confirmed, early.Status);
+        Assert.Null(early.StartTime);
+        await h.ApplyAsync(Examples.Seed("seed_booking_requested.json"));
+        var confirmed = (await h.RecordByUidAsync("seedUidRequest001")).Record;
+        Assert.Equal(AppointmentStatus.Confirmed, confirmed.Status);
+        Assert.Equal(early.AppointmentId, confirmed.AppointmentId);
+        Assert.Equal(DateTimeOffset.Parse("2026-02-12T13:00:00Z", System.Globalization.CultureInfo.InvariantCulture), confirmed.StartTime);
+        Assert.Equal(DateTimeOffset.Parse("2026-02-03T07:29:58Z", System.Globalization.CultureInfo.InvariantCulture), confirmed.ConfirmedAt);
+        Assert.Equal(3, (await h.AppointmentsAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Same_delivery_twice_or_from_a_second_registration_changes_nothing_and_writes_nothing()
+    {
+        await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
+        var body = Examples.Calcom("booking_created_web.json");
+        await h.ApplyAsync(body);
+        var before = await h.AppointmentsAsync();
+
+        h.Counter.Reset();
+        var again = await h.ApplyAsync(body);
+        var otherRegistration = await h.ApplyAsync(WithCreatedAt(body, "2026-01-20T10:21:08.123Z"));
+        Assert.Equal(ApplyOutcome.Unchanged, again!.Outcome);
+        Assert.Equal(ApplyOutcome.Unchanged, otherRegistration!.Outcome);
+        Assert.DoesNotContain(h.Counter.Requests, r => r.Contains("POST", StringComparison.Ordinal) || r.Contains("PUT", StringComparison.Ordinal) || r.Contains("MERGE", StringComparison.Ordinal));
+        AssertSameRecords(before, await h.AppointmentsAsync(), "after duplicates");
+    }
+
+    [Fact]
+    public async Task Overlapping_bookings_of_one_staff_member_are_both_flagged_and_a_cancel_clears_both()
+    {
+        await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
+        var first = Examples.Calcom("booking_created_web.json");
+        var second = Rewrite(first, ("k3VbP9qWm2xYc7RtL5nD8a", "zzOverlap0000000000001"), ("2026-01-27T09:00:00Z", "2026-01-27T09:15:00Z"), ("2026-01-27T09:30:00Z", "2026-01-27T09:45:00Z"), ("4567890", "4567999"));
+        var a = await h.ApplyAsync(first);
+        var b = await h.ApplyAsync(second);
+        Assert.Equal([a!.AppointmentId], b!.ConflictsWith);
+        var records = await h.AppointmentsAsync();
+        Assert.Equal([b.AppointmentId], records[a.AppointmentId].ConflictsWith);
+        Assert.True(records[a.AppointmentId].HasConflict);
+
+        var cancelSecond = Rewrite(Examples.Calcom("booking_cancelled.json"), ("Tz8cYw3RbN6kLq1PmV5xHd", "zzOverlap0000000000001"));
+        await h.ApplyAsync(cancelSecond);
+        records = await h.AppointmentsAsync();
+        Assert.Empty(records[a.AppointmentId].ConflictsWith);
+        Assert.Empty(records[b.AppointmentId].ConflictsWith);
+    }
+
+    [Fact]
+    public async Task Common_paths_take_at_most_four_table_requests_per_event()
+    {
+        await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
+        var figures = new List<(string Path, int Requests)>();
+        async Task Measure(string path, byte[] body)
+        {
+            h.Counter.Reset();
+            await h.ApplyAsync(body);
+            figures.Add((path, h.Counter.Table));
+            output.WriteLine($"{path}: {h.Counter.Table} table requests ({string.Join(", ", h.Counter.Requests)})");
+        }
+
+        await Measure("create (external)", Examples.Calcom("booking_created_web.json"));
+        await Measure("meeting ended", Examples.Calcom("meeting_ended.json"));
+        await Measure("no-show", Examples.Calcom("booking_no_show_updated.json"));
+        await Measure("duplicate", Examples.Calcom("booking_created_web.json"));
+        await Measure("create (internal)", Examples.Calcom("booking_created_api_metadata.json"));
+        await Measure("reschedule", Examples.Calcom("booking_rescheduled.json"));
+        await Measure("cancel", Examples.Calcom("booking_cancelled.json"));
+        await Measure("request", Examples.Calcom("booking_requested.json"));
+        await Measure("confirm (CREATED for requested uid)", Rewrite(Examples.Calcom("booking_created_web.json"), ("k3VbP9qWm2xYc7RtL5nD8a", "Hb2NwQ8kZr5TyL1mXc4Vp9")));
+        await Measure("reject", Examples.Calcom("booking_rejected.json"));
+
+        Assert.All(figures, f => Assert.True(f.Requests <= 4, $"{f.Path} took {f.Requests} table requests"));
+        Assert.Equal(1, figures.Single(f => f.Path == "duplicate").Requests);
+    }
+
+    internal static void AssertSameRecords(Dictionary<string, StoredAppointment> expected, Dictionary<string, StoredAppointment> actual, string context)
+    {
+        Assert.True(expected.Keys.Order().SequenceEqual(actual.Keys.Order()),
+            $"{context}: appointment ids differ: [{string.Join(',', expected.Keys.Order())}] vs [{string.Join(',', actual.Keys.Order())}]");
+        foreach (var (id, e) in expected)
+        {
+            var a = actual[id];
+            Assert.True(e.Record with { CalcomUids = [] } == a.Record with { CalcomUids = [] }, $"{context}: record {id} differs:\n{e.Record}\nvs\n{a.Record}");
+            Assert.True(e.Record.CalcomUids.SequenceEqual(a.Record.CalcomUids), $"{context}: uids of {id} differ");
+            Assert.True(e.ConflictsWith.SequenceEqual(a.ConflictsWith), $"{context}: conflicts of {id} differ");
+        }
+    }
+
+    internal static byte[] WithCreatedAt(byte[] body, string createdAt)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(body)!;
+        node["createdAt"] = createdAt;
+        return System.Text.Encoding.UTF8.GetBytes(node.ToJsonString());
+    }
+
+    internal static byte[] Rewrite(byte[] body, params (string From, string To)[] replacements)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(body);
+        foreach (var (from, to) in replacements)
+        {
+            Assert.Contains(from, text, StringComparison.Ordinal);
+            text = text.Replace(from, to, StringComparison.Ordinal);
+        }
+
+        return System.Text.Encoding.UTF8.GetBytes(text);
+    }
+
+    private static IEnumerable<string[]> Permutations(string[] items) =>
+        items.Length <= 1 ? [items] : items.SelectMany((x, i) => Permutations([.. items.Take(i), .. items.Skip(i + 1)]).Select(rest => (string[])[x, .. rest]));
+}

@@ -1,0 +1,39 @@
+using System.Collections.Concurrent;
+using Azure.Core;
+using Azure.Core.Pipeline;
+
+namespace AskPro.Functions.Tests.Infrastructure;
+
+/// <summary>Counts the storage requests the app's clients send (registered in DI, StorageClients adds it to every client).</summary>
+public sealed class RequestCounter : HttpPipelinePolicy
+{
+    private readonly ConcurrentQueue<string> _requests = new();
+
+    /// <summary>"table GET", "table POST" (a transaction), "queue POST", …</summary>
+    public IReadOnlyCollection<string> Requests => _requests;
+
+    public int Table => _requests.Count(r => r.StartsWith("table", StringComparison.Ordinal));
+
+    public void Reset() => _requests.Clear();
+
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        Record(message);
+        ProcessNext(message, pipeline);
+    }
+
+    public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        Record(message);
+        return ProcessNextAsync(message, pipeline);
+    }
+
+    private void Record(HttpMessage message)
+    {
+        var uri = message.Request.Uri.ToUri();
+        // Azure.Data.Tables sends the OData DataServiceVersion header on every request (a transaction is one $batch POST).
+        var service = message.Request.Headers.TryGetValue("DataServiceVersion", out _) || uri.AbsolutePath.EndsWith("$batch", StringComparison.Ordinal)
+            ? "table" : uri.AbsolutePath.Contains("/messages", StringComparison.Ordinal) ? "queue" : "blob";
+        _requests.Enqueue($"{service} {message.Request.Method} {uri.AbsolutePath}");
+    }
+}
