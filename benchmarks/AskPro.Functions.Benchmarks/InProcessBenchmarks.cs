@@ -1,0 +1,73 @@
+using System.Text;
+using AskPro.Functions.Appointments;
+using AskPro.Functions.Calcom;
+using AskPro.Functions.Webhooks;
+using BenchmarkDotNet.Attributes;
+
+namespace AskPro.Functions.Benchmarks;
+
+/// <summary>The in-process paths a delivery takes: verify, read, apply to a record.</summary>
+[MemoryDiagnoser]
+public class InProcessBenchmarks
+{
+    private static readonly byte[][] TwoSecrets = [Encoding.UTF8.GetBytes("old-secret-kept-for-rotation"), Encoding.UTF8.GetBytes("askpro-test-secret")];
+    private byte[] _body = [];
+    private string _signature = "";
+    private BookingEvent[] _story = [];
+    private StoredAppointment _stored = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _body = Examples.Read("booking_created_web.json");
+        _signature = WebhookSignature.Sign(_body, TwoSecrets[1]);
+        _story = new[] { "booking_created_api_metadata.json", "booking_rescheduled.json", "booking_cancelled.json" }
+            .Select(f => CalcomWebhookReader.Read(Examples.Read(f)).Event!).ToArray();
+        var book = new AppointmentBook();
+        foreach (var e in _story)
+        {
+            book.Apply(e);
+        }
+
+        _stored = book.Records.Values.Single();
+    }
+
+    [Benchmark(Description = "Verify signature (4 KB body, 2 secrets)")]
+    public SignatureResult Verify() => WebhookSignature.Verify(_body, _signature, TwoSecrets);
+
+    [Benchmark(Description = "Read Cal.com body into BookingEvent")]
+    public BookingEvent? Read() => CalcomWebhookReader.Read(_body).Event;
+
+    [Benchmark(Description = "Apply create→reschedule→cancel to a book")]
+    public ApplyResult ApplyStory()
+    {
+        var book = new AppointmentBook();
+        ApplyResult last = null!;
+        foreach (var e in _story)
+        {
+            last = book.Apply(e);
+        }
+
+        return last;
+    }
+
+    [Benchmark(Description = "Row round trip: facts to bytes and back, re-project")]
+    public Appointment RoundTrip() => AppointmentProjection.Project(BookingFacts.FromBytes(_stored.Facts.ToBytes()));
+}
+
+internal static class Examples
+{
+    public static byte[] Read(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var path = Path.Combine(dir.FullName, "shared", "calcom", "examples", name);
+            if (File.Exists(path))
+            {
+                return File.ReadAllBytes(path);
+            }
+        }
+
+        throw new FileNotFoundException($"{name} not found in a shared/calcom/examples folder above {AppContext.BaseDirectory}");
+    }
+}

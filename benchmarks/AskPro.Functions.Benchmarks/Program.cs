@@ -1,0 +1,12 @@
+using AskPro.Functions.Benchmarks;
+using BenchmarkDotNet.Running;
+
+// dotnet run -c Release --project benchmarks/AskPro.Functions.Benchmarks -- --filter '*'      (BenchmarkDotNet, in-process paths)
+// dotnet run -c Release --project benchmarks/AskPro.Functions.Benchmarks -- load [lifecycles] (pipeline load run against Azurite)
+if (args.Length > 0 && args[0] == "load")
+{
+    return await LoadRun.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 500);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(InProcessBenchmarks).Assembly).Run(args);
+return 0;
