@@ -373,7 +373,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
-var keyVaultReference = '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/{0}/)'
+// Versionless references: the app picks up a new secret version on restart (or within a day) without a redeploy.
+var keyVaultReference = '@Microsoft.KeyVault(VaultName=${vault.name};SecretName={0})'
 
 // Every setting the app reads at start (AskPro.Functions/Hosting/ServiceCollectionExtensions.cs). Flex takes the
 // runtime from functionAppConfig, so FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION are not set here.
