@@ -463,7 +463,7 @@ resource failureAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
     criteria: {
       allOf: [
         {
-          query: 'requests | extend code = toint(resultCode) | where code >= 500 or (success == false and not(code between (400 .. 499)))'
+          query: 'requests | extend code = toint(resultCode) | where code >= 500 or (success == false and (isnull(code) or code < 400 or code > 499))'
           timeAggregation: 'Count'
           operator: 'GreaterThanOrEqual'
           threshold: failureAlertThreshold
@@ -492,7 +492,7 @@ resource silenceAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (
       allOf: [
         {
           // One row (= alert) when nothing was accepted in the window and it is now a weekday within business hours.
-          query: 'let accepted = toscalar(requests | where operation_Name == "CalcomWebhook" and resultCode startswith "2" | count); print accepted, hour = hourofday(now()), day = dayofweek(now()) / 1d | where accepted == 0 and hour >= ${businessHoursStartUtc} and hour < ${businessHoursEndUtc} and day between (1 .. 5)'
+          query: 'let accepted = toscalar(requests | where operation_Name == "CalcomWebhook" and resultCode startswith "2" | count); print n = accepted, hour = hourofday(now()), day = dayofweek(now()) / 1d | where n == 0 and hour >= ${businessHoursStartUtc} and hour < ${businessHoursEndUtc} and day between (1 .. 5)'
           timeAggregation: 'Count'
           operator: 'GreaterThan'
           threshold: 0
