@@ -441,8 +441,11 @@ resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
       ]
     }
     autoMitigate: false
+    // StorageQueueLogs only gets rows once the diagnostic setting above delivers; validation would fail on a fresh workspace.
+    skipQueryValidation: true
     actions: alertActions
   }
+  dependsOn: [queueWriteLogs]
 }
 
 resource failureAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
