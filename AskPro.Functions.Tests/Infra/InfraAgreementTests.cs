@@ -99,7 +99,7 @@ public sealed partial class InfraAgreementTests
         var identity = Infra.Single("Microsoft.ManagedIdentity/userAssignedIdentities").GetProperty("id").GetString()!;
 
         Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
-        Assert.Equal($"[reference('{identity}', '2023-01-31').clientId]", settings["AzureWebJobsStorage__clientId"]);
+        Assert.Matches(@"^\[reference\('" + Regex.Escape(identity) + @"', '[0-9a-z-]+'\)\.clientId\]$", settings["AzureWebJobsStorage__clientId"]);
         Assert.Matches(@"^\[format\('ClientId=\{0\};Authorization=AAD', reference\('" + Regex.Escape(identity) + @"'",
             settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]);
         Assert.DoesNotContain(settings.Values, v => v.Contains("AccountKey=", StringComparison.OrdinalIgnoreCase)
