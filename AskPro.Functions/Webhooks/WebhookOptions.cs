@@ -35,6 +35,17 @@ internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
                 + "(the app refuses unsigned deliveries, so it cannot run without one).");
         }
 
+        // In Azure the secrets are Key Vault references. One that cannot be resolved (secret missing, no access) reaches
+        // the app as its own text, which names no secret: using it as an HMAC key would accept forged deliveries.
+        for (var i = 0; i < options.Secrets.Count; i++)
+        {
+            if (options.Secrets[i].TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
+            {
+                failures.Add($"CalcomWebhook__Secrets__{i} is an unresolved Key Vault reference: create the secret in the vault "
+                    + "and let the app's identity read it (Key Vault Secrets User), then restart the app.");
+            }
+        }
+
         if (options.MaxBodyBytes is < 1024 or > 16 * 1024 * 1024)
         {
             failures.Add("CalcomWebhook__MaxBodyBytes must be between 1024 and 16777216.");

@@ -1,0 +1,213 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using AskPro.Functions.Storage;
+using AskPro.Functions.Tests.Infrastructure;
+using AskPro.Functions.Webhooks;
+using Microsoft.Extensions.Options;
+
+namespace AskPro.Functions.Tests.Infra;
+
+/// <summary>
+/// infra/ and the code agree: the app boots on exactly the settings the Bicep deploys (run through the app's real
+/// composition, no storage needed), and the resources it declares carry the names the code uses. Reads the committed
+/// snapshot; infra/check.sh keeps that equal to main.bicep.
+/// </summary>
+public sealed partial class InfraAgreementTests
+{
+    private static readonly InfraSnapshot Infra = InfraSnapshot.Load();
+
+    /// <summary>
+    /// Every setting the app or the Functions host reads, and whether infra must set it. A name infra sets that is not
+    /// here is a typo the app would silently ignore (falling back to a default).
+    /// </summary>
+    private static readonly Dictionary<string, Need> Readable = new(StringComparer.Ordinal)
+    {
+        // Storage, read by the host (queue trigger, Connection = AzureWebJobsStorage) and by StorageClients.
+        [StorageNames.Connection] = Need.LocalOnly,
+        [$"{StorageNames.Connection}__accountName"] = Need.Required,
+        [$"{StorageNames.Connection}__blobServiceUri"] = Need.Optional,
+        [$"{StorageNames.Connection}__queueServiceUri"] = Need.Optional,
+        [$"{StorageNames.Connection}__tableServiceUri"] = Need.Optional,
+        [$"{StorageNames.Connection}__credential"] = Need.Required,
+        [$"{StorageNames.Connection}__clientId"] = Need.Required,
+        // Webhook intake (WebhookOptions).
+        [$"{WebhookOptions.Section}__Secrets__0"] = Need.Required,
+        [$"{WebhookOptions.Section}__Secrets__1"] = Need.Optional,
+        [$"{WebhookOptions.Section}__{nameof(WebhookOptions.MaxBodyBytes)}"] = Need.Optional,
+        ["Appointments__TableName"] = Need.Optional,
+        // Telemetry, read by the host; the authentication string makes ingestion Entra-only.
+        ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = Need.Required,
+        ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = Need.Required,
+    };
+
+    private enum Need
+    {
+        /// <summary>Infra must set it.</summary>
+        Required,
+        /// <summary>Has a default or is an alternative; infra may set it.</summary>
+        Optional,
+        /// <summary>A connection string for Azurite; infra must never set it (no keys in app settings).</summary>
+        LocalOnly,
+    }
+
+    [Fact]
+    public async Task The_app_starts_on_exactly_the_settings_infra_deploys()
+    {
+        var settings = Infra.AppSettings();
+        await using var app = AppOn(settings);
+
+        Assert.Null(StartupFailure(app));
+        var storage = app.Get<StorageClients>();
+        var account = settings[$"{StorageNames.Connection}__accountName"];
+        Assert.Equal(new Uri($"https://{account}.queue.core.windows.net/{StorageNames.WebhookQueue}"), storage.WebhookQueue.Uri);
+        Assert.Equal(new Uri($"https://{account}.blob.core.windows.net/{StorageNames.BodyContainer}"), storage.BodyContainer.Uri);
+        Assert.Equal(settings["Appointments__TableName"], storage.Appointments.Name);
+        var webhook = app.Get<IOptions<WebhookOptions>>().Value;
+        Assert.Single(webhook.SecretKeys);
+        Assert.Equal(int.Parse(settings["CalcomWebhook__MaxBodyBytes"], System.Globalization.CultureInfo.InvariantCulture), webhook.MaxBodyBytes);
+    }
+
+    [Theory]
+    [InlineData("CalcomWebhook__Secrets__0")]
+    [InlineData("AzureWebJobsStorage__accountName")]
+    public async Task Without_this_infra_setting_the_app_refuses_to_start(string setting)
+    {
+        var settings = Infra.AppSettings().Where(s => s.Key != setting).ToDictionary();
+        Assert.NotEqual(Infra.AppSettings().Count, settings.Count);
+
+        await using var app = AppOn(settings);
+
+        var failure = StartupFailure(app);
+        Assert.NotNull(failure);
+        Assert.Contains(setting.Split("__")[0], failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_required_setting_is_deployed_and_every_deployed_setting_is_read()
+    {
+        var deployed = Infra.AppSettings().Keys.ToHashSet(StringComparer.Ordinal);
+
+        Assert.Subset(deployed, Readable.Where(r => r.Value == Need.Required).Select(r => r.Key).ToHashSet(StringComparer.Ordinal));
+        Assert.Subset(Readable.Keys.ToHashSet(StringComparer.Ordinal), deployed);
+        Assert.All(Readable.Where(r => r.Value == Need.LocalOnly), r => Assert.DoesNotContain(r.Key, deployed));
+    }
+
+    [Fact]
+    public void Storage_and_telemetry_use_the_user_assigned_identity_and_no_key()
+    {
+        var settings = Infra.AppSettings();
+        var identity = Infra.Single("Microsoft.ManagedIdentity/userAssignedIdentities").GetProperty("id").GetString()!;
+
+        Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
+        Assert.Matches(@"^\[reference\('" + Regex.Escape(identity) + @"', '[0-9a-z-]+'\)\.clientId\]$", settings["AzureWebJobsStorage__clientId"]);
+        Assert.Matches(@"^\[format\('ClientId=\{0\};Authorization=AAD', reference\('" + Regex.Escape(identity) + @"'",
+            settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]);
+        Assert.DoesNotContain(settings.Values, v => v.Contains("AccountKey=", StringComparison.OrdinalIgnoreCase)
+            || v.Contains("SharedAccessSignature", StringComparison.OrdinalIgnoreCase) || v.Contains("listKeys(", StringComparison.OrdinalIgnoreCase));
+
+        var account = Infra.Single("Microsoft.Storage/storageAccounts").GetProperty("properties");
+        Assert.False(account.GetProperty("allowSharedKeyAccess").GetBoolean());
+        Assert.False(account.GetProperty("allowBlobPublicAccess").GetBoolean());
+        Assert.True(Infra.Single("Microsoft.Insights/components").GetProperty("properties").GetProperty("DisableLocalAuth").GetBoolean());
+
+        var site = Infra.Single("Microsoft.Web/sites");
+        Assert.Equal("UserAssigned", site.GetProperty("identity").GetProperty("type").GetString());
+        Assert.Equal(identity, site.GetProperty("properties").GetProperty("keyVaultReferenceIdentity").GetString());
+        Assert.True(site.GetProperty("properties").GetProperty("httpsOnly").GetBoolean());
+    }
+
+    [Fact]
+    public void The_webhook_secret_is_a_key_vault_reference_to_the_vault_infra_declares()
+    {
+        var vault = Infra.Single("Microsoft.KeyVault/vaults");
+        var secrets = Infra.AppSettings().Where(s => s.Key.StartsWith("CalcomWebhook__Secrets__", StringComparison.Ordinal)).ToList();
+
+        Assert.NotEmpty(secrets);
+        Assert.All(secrets, s =>
+        {
+            var reference = KeyVaultReference().Match(s.Value);
+            Assert.True(reference.Success, $"{s.Key} must be a Key Vault reference, not a value: {s.Value}");
+            Assert.Equal(vault.GetProperty("name").GetString(), reference.Groups["vault"].Value);
+        });
+        Assert.Contains(secrets, s => s.Value.EndsWith(";SecretName=calcom-webhook-secret)", StringComparison.Ordinal));
+        var properties = vault.GetProperty("properties");
+        Assert.True(properties.GetProperty("enableRbacAuthorization").GetBoolean());
+        Assert.True(properties.GetProperty("enablePurgeProtection").GetBoolean());
+    }
+
+    [Fact]
+    public async Task An_unresolved_key_vault_reference_stops_the_app_instead_of_becoming_a_signing_key()
+    {
+        // App Service hands an unresolvable reference to the app as its literal text, which anyone can compute.
+        await using var app = AppOn(Infra.AppSettings(), resolveKeyVault: false);
+
+        var failure = StartupFailure(app);
+        Assert.NotNull(failure);
+        Assert.Contains("Key Vault reference", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Queue_container_and_table_names_are_the_ones_the_code_uses()
+    {
+        Assert.Equal([StorageNames.WebhookQueue, StorageNames.WebhookPoisonQueue],
+            Infra.ChildNames("Microsoft.Storage/storageAccounts/queueServices/queues"));
+        Assert.Equal([new StorageOptions().AppointmentsTable], Infra.ChildNames("Microsoft.Storage/storageAccounts/tableServices/tables"));
+        Assert.Equal(new StorageOptions().AppointmentsTable, Infra.AppSettings()["Appointments__TableName"]);
+
+        var deployment = Infra.Single("Microsoft.Web/sites").GetProperty("properties").GetProperty("functionAppConfig").GetProperty("deployment");
+        var deploymentContainer = deployment.GetProperty("storage").GetProperty("value").GetString()!.Split('\'')[^2];
+        Assert.Equal([StorageNames.BodyContainer, deploymentContainer],
+            Infra.ChildNames("Microsoft.Storage/storageAccounts/blobServices/containers").OrderBy(n => n != StorageNames.BodyContainer));
+
+        var lifecycle = Infra.Single("Microsoft.Storage/storageAccounts/managementPolicies").GetProperty("properties").GetProperty("policy");
+        var prefixes = lifecycle.GetProperty("rules").EnumerateArray()
+            .SelectMany(r => r.GetProperty("definition").GetProperty("filters").GetProperty("prefixMatch").EnumerateArray()).Select(p => p.GetString());
+        Assert.Equal([$"{StorageNames.BodyContainer}/"], prefixes);
+
+        Assert.Contains(Infra.Resources("Microsoft.Insights/scheduledQueryRules"), rule =>
+            rule.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("query").GetString()!
+                .Contains($"\"/{StorageNames.WebhookPoisonQueue}\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_webhook_url_output_is_the_http_function_route()
+    {
+        var url = Infra.Output("webhookUrl");
+
+        Assert.StartsWith("[format('https://{0}/api/{1}', reference(", url, StringComparison.Ordinal);
+        Assert.EndsWith($".defaultHostName, '{CalcomWebhookFunction.Route}')]", url, StringComparison.Ordinal);
+        // "api" is the host's default prefix: host.json must not change it.
+        using var host = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Azurite.RepoRoot(), "host.json")));
+        var routePrefix = host.RootElement.TryGetProperty("extensions", out var extensions) && extensions.TryGetProperty("http", out var http)
+            && http.TryGetProperty("routePrefix", out var prefix) ? prefix.GetString() : "api";
+        Assert.Equal("api", routePrefix);
+    }
+
+    /// <summary>
+    /// The app over the deployed settings as Azure presents them: app settings are environment variables
+    /// (<c>__</c> = <c>:</c>), Key Vault references and ARM expressions arrive resolved (stand-in values here).
+    /// </summary>
+    private static TestApp AppOn(IReadOnlyDictionary<string, string> settings, bool resolveKeyVault = true) =>
+        TestApp.Create(settings.ToDictionary(
+            s => s.Key.Replace("__", ":", StringComparison.Ordinal),
+            s => (string?)(resolveKeyVault && KeyVaultReference().Match(s.Value) is { Success: true } reference
+                ? $"value-of-{reference.Groups["secret"].Value}"
+                : InfraSnapshot.IsExpression(s.Value) ? "resolved-at-deployment" : s.Value)));
+
+    /// <summary>What the host does before the first function runs: validate every option registered with ValidateOnStart.</summary>
+    private static Exception? StartupFailure(TestApp app)
+    {
+        try
+        {
+            app.Get<IStartupValidator>().Validate();
+            return null;
+        }
+        catch (Exception ex) when (ex is OptionsValidationException or AggregateException)
+        {
+            return ex;
+        }
+    }
+
+    [GeneratedRegex(@"^@Microsoft\.KeyVault\(VaultName=(?<vault>[^;]+);SecretName=(?<secret>[^)]+)\)$")]
+    private static partial Regex KeyVaultReference();
+}

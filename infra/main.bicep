@@ -1,0 +1,517 @@
+// AskPro Cal.com webhook gateway: everything it needs in one empty resource group.
+// Flex Consumption app with a user-assigned identity, identity-only storage, the webhook secret(s) in Key Vault,
+// telemetry with local auth off, and the alerts the service needs. No keys in app settings, no secrets in the repo.
+// Setting and resource names below are read by the app: AskPro.Functions.Tests/Infra checks that they agree.
+targetScope = 'resourceGroup'
+
+metadata description = 'AskPro Cal.com webhook gateway on Azure Functions Flex Consumption'
+
+@description('Name of the environment (dev, prod, ...): part of every resource name and the azd-env-name tag.')
+@minLength(1)
+@maxLength(20)
+param environmentName string
+
+@description('Region for every resource. It must offer Flex Consumption (az functionapp list-flexconsumption-locations).')
+param location string = resourceGroup().location
+
+@description('Memory of each instance in MB. CPU and network scale with it.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('Upper bound on instances the app scales out to (caps cost and the load on storage).')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Always-ready instances for the HTTP function (0 = scale from zero). Cal.com never retries a delivery, so production should keep 1 warm.')
+@minValue(0)
+@maxValue(10)
+param alwaysReadyInstances int = 0
+
+@description('Cal.com webhook secret, written to Key Vault. Leave empty to keep the one already there (set it with az keyvault secret set).')
+@secure()
+param calcomWebhookSecret string = ''
+
+@description('Also read a second secret (Key Vault secret calcom-webhook-secret-2) for rotation or a second Cal.com registration. Turn on only once that secret exists.')
+param enableSecondWebhookSecret bool = false
+
+@description('Largest webhook body accepted, in bytes (CalcomWebhook__MaxBodyBytes).')
+@minValue(1024)
+@maxValue(16777216)
+param maxBodyBytes int = 1048576
+
+@description('Days a claim-check webhook body is kept in blob storage before the lifecycle rule deletes it.')
+@minValue(1)
+@maxValue(365)
+param bodyRetentionDays int = 30
+
+@description('Days a deleted Key Vault (and its secrets) can be recovered; purge protection keeps it for this long.')
+@minValue(7)
+@maxValue(90)
+param keyVaultRetentionDays int = 90
+
+@description('Days Log Analytics keeps logs.')
+@minValue(30)
+@maxValue(730)
+param logRetentionDays int = 30
+
+@description('Object id of the person or pipeline that deploys: granted Key Vault Secrets Officer to set the webhook secret. Empty = grant nothing.')
+param deployerPrincipalId string = ''
+
+@description('Kind of principal deployerPrincipalId is.')
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param deployerPrincipalType string = 'User'
+
+@description('E-mail address that receives the alerts. Empty = alerts fire in the portal only.')
+param alertEmail string = ''
+
+@description('Failed invocations or 5xx responses in 15 minutes that raise the failure alert.')
+@minValue(1)
+param failureAlertThreshold int = 3
+
+@description('Alert when no webhook was accepted for this many hours during business hours. 0 = off.')
+@minValue(0)
+@maxValue(48)
+param noWebhookAlertHours int = 0
+
+@description('Business hours for the no-webhook alert, UTC, Monday to Friday: first hour (inclusive).')
+@minValue(0)
+@maxValue(23)
+param businessHoursStartUtc int = 7
+
+@description('Business hours for the no-webhook alert, UTC, Monday to Friday: last hour (exclusive).')
+@minValue(1)
+@maxValue(24)
+param businessHoursEndUtc int = 17
+
+// ---------------------------------------------------------------------------------------------------------------
+// Names. Fixed ones are the app's constants (AskPro.Functions/Storage/StorageNames.cs, StorageOptions.cs).
+// ---------------------------------------------------------------------------------------------------------------
+
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var tags = { 'azd-env-name': environmentName, app: 'askpro-calcom-gateway' }
+
+var webhookQueueName = 'calcom-webhooks'
+var webhookPoisonQueueName = '${webhookQueueName}-poison'
+var bodyContainerName = 'calcom-webhook-bodies'
+var appointmentsTableName = 'Appointments'
+var deploymentContainerName = 'app-package'
+var webhookRoute = 'webhooks/calcom'
+var webhookSecretName = 'calcom-webhook-secret'
+var secondWebhookSecretName = 'calcom-webhook-secret-2'
+
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Identity: one user-assigned identity for storage, Key Vault references and telemetry.
+// ---------------------------------------------------------------------------------------------------------------
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-askpro-${resourceToken}'
+  location: location
+  tags: tags
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Storage: host storage, the webhook queue, claim-check bodies, appointments and the Flex deployment package.
+// ---------------------------------------------------------------------------------------------------------------
+
+resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
+  name: 'st${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    allowBlobPublicAccess: false
+    // Identity only: no account key can be used, so none can leak.
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    allowCrossTenantReplication: false
+    publicNetworkAccess: 'Enabled'
+    networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' }
+  }
+
+  resource blobService 'blobServices' = {
+    name: 'default'
+
+    resource deploymentContainer 'containers' = {
+      name: deploymentContainerName
+      properties: { publicAccess: 'None' }
+    }
+
+    resource bodyContainer 'containers' = {
+      name: bodyContainerName
+      properties: { publicAccess: 'None' }
+    }
+  }
+
+  resource queueService 'queueServices' = {
+    name: 'default'
+
+    resource webhookQueue 'queues' = {
+      name: webhookQueueName
+    }
+
+    // The host creates it on first use; declaring it lets the alert and operators find it from day one.
+    resource webhookPoisonQueue 'queues' = {
+      name: webhookPoisonQueueName
+    }
+  }
+
+  resource tableService 'tableServices' = {
+    name: 'default'
+
+    resource appointmentsTable 'tables' = {
+      name: appointmentsTableName
+    }
+  }
+
+  // Bodies are only needed until the queue message is applied; the margin leaves time to replay poison messages.
+  resource lifecycle 'managementPolicies' = {
+    name: 'default'
+    properties: {
+      policy: {
+        rules: [
+          {
+            name: 'expire-webhook-bodies'
+            enabled: true
+            type: 'Lifecycle'
+            definition: {
+              filters: {
+                blobTypes: ['blockBlob']
+                prefixMatch: ['${bodyContainerName}/']
+              }
+              actions: {
+                baseBlob: { delete: { daysAfterModificationGreaterThan: bodyRetentionDays } }
+              }
+            }
+          }
+        ]
+      }
+    }
+  }
+}
+
+resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for role in [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]: {
+    name: guid(storage.id, identity.id, role)
+    scope: storage
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+      principalId: identity.properties.principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+// ---------------------------------------------------------------------------------------------------------------
+// Key Vault: the Cal.com webhook secret(s), read by the app through Key Vault references.
+// ---------------------------------------------------------------------------------------------------------------
+
+resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+  name: 'kv-askpro-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: keyVaultRetentionDays
+    enablePurgeProtection: true
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+// Written only when given: a redeploy without the parameter keeps the secret set earlier.
+resource webhookSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(calcomWebhookSecret)) {
+  parent: vault
+  name: webhookSecretName
+  properties: {
+    value: calcomWebhookSecret
+    contentType: 'Cal.com webhook signing secret'
+  }
+}
+
+resource vaultReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, identity.id, roles.keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource vaultDeployer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  name: guid(vault.id, deployerPrincipalId, roles.keyVaultSecretsOfficer)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Monitoring: Log Analytics, Application Insights with Entra-only ingestion.
+// ---------------------------------------------------------------------------------------------------------------
+
+resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: 'log-askpro-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: logRetentionDays
+  }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: 'appi-askpro-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logs.id
+    // Telemetry is accepted only with an Entra token (APPLICATIONINSIGHTS_AUTHENTICATION_STRING), never the key alone.
+    DisableLocalAuth: true
+  }
+}
+
+resource telemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, identity.id, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Queue writes (PutMessage) go to Log Analytics so the poison-queue alert sees every message that lands there.
+resource queueWriteLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'queue-writes'
+  scope: storage::queueService
+  properties: {
+    workspaceId: logs.id
+    logs: [{ category: 'StorageWrite', enabled: true }]
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Function app: Flex Consumption, .NET 10 isolated, identity-based connections only.
+// ---------------------------------------------------------------------------------------------------------------
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: 'plan-askpro-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: { name: 'FC1', tier: 'FlexConsumption' }
+  properties: { reserved: true }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: 'func-askpro-${resourceToken}'
+  location: location
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identity.id}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identity.id
+    siteConfig: { minTlsVersion: '1.2' }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+        // 'http' is the group of every HTTP-triggered function: here only CalcomWebhook.
+        alwaysReady: alwaysReadyInstances > 0 ? [{ name: 'http', instanceCount: alwaysReadyInstances }] : []
+      }
+      runtime: { name: 'dotnet-isolated', version: '10.0' }
+    }
+  }
+
+  // Deployments authenticate with Entra ID (az, func, azd all do); publishing passwords stay off.
+  resource scmBasicAuth 'basicPublishingCredentialsPolicies' = {
+    name: 'scm'
+    properties: { allow: false }
+  }
+
+  resource ftpBasicAuth 'basicPublishingCredentialsPolicies' = {
+    name: 'ftp'
+    properties: { allow: false }
+  }
+}
+
+// Versionless references: the app picks up a new secret version on restart (or within a day) without a redeploy.
+var keyVaultReference = '@Microsoft.KeyVault(VaultName=${vault.name};SecretName={0})'
+
+// Every setting the app reads at start (AskPro.Functions/Hosting/ServiceCollectionExtensions.cs). Flex takes the
+// runtime from functionAppConfig, so FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION are not set here.
+var baseAppSettings = {
+  AzureWebJobsStorage__accountName: storage.name
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.properties.clientId
+  CalcomWebhook__Secrets__0: format(keyVaultReference, webhookSecretName)
+  CalcomWebhook__MaxBodyBytes: string(maxBodyBytes)
+  Appointments__TableName: appointmentsTableName
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+}
+
+// An unresolved Key Vault reference reaches the app as its literal text, so the second secret is referenced only
+// when asked for (after it has been set in the vault).
+var secondSecretSetting = enableSecondWebhookSecret
+  ? { CalcomWebhook__Secrets__1: format(keyVaultReference, secondWebhookSecretName) }
+  : {}
+
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  properties: union(baseAppSettings, secondSecretSetting)
+  // The app starts reading storage and Key Vault as soon as its settings exist: grant access first.
+  dependsOn: [storageRoles, vaultReader, telemetryPublisher, webhookSecret]
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Alerts. See infra/README.md for what is watched and why.
+// ---------------------------------------------------------------------------------------------------------------
+
+resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(alertEmail)) {
+  name: 'ag-askpro-${resourceToken}'
+  location: 'global'
+  tags: tags
+  properties: {
+    groupShortName: 'askpro'
+    enabled: true
+    emailReceivers: [{ name: 'operator', emailAddress: alertEmail, useCommonAlertSchema: true }]
+  }
+}
+
+var alertActions = { actionGroups: empty(alertEmail) ? [] : [actionGroup.id] }
+
+resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-askpro-poison-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    displayName: 'AskPro: a Cal.com delivery reached ${webhookPoisonQueueName}'
+    description: 'A webhook was accepted (Cal.com got 2xx) but could not be applied after every retry. Inspect and replay it.'
+    severity: 1
+    enabled: true
+    scopes: [logs.id]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    criteria: {
+      allOf: [
+        {
+          query: 'StorageQueueLogs | where OperationName == "PutMessage" and ObjectKey contains "/${webhookPoisonQueueName}"'
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
+        }
+      ]
+    }
+    autoMitigate: false
+    // StorageQueueLogs only gets rows once the diagnostic setting above delivers; validation would fail on a fresh workspace.
+    skipQueryValidation: true
+    actions: alertActions
+  }
+  dependsOn: [queueWriteLogs]
+}
+
+resource failureAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-askpro-failures-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    displayName: 'AskPro: failed invocations or 5xx responses'
+    description: 'More than ${failureAlertThreshold} failed function invocations or 5xx answers in 15 minutes. 4xx answers (bad signature, bad payload) are expected and not counted.'
+    severity: 2
+    enabled: true
+    scopes: [appInsights.id]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: 'requests | extend code = toint(resultCode) | where code >= 500 or (success == false and (isnull(code) or code < 400 or code > 499))'
+          timeAggregation: 'Count'
+          operator: 'GreaterThanOrEqual'
+          threshold: failureAlertThreshold
+          failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: alertActions
+  }
+}
+
+resource silenceAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (noWebhookAlertHours > 0) {
+  name: 'alert-askpro-silence-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    displayName: 'AskPro: no webhook accepted for ${noWebhookAlertHours} h in business hours'
+    description: 'Cal.com may have dropped the registration, or the secret no longer matches (deliveries get 401).'
+    severity: 3
+    enabled: true
+    scopes: [appInsights.id]
+    evaluationFrequency: 'PT1H'
+    windowSize: 'PT${noWebhookAlertHours}H'
+    criteria: {
+      allOf: [
+        {
+          // One row (= alert) when nothing was accepted in the window and it is now a weekday within business hours.
+          query: 'let accepted = toscalar(requests | where operation_Name == "CalcomWebhook" and resultCode startswith "2" | count); print n = accepted, hour = hourofday(now()), day = dayofweek(now()) / 1d | where n == 0 and hour >= ${businessHoursStartUtc} and hour < ${businessHoursEndUtc} and day between (1 .. 5)'
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: alertActions
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Outputs
+// ---------------------------------------------------------------------------------------------------------------
+
+@description('Paste into Cal.com (Settings > Developer > Webhooks > Subscriber URL).')
+output webhookUrl string = 'https://${functionApp.properties.defaultHostName}/api/${webhookRoute}'
+output functionAppName string = functionApp.name
+output storageAccountName string = storage.name
+output keyVaultName string = vault.name
+output resourceGroupName string = resourceGroup().name
