@@ -45,8 +45,8 @@ public sealed class Azurite : IAsyncDisposable
             {
                 ArgumentList =
                 {
+                    // In memory, so no --location (Azurite refuses the two together); the working directory takes any stray file.
                     entry, "--inMemoryPersistence", "--disableTelemetry", "--silent", "--skipApiVersionCheck", "--loose",
-                    "--location", workspace,
                     "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     "--tableHost", "127.0.0.1", "--tablePort", table.ToString(System.Globalization.CultureInfo.InvariantCulture),
