@@ -353,9 +353,9 @@ public static class CalcomWebhookReader
             return null;
         }
 
-        if (uid.Length == 0 || uid.Length > MaxUidLength || uid.Any(c => char.IsControl(c) || c is '/' or '\\' or '#' or '?'))
+        if (string.IsNullOrWhiteSpace(uid) || uid.Length > MaxUidLength || uid.Any(c => char.IsControl(c) || c is '/' or '\\' or '#' or '?'))
         {
-            errors.Add($"{path} must be 1 to {MaxUidLength} characters without '/', '\\', '#', '?' or control characters");
+            errors.Add($"{path} must be 1 to {MaxUidLength} characters, not blank, without '/', '\\', '#', '?' or control characters");
             return null;
         }
 
