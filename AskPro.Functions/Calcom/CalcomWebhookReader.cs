@@ -139,7 +139,11 @@ public static class CalcomWebhookReader
 
     private static BookingEvent? ReadBooking(string trigger, DateTimeOffset? createdAt, JsonElement b, string p, List<string> errors)
     {
-        var uidField = trigger == CalcomTriggers.BookingNoShowUpdated && b.TryGetProperty("bookingUid", out _) ? "bookingUid" : "uid";
+        // No-show updates name the booking bookingUid; a plain uid is read only when that is absent, and when
+        // both are missing the error names the field Cal.com sends.
+        var uidField = trigger == CalcomTriggers.BookingNoShowUpdated && (b.TryGetProperty("bookingUid", out _) || !b.TryGetProperty("uid", out _))
+            ? "bookingUid"
+            : "uid";
         var uid = ReadUid(b, uidField, p + uidField, errors);
         if (uid is null && !errors.Exists(e => e.StartsWith(p + uidField, StringComparison.Ordinal)))
         {
