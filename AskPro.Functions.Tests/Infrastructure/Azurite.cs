@@ -46,6 +46,7 @@ public sealed class Azurite : IAsyncDisposable
             {
                 ArgumentList =
                 {
+                    // In memory, so no --location (Azurite refuses the two together); the working directory takes any stray file.
                     entry, "--inMemoryPersistence", "--disableTelemetry", "--silent", "--skipApiVersionCheck", "--loose",
                     "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace AskPro.Functions.Calcom;
 
@@ -32,6 +33,13 @@ public static class CalcomWebhookReader
 
     public static WebhookReadResult Read(ReadOnlyMemory<byte> body)
     {
+        // JSON text is UTF-8 (RFC 8259), and the parser does not check the bytes inside strings: a body that is not
+        // valid UTF-8 would fail later when a field is read, or be queued altered (the envelope carries it as text).
+        if (!Utf8.IsValid(body.Span))
+        {
+            return WebhookReadResult.Failed(WebhookKind.NotJson, null, ["body is not valid UTF-8"]);
+        }
+
         JsonDocument document;
         try
         {
@@ -45,7 +53,16 @@ public static class CalcomWebhookReader
 
         using (document)
         {
-            return Read(document.RootElement);
+            try
+            {
+                return Read(document.RootElement);
+            }
+            catch (InvalidOperationException)
+            {
+                // Every value is kind-checked before it is read, so this is JsonElement refusing an escaped lone
+                // surrogate (\ud800) in a property name or string value: valid JSON syntax, but no text.
+                return WebhookReadResult.Failed(WebhookKind.NotJson, null, ["body contains a string that is not valid Unicode (a lone surrogate escape)"]);
+            }
         }
     }
 
@@ -122,7 +139,11 @@ public static class CalcomWebhookReader
 
     private static BookingEvent? ReadBooking(string trigger, DateTimeOffset? createdAt, JsonElement b, string p, List<string> errors)
     {
-        var uidField = trigger == CalcomTriggers.BookingNoShowUpdated && b.TryGetProperty("bookingUid", out _) ? "bookingUid" : "uid";
+        // No-show updates name the booking bookingUid; a plain uid is read only when that is absent, and when
+        // both are missing the error names the field Cal.com sends.
+        var uidField = trigger == CalcomTriggers.BookingNoShowUpdated && (b.TryGetProperty("bookingUid", out _) || !b.TryGetProperty("uid", out _))
+            ? "bookingUid"
+            : "uid";
         var uid = ReadUid(b, uidField, p + uidField, errors);
         if (uid is null && !errors.Exists(e => e.StartsWith(p + uidField, StringComparison.Ordinal)))
         {
@@ -336,9 +357,9 @@ public static class CalcomWebhookReader
             return null;
         }
 
-        if (uid.Length == 0 || uid.Length > MaxUidLength || uid.Any(c => char.IsControl(c) || c is '/' or '\\' or '#' or '?'))
+        if (string.IsNullOrWhiteSpace(uid) || uid.Length > MaxUidLength || uid.Any(c => char.IsControl(c) || c is '/' or '\\' or '#' or '?'))
         {
-            errors.Add($"{path} must be 1 to {MaxUidLength} characters without '/', '\\', '#', '?' or control characters");
+            errors.Add($"{path} must be 1 to {MaxUidLength} characters, not blank, without '/', '\\', '#', '?' or control characters");
             return null;
         }
 

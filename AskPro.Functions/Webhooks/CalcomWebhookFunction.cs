@@ -91,7 +91,7 @@ public sealed partial class CalcomWebhookFunction(
         return ApiResult.Status(StatusCodes.Status202Accepted, new StatusBody("accepted", bookingEvent.TriggerEvent, deliveryId, bookingEvent.Uid));
     }
 
-    /// <summary>The whole body, or null when it is over the limit (then the rest is never read into memory).</summary>
+    /// <summary>The whole body, or null when it is over the limit (then at most one byte past the limit has been read).</summary>
     private static async Task<byte[]?> ReadBoundedAsync(HttpRequest request, int limit, CancellationToken ct)
     {
         if (request.ContentLength > limit)
@@ -102,7 +102,8 @@ public sealed partial class CalcomWebhookFunction(
         using var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? ChunkSize, limit));
         var chunk = new byte[ChunkSize];
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        // Never ask for more than one byte past the limit: that byte is what tells an over-long body from one of exactly the limit.
+        while ((read = await request.Body.ReadAsync(chunk.AsMemory(0, (int)Math.Min(ChunkSize, limit + 1L - buffer.Length)), ct)) > 0)
         {
             if (buffer.Length + read > limit)
             {

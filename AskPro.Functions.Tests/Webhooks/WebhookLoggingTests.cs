@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using AskPro.Functions.Tests.Infrastructure;
+using AskPro.Functions.Webhooks;
+
+namespace AskPro.Functions.Tests.Webhooks;
+
+/// <summary>
+/// What the HTTP function logs for each example: enough to trace a delivery (its id and booking uid), and no
+/// personal data from the body and no secret. Each delivery gets a fresh app, so its log lines are its own.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class WebhookLoggingTests(AzuriteFixture azurite)
+{
+    /// <summary>Fields that hold a person's name, email address or phone number in Cal.com's and the seed's shapes.</summary>
+    private static readonly HashSet<string> PersonalFields = new(StringComparer.Ordinal)
+    {
+        "name", "email", "phoneNumber", "attendeePhoneNumber", "phone", "firstName", "lastName", "userPrimaryEmail",
+        "primaryEmail", "externalId", "cancelledBy", "rescheduledBy", "smsReminderNumber", "username",
+    };
+
+    public static TheoryData<string, string> AllExamples()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var name in Examples.CalcomNames)
+        {
+            data.Add("calcom", name);
+        }
+
+        foreach (var name in Examples.SeedNames)
+        {
+            data.Add("seed", name);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(AllExamples))]
+    public async Task A_delivery_is_logged_with_its_id_and_uid_but_without_personal_data_or_secrets(string folder, string name)
+    {
+        var body = folder == "calcom" ? Examples.Calcom(name) : Examples.Seed(name);
+        await using var app = TestApp.Create(azurite.ConnectionString);
+
+        var response = await WebhookCall.PostSignedAsync(app, body);
+
+        Assert.InRange(response.StatusCode, 200, 202);
+        var logs = string.Join('\n', app.Logs.Lines);
+        Assert.Contains(Convert.ToHexStringLower(SHA256.HashData(body)), logs, StringComparison.Ordinal);
+        if (response.Json.TryGetProperty("uid", out var uid))
+        {
+            Assert.Contains(uid.GetString()!, logs, StringComparison.Ordinal);
+        }
+
+        AssertNoPersonalDataOrSecret(body, logs, expectSomePersonalData: !name.Contains("confirmed", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("\"startTime\": \"2026-01-27T09:00:00Z\"", "\"startTime\": \"yesterday\"")]
+    [InlineData("\"triggerEvent\": \"BOOKING_CREATED\"", "\"triggerEvent\": \"FORM_SUBMITTED\"")]
+    public async Task A_rejected_or_ignored_delivery_logs_no_personal_data_either(string find, string replace)
+    {
+        var body = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(Examples.Calcom("booking_created_web.json")).Replace(find, replace, StringComparison.Ordinal));
+        await using var app = TestApp.Create(azurite.ConnectionString);
+
+        var response = await WebhookCall.PostSignedAsync(app, body);
+
+        Assert.Contains(response.StatusCode, new[] { 200, 422 });
+        var logs = string.Join('\n', app.Logs.Lines);
+        Assert.Contains(Convert.ToHexStringLower(SHA256.HashData(body)), logs, StringComparison.Ordinal);
+        AssertNoPersonalDataOrSecret(body, logs, expectSomePersonalData: true);
+    }
+
+    [Fact]
+    public async Task An_unauthorized_delivery_logs_neither_the_body_nor_the_presented_signature_secret()
+    {
+        var body = Examples.Calcom("booking_created_web.json");
+        await using var app = TestApp.Create(azurite.ConnectionString);
+
+        var response = await WebhookCall.PostAsync(app, new MemoryStream(body), body.Length,
+            new() { [WebhookSignature.HeaderName] = WebhookCall.Sign(body, "an-attackers-guess") });
+
+        Assert.Equal(401, response.StatusCode);
+        var logs = string.Join('\n', app.Logs.Lines);
+        Assert.Contains("SignatureMismatch", logs, StringComparison.Ordinal);
+        AssertNoPersonalDataOrSecret(body, logs, expectSomePersonalData: true);
+    }
+
+    private static void AssertNoPersonalDataOrSecret(byte[] body, string logs, bool expectSomePersonalData)
+    {
+        var personal = PersonalValues(body);
+        if (expectSomePersonalData)
+        {
+            Assert.NotEmpty(personal);
+        }
+
+        Assert.All(personal, value => Assert.DoesNotContain(value, logs, StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(TestApp.Secret, logs, StringComparison.Ordinal);
+        Assert.DoesNotContain(TestApp.SecondSecret, logs, StringComparison.Ordinal);
+    }
+
+    /// <summary>Every name, email address and phone number in the body (values of 5+ characters, so "Cal" is not one).</summary>
+    private static HashSet<string> PersonalValues(byte[] body)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        using var document = JsonDocument.Parse(body);
+        Walk(document.RootElement, null, found);
+        return found;
+    }
+
+    private static void Walk(JsonElement element, string? field, HashSet<string> found)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    // {label, value} answers keep the field name of their key.
+                    var name = property.Name is "value" or "label" or "isHidden" ? field : property.Name;
+                    if (property.Name != "label")
+                    {
+                        Walk(property.Value, name, found);
+                    }
+                }
+
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    Walk(item, field, found);
+                }
+
+                break;
+            case JsonValueKind.String:
+                var text = element.GetString()!;
+                if (text.Length >= 5 && (field is not null && PersonalFields.Contains(field) || text.Contains('@', StringComparison.Ordinal)))
+                {
+                    found.Add(text);
+                }
+
+                break;
+        }
+    }
+}
