@@ -40,7 +40,6 @@ public sealed class Azurite : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
-            // In memory, so nothing is written; the working directory only keeps stray debug files out of the repo.
             var workspace = Directory.CreateTempSubdirectory("azurite-").FullName;
             var info = new ProcessStartInfo("node")
             {
