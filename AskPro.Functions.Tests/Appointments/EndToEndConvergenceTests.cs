@@ -1,0 +1,81 @@
+using AskPro.Functions.Appointments;
+using AskPro.Functions.Calcom;
+using AskPro.Functions.Queueing;
+using AskPro.Functions.Tests.Infrastructure;
+using Azure.Storage.Queues;
+using Xunit.Abstractions;
+
+namespace AskPro.Functions.Tests.Appointments;
+
+/// <summary>
+/// Generated lifecycles end to end: signed bodies → HTTP function → Azurite queue → the queue function (8 parallel
+/// workers, the message as the host hands it over) → Table Storage, in shuffled orders with duplicates. The records
+/// must equal in-order delivery to the pure book.
+/// </summary>
+public sealed class EndToEndConvergenceTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(20261125, 200, 2)]
+    public async Task Generated_lifecycles_through_the_queue_function_converge_in_any_order(int seed, int lifecycles, int rounds)
+    {
+        await using var azurite = await Azurite.StartAsync(allowExternal: false);
+        var random = new Random(seed);
+        var bookings = Enumerable.Range(0, lifecycles).Select(i => StoryVariants.Booking(i, staffCount: 7)).ToList();
+        var oracle = new AppointmentBook();
+        foreach (var body in bookings.SelectMany(b => b))
+        {
+            oracle.Apply(CalcomWebhookReader.Read(body).Event!);
+        }
+
+        var expected = oracle.Records.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        for (var round = 1; round <= rounds; round++)
+        {
+            var deliveries = bookings.SelectMany(b => b).ToList();
+            deliveries.AddRange(deliveries.Where(_ => random.Next(4) == 0).ToList());
+            deliveries = [.. deliveries.OrderBy(_ => random.Next())];
+
+            await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
+            var queue = h.App.Get<Storage.StorageClients>().WebhookQueue;
+            await h.App.Get<WebhookQueue>().EnsureCreatedAsync(CancellationToken.None);
+            await queue.ClearMessagesAsync();
+            foreach (var body in deliveries)
+            {
+                var response = await WebhookCall.PostSignedAsync(h.App, body);
+                Assert.True(response.StatusCode == 202, $"seed {seed} round {round}: intake answered {response}");
+            }
+
+            var function = h.App.Get<ApplyCalcomEventFunction>();
+            var applied = await DrainAsync(queue, function, deliveries.Count);
+            var actual = await h.AppointmentsAsync();
+            AppointmentStoreTests.AssertSameRecords(expected, actual, $"seed {seed}, round {round} ({deliveries.Count} deliveries)");
+            output.WriteLine($"seed {seed} round {round}: {deliveries.Count} deliveries of {lifecycles} lifecycles applied through the queue function, {actual.Count} records equal to in-order delivery");
+            Assert.Equal(deliveries.Count, applied);
+        }
+    }
+
+    private static async Task<int> DrainAsync(QueueClient queue, ApplyCalcomEventFunction function, int expected)
+    {
+        var applied = 0;
+        var deadline = DateTime.UtcNow.AddMinutes(5);
+        await Parallel.ForEachAsync(Enumerable.Range(0, 8), async (_, ct) =>
+        {
+            while (Volatile.Read(ref applied) < expected && DateTime.UtcNow < deadline)
+            {
+                var messages = (await queue.ReceiveMessagesAsync(16, TimeSpan.FromMinutes(2), ct)).Value;
+                if (messages.Length == 0)
+                {
+                    await Task.Delay(20, ct);
+                    continue;
+                }
+
+                foreach (var m in messages)
+                {
+                    await function.ApplyCalcomEvent(m, ct);
+                    await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
+                    Interlocked.Increment(ref applied);
+                }
+            }
+        });
+        return applied;
+    }
+}
