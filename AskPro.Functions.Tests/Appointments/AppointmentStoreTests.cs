@@ -152,6 +152,33 @@ public sealed class AppointmentStoreTests(AzuriteFixture azurite, ITestOutputHel
     }
 
     [Fact]
+    public async Task A_chain_whose_original_flips_back_reuses_its_merged_id_instead_of_failing_forever()
+    {
+        // Seed-style reschedule first (read the Cal.com way: 02 is the original), then a create for 01 (now 01 is the
+        // original: the record moves to 01's id and 02's id becomes a merged redirect), then a create for 02 (both
+        // have their own booking event: Cal.com's reading again, back to 02's id, where the redirect row stands).
+        var created02 = AppointmentStoreTests.Rewrite(Examples.Seed("seed_booking_created_external.json"), ("seedUidExternal01", "seedUidExternal02"));
+        string[] order = ["seed_booking_rescheduled.json", "seed_booking_created_external.json", "created02"];
+        byte[] Body(string name) => name == "created02" ? created02 : Examples.Seed(name);
+
+        await using var shuffled = await StoreHarness.CreateAsync(azurite.ConnectionString);
+        foreach (var name in order)
+        {
+            await shuffled.ApplyAsync(Body(name));
+        }
+
+        await using var inOrder = await StoreHarness.CreateAsync(azurite.ConnectionString);
+        foreach (var name in new[] { order[1], order[0], order[2] })
+        {
+            await inOrder.ApplyAsync(Body(name));
+        }
+
+        var records = await shuffled.AppointmentsAsync();
+        Assert.Single(records);
+        AssertSameRecords(await inOrder.AppointmentsAsync(), records, "flip back");
+    }
+
+    [Fact]
     public async Task Same_delivery_twice_or_from_a_second_registration_changes_nothing_and_writes_nothing()
     {
         await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);

@@ -95,6 +95,12 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
                 // Not read itself, but part of a record read through another row whose ETag guards the whole batch.
                 batch.Add(new TableTransactionAction(update, entity, ETag.All));
             }
+            else if (entity.RowKey.StartsWith(E.AppointmentPrefix, StringComparison.Ordinal))
+            {
+                // A chain whose original changed back can land on the id of a record it once absorbed (a merged
+                // redirect row). The uid rows, added or ETag-checked above, are the guard; this row just follows them.
+                batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity));
+            }
             else
             {
                 batch.Add(new TableTransactionAction(TableTransactionActionType.Add, entity));
