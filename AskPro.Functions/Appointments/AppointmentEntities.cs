@@ -1,6 +1,6 @@
-using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AskPro.Functions.Storage;
 using Azure.Data.Tables;
 
 namespace AskPro.Functions.Appointments;
@@ -111,17 +111,11 @@ public static class AppointmentEntities
     public static TableEntity StaffEntity(string staffKey, IReadOnlyList<StaffRange> ranges, DateTimeOffset updatedAt)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(ranges.Select(r => new RangeDto(r.AppointmentId, r.Start, r.End, r.Uids)).ToList(), RangesJsonContext.Default.ListRangeDto);
-        using var output = new MemoryStream();
-        using (var brotli = new BrotliStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            brotli.Write(json);
-        }
-
         return new TableEntity(PartitionKey, StaffRowKey(staffKey))
         {
             ["RowType"] = RowTypeStaff,
             ["RangeCount"] = ranges.Count,
-            ["Ranges"] = output.ToArray(),
+            ["Ranges"] = Brotli.Compress(json),
             ["UpdatedAt"] = updatedAt,
         };
     }
@@ -134,7 +128,7 @@ public static class AppointmentEntities
             return [];
         }
 
-        using var input = new BrotliStream(new MemoryStream(bytes), CompressionMode.Decompress);
+        using var input = Brotli.Decompress(bytes);
         var dtos = JsonSerializer.Deserialize(input, RangesJsonContext.Default.ListRangeDto) ?? [];
         return dtos.Select(d => new StaffRange(d.Id, d.Start, d.End, d.Uids)).ToList();
     }

@@ -20,8 +20,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
     private const int MaxBatch = 100;
 
     private readonly TableClient _table = storage.Appointments;
-    private readonly SemaphoreSlim _initLock = new(1, 1);
-    private volatile bool _initialized;
+    private readonly CreateOnce _created = new(ct => storage.Appointments.CreateIfNotExistsAsync(ct));
 
     public async Task<ApplyResult> ApplyAsync(BookingEvent e, CancellationToken ct)
     {
@@ -162,31 +161,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
     public async Task<StoredAppointment?> FindByUidAsync(string uid, CancellationToken ct) =>
         await ReadAsync(E.UidKey(uid), ct) is { } row ? E.FromEntity(row) : null;
 
-    public async Task EnsureCreatedAsync(CancellationToken ct)
-    {
-        if (_initialized)
-        {
-            return;
-        }
-
-        await _initLock.WaitAsync(ct);
-        try
-        {
-            if (!_initialized)
-            {
-                await _table.CreateIfNotExistsAsync(ct);
-                _initialized = true;
-            }
-        }
-        catch (RequestFailedException ex) when (ex.Status == 403)
-        {
-            _initialized = true; // data roles only in Azure: infra/ created the table
-        }
-        finally
-        {
-            _initLock.Release();
-        }
-    }
+    public Task EnsureCreatedAsync(CancellationToken ct) => _created.EnsureAsync(ct);
 
     private static partial class Log
     {

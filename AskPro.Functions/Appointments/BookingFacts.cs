@@ -1,8 +1,8 @@
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AskPro.Functions.Calcom;
+using AskPro.Functions.Storage;
 
 namespace AskPro.Functions.Appointments;
 
@@ -70,13 +70,7 @@ public sealed class BookingFacts
     public byte[] ToBytes()
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(_events.Values.ToList(), FactsJsonContext.Default.ListBookingEvent);
-        using var output = new MemoryStream();
-        using (var brotli = new BrotliStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            brotli.Write(json);
-        }
-
-        return output.ToArray();
+        return Brotli.Compress(json);
     }
 
     public static BookingFacts FromBytes(byte[]? bytes)
@@ -86,7 +80,7 @@ public sealed class BookingFacts
             return Empty;
         }
 
-        using var input = new BrotliStream(new MemoryStream(bytes), CompressionMode.Decompress);
+        using var input = Brotli.Decompress(bytes);
         var events = JsonSerializer.Deserialize(input, FactsJsonContext.Default.ListBookingEvent) ?? [];
         var facts = Empty;
         foreach (var e in events)

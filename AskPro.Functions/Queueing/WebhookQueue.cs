@@ -12,8 +12,12 @@ public sealed class WebhookQueue(StorageClients storage)
     /// <summary>A queue message holds 64 KiB of text; with Base64 that is 48 KiB of envelope bytes.</summary>
     public const int MaxMessageBytes = 48 * 1024;
 
-    private readonly SemaphoreSlim _initLock = new(1, 1);
-    private volatile bool _initialized;
+    private readonly CreateOnce _created = new(async ct =>
+    {
+        await storage.WebhookQueue.CreateIfNotExistsAsync(cancellationToken: ct);
+        await storage.Queues.GetQueueClient(StorageNames.WebhookPoisonQueue).CreateIfNotExistsAsync(cancellationToken: ct);
+        await storage.BodyContainer.CreateIfNotExistsAsync(cancellationToken: ct);
+    });
 
     public static string DeliveryIdOf(ReadOnlySpan<byte> body) => Convert.ToHexStringLower(SHA256.HashData(body));
 
@@ -64,32 +68,5 @@ public sealed class WebhookQueue(StorageClients storage)
     }
 
     /// <summary>Creates the queue, its poison queue and the claim-check container once per process (infra creates them in Azure).</summary>
-    public async Task EnsureCreatedAsync(CancellationToken ct)
-    {
-        if (_initialized)
-        {
-            return;
-        }
-
-        await _initLock.WaitAsync(ct);
-        try
-        {
-            if (!_initialized)
-            {
-                await storage.WebhookQueue.CreateIfNotExistsAsync(cancellationToken: ct);
-                await storage.Queues.GetQueueClient(StorageNames.WebhookPoisonQueue).CreateIfNotExistsAsync(cancellationToken: ct);
-                await storage.BodyContainer.CreateIfNotExistsAsync(cancellationToken: ct);
-                _initialized = true;
-            }
-        }
-        catch (RequestFailedException ex) when (ex.Status == 403)
-        {
-            // In Azure the identity may hold data roles only; infra/ has created the resources already.
-            _initialized = true;
-        }
-        finally
-        {
-            _initLock.Release();
-        }
-    }
+    public Task EnsureCreatedAsync(CancellationToken ct) => _created.EnsureAsync(ct);
 }

@@ -7,7 +7,9 @@ using BenchmarkDotNet.Attributes;
 namespace AskPro.Functions.Benchmarks;
 
 /// <summary>The in-process paths a delivery takes: verify, read, apply to a record.</summary>
+/// <remarks>In-process toolchain: BenchmarkDotNet's generated project cannot rebuild the Functions SDK's worker extensions.</remarks>
 [MemoryDiagnoser]
+[InProcess]
 public class InProcessBenchmarks
 {
     private static readonly byte[][] TwoSecrets = [Encoding.UTF8.GetBytes("old-secret-kept-for-rotation"), Encoding.UTF8.GetBytes("askpro-test-secret")];
