@@ -45,8 +45,9 @@ public sealed class Azurite : IAsyncDisposable
             {
                 ArgumentList =
                 {
+                    // In memory: Azurite 3.37 refuses --location together with --inMemoryPersistence, so the
+                    // workspace is only the working directory (for anything it still writes, e.g. a debug log).
                     entry, "--inMemoryPersistence", "--disableTelemetry", "--silent", "--skipApiVersionCheck", "--loose",
-                    "--location", workspace,
                     "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     "--tableHost", "127.0.0.1", "--tablePort", table.ToString(System.Globalization.CultureInfo.InvariantCulture),
