@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Json.Nodes;
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
 using AskPro.Functions.Queueing;
@@ -123,6 +124,60 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
         Assert.Contains(app.Logs.Lines, l => l.Contains("[2000]", StringComparison.Ordinal) && l.Contains(booking.Uid, StringComparison.Ordinal)
             && l.Contains(": Created,", StringComparison.Ordinal));
         Assert.Equal(0, await QueueListenerHarness.CountAsync(app.PoisonQueue));
+    }
+
+    [Fact]
+    public async Task LargeBodyTravelsByClaimCheckAndIsAppliedOnce()
+    {
+        var app = await StartApp(_azurite.ConnectionString);
+        var body = Padded(Examples.Calcom("booking_created_web.json"), p => p["x-padding"] = Bulk()); // bulk the app does not store
+        var booking = CalcomWebhookReader.Read(body).Event ?? throw new InvalidOperationException("padded example is not a booking event");
+        var envelope = await app.Queue.EnqueueAsync(body, booking.TriggerEvent, booking.Uid, booking.RescheduleUid, DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.NotNull(envelope.BodyBlob);
+
+        var listener = await StartListener(app);
+        await QueueListenerHarness.WaitUntilAsync(async () => listener.Attempts.All.Count > 0 && await QueueListenerHarness.CountAsync(app.MainQueue) == 0,
+            Timeout, "the message was processed and deleted");
+
+        var attempt = Assert.Single(listener.Attempts.All);
+        Assert.True(attempt.Succeeded, $"the processor failed: {attempt.Failure}");
+        Assert.Equal(1, attempt.DequeueCount);
+        Assert.NotNull(await app.Store.FindByUidAsync(booking.Uid, CancellationToken.None));
+        Assert.Equal(0, await QueueListenerHarness.CountAsync(app.PoisonQueue));
+        output.WriteLine($"{body.Length} bytes by claim check {envelope.BodyBlob}: applied at dequeue 1");
+    }
+
+    /// <summary>
+    /// Notes longer than a table property holds (32K characters): the table refuses the event with 400 on every try.
+    /// That is a message that can never succeed, and must say so, not be retried as if storage were down.
+    /// </summary>
+    [Fact]
+    public async Task EventTheTableRefusesIsTriedMaxDequeueCountTimesThenPoisonedWithTheReasonLogged()
+    {
+        var app = await StartApp(_azurite.ConnectionString);
+        var body = Padded(Examples.Calcom("booking_created_web.json"), p =>
+        {
+            p["additionalNotes"] = Bulk();
+            p["responses"]!["notes"]!["value"] = Bulk();
+        });
+        var booking = CalcomWebhookReader.Read(body).Event ?? throw new InvalidOperationException("padded example is not a booking event");
+        Assert.True(booking.Notes?.Length > 32 * 1024);
+        await app.Queue.EnqueueAsync(body, booking.TriggerEvent, booking.Uid, booking.RescheduleUid, DateTimeOffset.UtcNow, CancellationToken.None);
+        var message = Assert.Single((await app.Storage.WebhookQueue.PeekMessagesAsync(32)).Value);
+
+        var listener = await StartListener(app);
+        await AssertPoisonedAfterEveryTryAsync(app, listener, message.MessageId, message.Body.ToArray(),
+            "the appointment store rejects the event of delivery " + WebhookQueue.DeliveryIdOf(body) + " (status 400, PropertyValueTooLarge)");
+        Assert.Null(await app.Store.FindByUidAsync(booking.Uid, CancellationToken.None));
+    }
+
+    private static string Bulk() => string.Concat(Enumerable.Repeat("Bitte vorab anrufen. ", 3000)); // 63,000 characters
+
+    private static byte[] Padded(byte[] example, Action<JsonNode> editPayload)
+    {
+        var json = JsonNode.Parse(example)!;
+        editPayload(json["payload"]!);
+        return Encoding.UTF8.GetBytes(json.ToJsonString());
     }
 
     [Fact]
