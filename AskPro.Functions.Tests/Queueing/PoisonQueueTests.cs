@@ -233,6 +233,20 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
     }
 
     [Fact]
+    public async Task EnvelopeWithForeignClaimCheckNameIsTriedMaxDequeueCountTimesThenPoisonedNamingIt()
+    {
+        var app = await StartApp(_azurite.ConnectionString);
+        await app.Queue.EnsureCreatedAsync(CancellationToken.None);
+        var deliveryId = WebhookQueue.DeliveryIdOf(Examples.Calcom("booking_created_web.json"));
+        // Not a valid blob name: the storage client answered 400 on every try, which passed for a transient failure.
+        var envelope = new WebhookEnvelope(1, deliveryId, DateTimeOffset.UtcNow, "BOOKING_CREATED", "uid-1", null, 10, null, "../x.json").ToUtf8();
+        var sent = (await app.Storage.WebhookQueue.SendMessageAsync(new BinaryData(envelope))).Value;
+
+        var listener = await StartListener(app);
+        await AssertPoisonedAfterEveryTryAsync(app, listener, sent.MessageId, envelope, "claim-check blob name ../x.json is not the name of delivery " + deliveryId);
+    }
+
+    [Fact]
     public async Task StorageBrieflyDownIsRetriedAndThenSucceeds()
     {
         // The queue (and claim-check blobs) on one emulator, the appointment table on a second one that goes down.
