@@ -6,6 +6,7 @@ using AskPro.Functions.Calcom;
 using AskPro.Functions.Queueing;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Tests.Infrastructure;
+using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Microsoft.Azure.WebJobs.Host;
 using Xunit.Abstractions;
@@ -17,7 +18,7 @@ namespace AskPro.Functions.Tests.Queueing;
 /// <c>maxDequeueCount</c> tries with a log line saying why; a transient failure is retried and then succeeds.
 /// Proven with the WebJobs SDK queue listener against Azurite with this project's host.json queue settings.
 /// The class has its own emulator (never an external account: the tests empty the webhook queues), and each test
-/// starts with both queues empty and stops its listener, so no other test's messages reach a listener.
+/// starts with both queues and the appointments table empty and stops its listener, so no other test's messages reach a listener.
 /// </summary>
 public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOutputHelper output) : IClassFixture<PoisonQueueTests.Emulator>, IAsyncLifetime
 {
@@ -45,6 +46,9 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
                 await queue.ClearMessagesAsync();
             }
         }
+
+        // And no appointment from an earlier test: several apply the same example booking.
+        await new TableServiceClient(_azurite.ConnectionString).DeleteTableAsync(new StorageOptions().AppointmentsTable);
     }
 
     public async Task DisposeAsync()
