@@ -12,6 +12,8 @@ public sealed class Azurite : IAsyncDisposable
 {
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private Process? _process;
+    private string? _entry;
+    private Ports? _ports;
 
     private Azurite(string connectionString, Process? process)
     {
@@ -21,7 +23,7 @@ public sealed class Azurite : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    public bool IsExternal => _process is null;
+    public bool IsExternal => _entry is null;
 
     public static async Task<Azurite> StartAsync(bool allowExternal = true)
     {
@@ -39,42 +41,78 @@ public sealed class Azurite : IAsyncDisposable
 
         for (var attempt = 1; ; attempt++)
         {
-            var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
-            var workspace = Directory.CreateTempSubdirectory("azurite-").FullName;
-            var info = new ProcessStartInfo("node")
-            {
-                ArgumentList =
-                {
-                    // In memory, so no --location (Azurite refuses the two together); the working directory takes any stray file.
-                    entry, "--inMemoryPersistence", "--disableTelemetry", "--silent", "--skipApiVersionCheck", "--loose",
-                    "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    "--tableHost", "127.0.0.1", "--tablePort", table.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                },
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = workspace,
-            };
-            var process = Process.Start(info) ?? throw new InvalidOperationException("node could not be started");
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            if (await WaitForPortsAsync(process, TimeSpan.FromSeconds(30), blob, queue, table))
+            var ports = new Ports(FreePort(), FreePort(), FreePort());
+            if (await LaunchAsync(entry, ports) is { } process)
             {
                 var cs = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};"
-                    + $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;"
-                    + $"TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
-                return new Azurite(cs, process);
+                    + $"BlobEndpoint=http://127.0.0.1:{ports.Blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{ports.Queue}/devstoreaccount1;"
+                    + $"TableEndpoint=http://127.0.0.1:{ports.Table}/devstoreaccount1;";
+                return new Azurite(cs, process) { _entry = entry, _ports = ports };
             }
 
-            Kill(process);
             if (attempt == 3)
             {
                 throw new InvalidOperationException("Azurite did not start listening within 30 s (three attempts).");
             }
         }
+    }
+
+    /// <summary>
+    /// Starts a stopped emulator again on the same ports, so clients built on <see cref="ConnectionString"/> reach it
+    /// again (storage "briefly down"). The data is gone: it was in memory.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        if (_entry is null || _ports is null)
+        {
+            throw new InvalidOperationException("Only an emulator this class started can be restarted.");
+        }
+
+        await StopAsync();
+        for (var attempt = 1; _process is null; attempt++)
+        {
+            _process = await LaunchAsync(_entry, _ports);
+            if (_process is null && attempt == 3)
+            {
+                throw new InvalidOperationException("Azurite did not start again on its ports within 30 s (three attempts).");
+            }
+        }
+    }
+
+    private sealed record Ports(int Blob, int Queue, int Table);
+
+    private static async Task<Process?> LaunchAsync(string entry, Ports ports)
+    {
+        var workspace = Directory.CreateTempSubdirectory("azurite-").FullName;
+        var info = new ProcessStartInfo("node")
+        {
+            ArgumentList =
+            {
+                // In memory: Azurite 3.37 refuses --location together with --inMemoryPersistence, so the
+                // workspace is only the working directory (for anything it still writes, e.g. a debug log).
+                entry, "--inMemoryPersistence", "--disableTelemetry", "--silent", "--skipApiVersionCheck", "--loose",
+                "--blobHost", "127.0.0.1", "--blobPort", ports.Blob.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--queueHost", "127.0.0.1", "--queuePort", ports.Queue.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--tableHost", "127.0.0.1", "--tablePort", ports.Table.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workspace,
+        };
+        var process = Process.Start(info) ?? throw new InvalidOperationException("node could not be started");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (await WaitForPortsAsync(process, TimeSpan.FromSeconds(30), ports.Blob, ports.Queue, ports.Table))
+        {
+            return process;
+        }
+
+        Kill(process);
+        process.Dispose();
+        return null;
     }
 
     /// <summary>Stops the emulator (used to prove what happens when storage is down).</summary>

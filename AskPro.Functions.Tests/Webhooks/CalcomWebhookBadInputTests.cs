@@ -316,7 +316,7 @@ public sealed class CalcomWebhookBadInputTests(AzuriteFixture azurite) : IAsyncL
 
         Assert.Equal(202, response.StatusCode);
         var envelope = await _queue.SingleEnvelopeAsync();
-        Assert.Equal(body, await _app.Get<Queueing.WebhookQueue>().ReadBodyAsync(envelope, CancellationToken.None));
+        Assert.Equal(body, await _app.Get<AskPro.Functions.Queueing.WebhookQueue>().ReadBodyAsync(envelope, CancellationToken.None));
     }
 
     /// <summary>Every 4xx has the same shape: status "error", a code and a message; 422 also lists details.</summary>

@@ -1,5 +1,6 @@
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
+using Azure;
 using Microsoft.Extensions.Logging;
 
 namespace AskPro.Functions.Queueing;
@@ -40,7 +41,20 @@ public sealed partial class CalcomEventProcessor(WebhookQueue queue, Appointment
             return null;
         }
 
-        var result = await store.ApplyAsync(read.Event, ct);
+        ApplyResult result;
+        try
+        {
+            result = await store.ApplyAsync(read.Event, ct);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 400 or 413)
+        {
+            // The store refuses this content itself (e.g. notes over a table property's 32K characters): every retry
+            // would fail the same way, so say why and let it end in the poison queue rather than pass as transient.
+            var reason = $"the appointment store rejects the event of delivery {envelope.DeliveryId} (status {ex.Status}, {ex.ErrorCode ?? "no error code"})";
+            Log.Unreadable(logger, messageId, dequeueCount, reason);
+            throw new InvalidEnvelopeException(reason, ex);
+        }
+
         Log.Applied(logger, envelope.DeliveryId, envelope.TriggerEvent, read.Event.Uid, result.AppointmentId, result.Outcome, result.Status,
             result.ConflictsWith.Count > 0, dequeueCount, time.GetElapsedTime(started).TotalMilliseconds);
         return result;

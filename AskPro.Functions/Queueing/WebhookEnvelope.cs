@@ -49,6 +49,13 @@ public sealed record WebhookEnvelope(
             throw new InvalidEnvelopeException("message is not a version 1 webhook envelope with exactly one of body and bodyBlob");
         }
 
+        // The claim check is always named by the body's hash (WebhookQueue.EnqueueAsync); any other name is not ours
+        // and may not even be a valid blob name, which would fail every retry as if storage were down.
+        if (envelope.BodyBlob is not null && envelope.BodyBlob != envelope.DeliveryId + ".json")
+        {
+            throw new InvalidEnvelopeException($"claim-check blob name {envelope.BodyBlob} is not the name of delivery {envelope.DeliveryId}'s body");
+        }
+
         return envelope;
     }
 }
