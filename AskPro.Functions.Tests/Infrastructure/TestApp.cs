@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace AskPro.Functions.Tests.Infrastructure;
 
 /// <summary>
-/// The app's real object graph (<see cref="ServiceCollectionExtensions.AddAskProFunctions"/>) over the given settings,
+/// The app's real object graph (<see cref="Hosting.ServiceCollectionExtensions.AddAskProFunctions(IServiceCollection, IConfiguration)"/>) over the given settings,
 /// with every log line captured so tests can check what is (and is not) logged.
 /// </summary>
 public sealed class TestApp : IAsyncDisposable
