@@ -487,7 +487,7 @@ public sealed class LifecycleGenerator
                 }
 
                 w.WriteString("cancelledBy", requestReschedule || _r.NextDouble() < 0.3 ? _staff.Email : _customer.AttendeeEmail);
-                if (_shape == LifecycleShape.Calcom && (requestReschedule || _r.NextDouble() < 0.7))
+                if (requestReschedule || (_shape == LifecycleShape.Calcom && _r.NextDouble() < 0.7))
                 {
                     w.WriteBoolean("requestReschedule", requestReschedule); // a missing flag means false
                 }
