@@ -23,6 +23,7 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
     {
         var stats = new Stats();
         var failures = new ConcurrentDictionary<int, string>();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         Parallel.For(0, Cases, (i, state) =>
         {
@@ -33,7 +34,8 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
             }
         });
         watch.Stop();
-        output.WriteLine($"{Cases} cases ({stats.Lifecycles} lifecycles, {stats.Bodies} bodies in order, {stats.Deliveries} deliveries) in {watch.Elapsed.TotalSeconds:F1} s");
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        output.WriteLine($"{Cases} cases ({stats.Lifecycles} lifecycles, {stats.Bodies} bodies in order, {stats.Deliveries} deliveries) in {watch.Elapsed.TotalSeconds:F1} s wall-clock, {cpu.TotalSeconds:F1} s CPU on {Environment.ProcessorCount} cores");
         output.WriteLine(stats.ToString());
 
         if (!failures.IsEmpty)
