@@ -168,6 +168,29 @@ public sealed class ProjectionTests
         Assert.Null(r.AskProAppointmentId);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_second_seed_style_reschedule_continues_the_chain_from_the_uid_the_first_one_introduced(bool reversed)
+    {
+        var second = Edit(SeedExample("seed_booking_rescheduled"), p =>
+        {
+            p["uid"] = "seedUidExternal02";
+            p["rescheduleUid"] = "seedUidExternal03";
+            p["startTime"] = "2026-02-16T08:00:00.000Z";
+            p["endTime"] = "2026-02-16T08:30:00.000Z";
+            p["bookingId"] = 7005;
+        });
+
+        var r = Final(reversed, SeedExample("seed_booking_created_external"), SeedExample("seed_booking_rescheduled"), second);
+
+        Assert.Equal(["seedUidExternal01", "seedUidExternal02", "seedUidExternal03"], r.CalcomUids);
+        Assert.Equal("seedUidExternal03", r.CalcomUid);
+        Assert.Equal(Utc("2026-02-16T08:00:00Z"), r.StartTime);
+        Assert.Equal(Utc("2026-02-13T10:00:00Z"), r.PreviousStartTime);
+        Assert.Equal(AppointmentStatus.Confirmed, r.Status);
+    }
+
     [Fact]
     public void Seed_external_booking_is_confirmed_with_its_notes()
     {
