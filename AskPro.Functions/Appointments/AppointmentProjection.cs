@@ -104,6 +104,25 @@ public static class AppointmentProjection
     {
         var origins = events.Where(e => e.TriggerEvent is T.BookingCreated or T.BookingRequested or T.BookingConfirmed)
             .Select(e => e.Uid).ToHashSet(StringComparer.Ordinal);
+
+        // A seed reading makes its new uid a known booking, so the next seed-style step from it reads the same way
+        // (A→B, then B→C): repeat until nothing changes. Events are visited in the set's fixed order.
+        var seedRead = new HashSet<BookingEvent>(ReferenceEqualityComparer.Instance);
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var e in events)
+            {
+                if (!seedRead.Contains(e) && e.RescheduleUid is { } r && r != e.Uid && e.TriggerEvent == T.BookingRescheduled
+                    && e.RescheduleStartTime is null && e.RescheduleEndTime is null && origins.Contains(e.Uid) && !origins.Contains(r))
+                {
+                    seedRead.Add(e);
+                    origins.Add(r);
+                    changed = true;
+                }
+            }
+        }
+
         var links = new List<Link>();
         foreach (var e in events)
         {
@@ -112,9 +131,7 @@ public static class AppointmentProjection
                 continue;
             }
 
-            var seedReading = e.TriggerEvent == T.BookingRescheduled && e.RescheduleStartTime is null && e.RescheduleEndTime is null
-                && origins.Contains(e.Uid) && !origins.Contains(r);
-            links.Add(seedReading ? new Link(e.Uid, r, e) : new Link(r, e.Uid, e));
+            links.Add(seedRead.Contains(e) ? new Link(e.Uid, r, e) : new Link(r, e.Uid, e));
         }
 
         return links;

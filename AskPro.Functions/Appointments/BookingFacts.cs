@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -43,6 +44,11 @@ public sealed class BookingFacts
     public BookingFacts Union(BookingFacts other)
     {
         ArgumentNullException.ThrowIfNull(other);
+        if (_events.Count == 0)
+        {
+            return other; // both are immutable
+        }
+
         var result = this;
         foreach (var e in other._events.Values)
         {
@@ -61,9 +67,15 @@ public sealed class BookingFacts
     public static string Fingerprint(BookingEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(e with { CreatedAt = null }, FactsJsonContext.Default.BookingEvent);
-        return Convert.ToHexStringLower(SHA256.HashData(bytes).AsSpan(0, 16));
+        // Events are immutable and every merge and projection asks again for the same instances: compute once each.
+        return Fingerprints.GetValue(e, static e =>
+        {
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(e with { CreatedAt = null }, FactsJsonContext.Default.BookingEvent);
+            return Convert.ToHexStringLower(SHA256.HashData(bytes).AsSpan(0, 16));
+        });
     }
+
+    private static readonly ConditionalWeakTable<BookingEvent, string> Fingerprints = new();
 
     private static bool IsEarlier(DateTimeOffset? a, DateTimeOffset? b) => a is { } x && (b is not { } y || x < y);
 

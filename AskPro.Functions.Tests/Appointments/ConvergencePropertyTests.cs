@@ -1,0 +1,363 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using AskPro.Functions.Appointments;
+using AskPro.Functions.Calcom;
+using Xunit.Abstractions;
+
+namespace AskPro.Functions.Tests.Appointments;
+
+/// <summary>
+/// Issue 3's order-independence property: for generated lifecycles, any order and any duplication of their webhook
+/// bodies gives the same appointment book as in-order delivery, and that book says what the lifecycles did.
+/// Every case has its own seed (<see cref="BaseSeed"/> and the case index): a failure names both, and
+/// <see cref="One_generated_case_replays_from_its_seed_and_index"/> replays it alone.
+/// </summary>
+public sealed class ConvergencePropertyTests(ITestOutputHelper output)
+{
+    public const int BaseSeed = 20_260_125;
+    public const int Cases = 100_000;
+
+    [Fact]
+    public void Any_order_and_any_duplication_of_generated_lifecycles_converges_to_in_order_delivery()
+    {
+        var stats = new Stats();
+        var failures = new ConcurrentDictionary<int, string>();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        Parallel.For(0, Cases, (i, state) =>
+        {
+            if (Check(BaseSeed, i, stats) is { } failure)
+            {
+                failures[i] = failure;
+                state.Stop();
+            }
+        });
+        watch.Stop();
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+        output.WriteLine($"{Cases} cases ({stats.Lifecycles} lifecycles, {stats.Bodies} bodies in order, {stats.Deliveries} deliveries) in {watch.Elapsed.TotalSeconds:F1} s wall-clock, {cpu.TotalSeconds:F1} s CPU on {Environment.ProcessorCount} cores");
+        output.WriteLine(stats.ToString());
+
+        if (!failures.IsEmpty)
+        {
+            var first = failures.Keys.Min();
+            Assert.Fail($"{failures.Count} case(s) failed; first: seed {BaseSeed}, case {first}: {failures[first]}");
+        }
+
+        // The property only means something if the generator reached the interesting situations.
+        Assert.True(stats.TerminalBeforeCreate > 1000, $"a cancel or reject arrived before its create in only {stats.TerminalBeforeCreate} cases");
+        Assert.True(stats.ConflictsAtEnd > 1000, $"overlaps flagged at the end in only {stats.ConflictsAtEnd} cases");
+        Assert.True(stats.ConflictsResolved > 1000, $"overlaps flagged and later cleared in only {stats.ConflictsResolved} cases");
+        Assert.True(stats.InternalLifecycles > 10_000 && stats.SeedLifecycles > 10_000, stats.ToString());
+        Assert.True(stats.ThreeStepChains > 1000 && stats.HostRequestedRevived > 1000 && stats.AttendeeRequestedReschedules > 1000, stats.ToString());
+        Assert.True(stats.RedeliveredLater > 10_000 && stats.SameBytesTwice > 10_000 && stats.Reversed > 1000, stats.ToString());
+    }
+
+    [Theory]
+    [InlineData(BaseSeed, 0)]
+    [InlineData(BaseSeed, 1)]
+    [InlineData(BaseSeed, 99_999)]
+    public void One_generated_case_replays_from_its_seed_and_index(int seed, int index)
+    {
+        var failure = Check(seed, index, new Stats());
+        Assert.True(failure is null, $"seed {seed}, case {index}: {failure}");
+    }
+
+    [Fact]
+    public void The_generator_gives_the_same_bodies_for_the_same_seed()
+    {
+        var a = new LifecycleGenerator(7).NextScenario().InOrder;
+        var b = new LifecycleGenerator(7).NextScenario().InOrder;
+        var c = new LifecycleGenerator(8).NextScenario().InOrder;
+        Assert.Equal(a.Select(e => Convert.ToHexString(e.Body)), b.Select(e => Convert.ToHexString(e.Body)));
+        Assert.NotEqual(a.Select(e => Convert.ToHexString(e.Body)), c.Select(e => Convert.ToHexString(e.Body)));
+    }
+
+    [Fact]
+    public void Every_generated_body_reads_as_a_booking_event_naming_the_uid_the_generator_says()
+    {
+        var generator = new LifecycleGenerator(BaseSeed);
+        var triggers = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var lifecycle in generator.NextLifecycles(2000))
+        {
+            Assert.Equal(lifecycle.Events.OrderBy(e => e.SentAt), lifecycle.Events);
+            foreach (var e in lifecycle.Events)
+            {
+                var read = CalcomWebhookReader.Read(e.Body);
+                Assert.True(read.Kind == WebhookKind.Booking, $"{lifecycle} {e}: {read.Kind} {string.Join("; ", read.Errors)}");
+                Assert.Equal(e.TriggerEvent, read.Event!.TriggerEvent);
+                Assert.Equal(e.Uid, read.Event.Uid);
+                Assert.Equal(e.CreatedAt, read.Event.CreatedAt);
+                triggers.Add(e.TriggerEvent);
+
+                var again = LifecycleGenerator.WithCreatedAt(e.Body, e.CreatedAt.AddMinutes(3));
+                var reread = CalcomWebhookReader.Read(again).Event!;
+                Assert.Equal(e.CreatedAt.AddMinutes(3), reread.CreatedAt);
+                Assert.Equal(BookingFacts.Fingerprint(read.Event), BookingFacts.Fingerprint(reread));
+                Assert.Equal(e.Body.Length, again.Length);
+            }
+        }
+
+        Assert.Equal(
+            new[] { "BOOKING_CANCELLED", "BOOKING_CONFIRMED", "BOOKING_CREATED", "BOOKING_NO_SHOW_UPDATED", "BOOKING_PAID", "BOOKING_PAYMENT_INITIATED", "BOOKING_REJECTED", "BOOKING_REQUESTED", "BOOKING_RESCHEDULED", "MEETING_ENDED" },
+            triggers.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>One case: null when it holds, else what went wrong (with the scenario and the delivery order).</summary>
+    internal static string? Check(int seed, int index, Stats stats)
+    {
+        var random = new Random(unchecked((seed * 1_000_003) + index));
+        var scenario = new LifecycleGenerator(random).NextScenario();
+        var inOrder = scenario.InOrder;
+        var delivery = LifecycleGenerator.Delivery(random, inOrder);
+        var trace = new StringBuilder();
+        // Each distinct body is read once (a byte-identical duplicate reads the same); re-sends are distinct bodies.
+        var readCache = new Dictionary<byte[], BookingEvent>(ReferenceEqualityComparer.Instance);
+        BookingEvent Read(byte[] body)
+        {
+            if (!readCache.TryGetValue(body, out var e))
+            {
+                readCache[body] = e = ConvergencePropertyTests.Read(body);
+            }
+
+            return e;
+        }
+
+        try
+        {
+            var expected = new AppointmentBook();
+            var firstOfLifecycle = scenario.Lifecycles.Select(l => l.Events[0]).ToHashSet();
+            var sawConflict = false;
+            var sent = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var g in inOrder)
+            {
+                var e = Read(g.Body);
+                var result = expected.Apply(e);
+                sawConflict |= result.ConflictsWith.Count > 0;
+                // The same content sent again (e.g. a second identical no-show update) counts once: Cal.com sends no delivery id.
+                var want = !sent.Add(BookingFacts.Fingerprint(e)) ? ApplyOutcome.Unchanged
+                    : e.TriggerEvent == CalcomTriggers.BookingCreated && e.AskProAppointmentId is not null ? ApplyOutcome.Skipped
+                    : firstOfLifecycle.Contains(g) ? ApplyOutcome.Created : ApplyOutcome.Updated;
+                if (result.Outcome != want)
+                {
+                    return $"in order, {g} gave {result.Outcome}, expected {want}\n{scenario}";
+                }
+            }
+
+            var actual = new AppointmentBook();
+            var applied = new Dictionary<string, DateTimeOffset?>(StringComparer.Ordinal);
+            foreach (var body in delivery)
+            {
+                var e = Read(body);
+                trace.Append(e.TriggerEvent).Append(' ').Append(e.Uid).Append(e.RescheduleUid is { } r ? "<" + r : "").Append(" @").Append(e.CreatedAt?.ToString("O")).Append('\n');
+                var fingerprint = BookingFacts.Fingerprint(e);
+                var result = actual.Apply(e);
+                if (applied.TryGetValue(fingerprint, out var at) && Nullable.Compare(at, e.CreatedAt) <= 0 && result.Outcome != ApplyOutcome.Unchanged)
+                {
+                    return $"a delivery of content applied before (at {at:O}) gave {result.Outcome}, not Unchanged: {e.TriggerEvent} {e.Uid}\n{scenario}\ndelivered:\n{trace}";
+                }
+
+                applied[fingerprint] = at is { } earlier && Nullable.Compare(earlier, e.CreatedAt) < 0 ? earlier : e.CreatedAt;
+            }
+
+            if (Difference(expected, actual) is { } difference)
+            {
+                return $"shuffled delivery differs from in-order delivery: {difference}\n{scenario}\ndelivered:\n{trace}";
+            }
+
+            if (Invariants(scenario, expected) is { } broken)
+            {
+                return $"{broken}\n{scenario}";
+            }
+
+            stats.Count(scenario, inOrder, delivery, sawConflict, expected);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return $"threw {ex}\n{scenario}\ndelivered:\n{trace}";
+        }
+    }
+
+    private static BookingEvent Read(byte[] body)
+    {
+        var read = CalcomWebhookReader.Read(body);
+        return read.Event ?? throw new InvalidOperationException($"generated body did not read: {read.Kind} {string.Join("; ", read.Errors)}: {Encoding.UTF8.GetString(body)}");
+    }
+
+    /// <summary>What differs between two books (records, facts, conflicts, uid index, calendars), or null.</summary>
+    internal static string? Difference(AppointmentBook expected, AppointmentBook actual)
+    {
+        var ids = expected.Records.Keys.Order(StringComparer.Ordinal).ToList();
+        if (!ids.SequenceEqual(actual.Records.Keys.Order(StringComparer.Ordinal)))
+        {
+            return $"record ids [{string.Join(", ", ids)}] vs [{string.Join(", ", actual.Records.Keys.Order(StringComparer.Ordinal))}]";
+        }
+
+        foreach (var id in ids)
+        {
+            var (a, b) = (expected.Records[id], actual.Records[id]);
+            if (!a.Record.CalcomUids.SequenceEqual(b.Record.CalcomUids))
+            {
+                return $"{id}: uids [{string.Join(", ", a.Record.CalcomUids)}] vs [{string.Join(", ", b.Record.CalcomUids)}]";
+            }
+
+            if (a.Record with { CalcomUids = [] } != b.Record with { CalcomUids = [] })
+            {
+                return $"{id}: record\n  {a.Record with { CalcomUids = [] }}\nvs\n  {b.Record with { CalcomUids = [] }}";
+            }
+
+            if (!a.ConflictsWith.SequenceEqual(b.ConflictsWith))
+            {
+                return $"{id}: conflicts [{string.Join(", ", a.ConflictsWith)}] vs [{string.Join(", ", b.ConflictsWith)}]";
+            }
+
+            var (fa, fb) = (Facts(a.Facts), Facts(b.Facts));
+            if (!fa.SequenceEqual(fb))
+            {
+                return $"{id}: facts [{string.Join(", ", fa)}] vs [{string.Join(", ", fb)}]";
+            }
+        }
+
+        var (ia, ib) = (Index(expected), Index(actual));
+        if (!ia.SequenceEqual(ib))
+        {
+            return $"uid index [{string.Join(", ", ia)}] vs [{string.Join(", ", ib)}]";
+        }
+
+        var (ca, cb) = (Calendars(expected), Calendars(actual));
+        return ca.SequenceEqual(cb) ? null : $"calendars [{string.Join(", ", ca)}] vs [{string.Join(", ", cb)}]";
+    }
+
+    private static List<string> Facts(BookingFacts facts) =>
+        facts.Events.Select(e => $"{e.TriggerEvent}:{BookingFacts.Fingerprint(e)}@{e.CreatedAt:O}").Order(StringComparer.Ordinal).ToList();
+
+    private static List<string> Index(AppointmentBook book) =>
+        book.UidIndex.Select(kv => $"{kv.Key}->{kv.Value}").Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Non-empty calendars (a calendar emptied again is the same as one never started).</summary>
+    private static List<string> Calendars(AppointmentBook book) =>
+        book.Calendars.Where(c => c.Value.Count > 0).OrderBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => $"{c.Key}: {string.Join(" ", c.Value.Select(r => $"{r.AppointmentId}[{r.Start:O}..{r.End:O}]({string.Join(">", r.Uids)})"))}")
+            .ToList();
+
+    /// <summary>What the in-order book must say about the scenario's lifecycles, or what it says wrongly.</summary>
+    internal static string? Invariants(Scenario scenario, AppointmentBook book)
+    {
+        if (book.Records.Count != scenario.Lifecycles.Count)
+        {
+            return $"{scenario.Lifecycles.Count} lifecycles gave {book.Records.Count} records";
+        }
+
+        var records = new List<Appointment>();
+        foreach (var lifecycle in scenario.Lifecycles)
+        {
+            var owners = lifecycle.Uids.Select(u => book.UidIndex.TryGetValue(u, out var id) ? id : "(none)").Distinct(StringComparer.Ordinal).ToList();
+            if (owners.Count != 1 || !book.Records.TryGetValue(owners[0], out var stored))
+            {
+                return $"{lifecycle}: uids point at [{string.Join(", ", owners)}], not one record";
+            }
+
+            var r = stored.Record;
+            records.Add(r);
+            if (!r.CalcomUids.SequenceEqual(lifecycle.Uids))
+            {
+                return $"{lifecycle}: record uids [{string.Join(", ", r.CalcomUids)}], expected the chain in order";
+            }
+
+            if (r.CalcomUid != lifecycle.FinalUid || r.Status != lifecycle.ExpectedStatus)
+            {
+                return $"{lifecycle}: record is {r.CalcomUid} {r.Status}, expected {lifecycle.FinalUid} {lifecycle.ExpectedStatus}";
+            }
+
+            if (r.IsInternal != lifecycle.Internal)
+            {
+                return $"{lifecycle}: record internal = {r.IsInternal}";
+            }
+
+            if (r.RescheduleRequested != lifecycle.Story.EndsWith("host-requested-reschedule", StringComparison.Ordinal))
+            {
+                return $"{lifecycle}: RescheduleRequested = {r.RescheduleRequested}";
+            }
+
+            if (r.StaffEmail != lifecycle.Staff.Email)
+            {
+                return $"{lifecycle}: staff {r.StaffEmail}";
+            }
+
+            var noShows = lifecycle.Events.Where(e => e.TriggerEvent == CalcomTriggers.BookingNoShowUpdated).Select(e => Read(e.Body).NoShowAttendees[0].NoShow).ToList();
+            // A repeated update with the same content is indistinguishable from a re-delivery (Cal.com sends no delivery id).
+            if (noShows.Count == noShows.Distinct().Count() && r.CustomerNoShow != (noShows.Count == 0 ? null : noShows[^1]))
+            {
+                return $"{lifecycle}: CustomerNoShow = {r.CustomerNoShow}";
+            }
+        }
+
+        // Conflicts are exactly the overlaps of active appointments of the same staff member, on both sides.
+        foreach (var r in records)
+        {
+            var overlapping = records.Where(o => o != r && r.HasActiveRange && o.HasActiveRange && o.StaffKey == r.StaffKey && o.StartTime < r.EndTime && r.StartTime < o.EndTime)
+                .Select(o => o.AppointmentId).Order(StringComparer.Ordinal).ToList();
+            var flagged = book.Records[r.AppointmentId].ConflictsWith;
+            if (!flagged.SequenceEqual(overlapping))
+            {
+                return $"{r.AppointmentId} ({r.CalcomUid} {r.Status} {r.StartTime:O}..{r.EndTime:O}) conflicts with [{string.Join(", ", flagged)}], overlaps [{string.Join(", ", overlapping)}]";
+            }
+        }
+
+        return null;
+    }
+
+    internal sealed class Stats
+    {
+        private long _lifecycles, _bodies, _deliveries, _terminalBeforeCreate, _conflictsAtEnd, _conflictsResolved, _internal, _seed, _threeSteps, _revived, _attendeeRequested, _redelivered, _sameBytes, _reversed;
+
+        public long Lifecycles => _lifecycles;
+        public long Bodies => _bodies;
+        public long Deliveries => _deliveries;
+        public long TerminalBeforeCreate => _terminalBeforeCreate;
+        public long ConflictsAtEnd => _conflictsAtEnd;
+        public long ConflictsResolved => _conflictsResolved;
+        public long InternalLifecycles => _internal;
+        public long SeedLifecycles => _seed;
+        public long ThreeStepChains => _threeSteps;
+        public long HostRequestedRevived => _revived;
+        public long AttendeeRequestedReschedules => _attendeeRequested;
+        public long RedeliveredLater => _redelivered;
+        public long SameBytesTwice => _sameBytes;
+        public long Reversed => _reversed;
+
+        public void Count(Scenario scenario, IReadOnlyList<GeneratedEvent> inOrder, List<byte[]> delivery, bool sawConflict, AppointmentBook final)
+        {
+            Interlocked.Add(ref _lifecycles, scenario.Lifecycles.Count);
+            Interlocked.Add(ref _bodies, inOrder.Count);
+            Interlocked.Add(ref _deliveries, delivery.Count);
+            var hasConflict = final.Records.Values.Any(r => r.HasConflict);
+            Interlocked.Add(ref _conflictsAtEnd, hasConflict ? 1 : 0);
+            Interlocked.Add(ref _conflictsResolved, sawConflict && !hasConflict ? 1 : 0);
+            var position = new Dictionary<byte[], int>(ReferenceEqualityComparer.Instance);
+            for (var i = delivery.Count - 1; i >= 0; i--)
+            {
+                position[delivery[i]] = i;
+            }
+
+            Interlocked.Add(ref _sameBytes, delivery.Count - delivery.Distinct(ReferenceEqualityComparer.Instance).Count());
+            Interlocked.Add(ref _redelivered, delivery.Count(b => !position.ContainsKey(b) || !inOrder.Any(e => ReferenceEquals(e.Body, b))));
+            Interlocked.Add(ref _reversed, inOrder.Count > 2 && inOrder.Select(e => position[e.Body]).Zip(inOrder.Skip(1).Select(e => position[e.Body])).All(p => p.First > p.Second) ? 1 : 0);
+            foreach (var l in scenario.Lifecycles)
+            {
+                Interlocked.Add(ref _internal, l.Internal ? 1 : 0);
+                Interlocked.Add(ref _seed, l.Shape == LifecycleShape.Seed ? 1 : 0);
+                Interlocked.Add(ref _threeSteps, l.Uids.Count >= 3 ? 1 : 0);
+                Interlocked.Add(ref _revived, l.Story.Contains("rescheduled-after-request", StringComparison.Ordinal) ? 1 : 0);
+                Interlocked.Add(ref _attendeeRequested, l.Story.Contains("reschedule-requested", StringComparison.Ordinal) ? 1 : 0);
+                var terminal = l.Events[^1].TriggerEvent is CalcomTriggers.BookingCancelled or CalcomTriggers.BookingRejected && l.ExpectedStatus is AppointmentStatus.Cancelled or AppointmentStatus.Rejected;
+                Interlocked.Add(ref _terminalBeforeCreate, terminal && position[l.Events[^1].Body] < position[l.Events[0].Body] ? 1 : 0);
+            }
+        }
+
+        public override string ToString() =>
+            $"lifecycles {Lifecycles} (internal {InternalLifecycles}, seed {SeedLifecycles}, 3+ uids {ThreeStepChains}, revived after host request {HostRequestedRevived}, attendee reschedule requests {AttendeeRequestedReschedules}); " +
+            $"terminal event before create {TerminalBeforeCreate}; conflicts at end {ConflictsAtEnd}, flagged then cleared {ConflictsResolved}; same bytes twice {SameBytesTwice}, redelivered {RedeliveredLater}, reversed {Reversed}";
+    }
+}
