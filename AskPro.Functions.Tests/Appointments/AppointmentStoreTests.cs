@@ -179,6 +179,31 @@ public sealed class AppointmentStoreTests(AzuriteFixture azurite, ITestOutputHel
     }
 
     [Fact]
+    public async Task An_event_set_larger_than_one_table_property_is_split_across_properties_and_read_back_whole()
+    {
+        await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
+        var random = new Random(42);
+        string Noise() => new(Enumerable.Range(0, CalcomWebhookReaderMax).Select(_ => (char)random.Next(0x21, 0x7e)).Where(c => c != '"' && c != '\\').ToArray());
+        var example = System.Text.Json.Nodes.JsonNode.Parse(Examples.Calcom("booking_created_web.json"))!;
+        for (var i = 0; i < 25; i++)
+        {
+            // Distinct content for one uid (incompressible notes and titles), as a long-lived booking could gather.
+            example["payload"]!["title"] = Noise();
+            example["payload"]!["responses"]!["notes"]!["value"] = Noise();
+            example["payload"]!["location"] = Noise();
+            await h.ApplyAsync(System.Text.Encoding.UTF8.GetBytes(example.ToJsonString()));
+        }
+
+        var row = (await h.Table.GetEntityAsync<Azure.Data.Tables.TableEntity>(AppointmentEntities.PartitionKey, AppointmentEntities.UidKey("k3VbP9qWm2xYc7RtL5nD8a"))).Value;
+        Assert.NotNull(row.GetBinary("Facts1")); // really more than one property's 64 KiB
+        var stored = await h.RecordByUidAsync("k3VbP9qWm2xYc7RtL5nD8a");
+        Assert.Equal(25, stored.Facts.Count);
+        Assert.Equal(25, row.GetInt32("EventCount"));
+    }
+
+    private const int CalcomWebhookReaderMax = AskPro.Functions.Calcom.CalcomWebhookReader.MaxTextLength;
+
+    [Fact]
     public async Task Same_delivery_twice_or_from_a_second_registration_changes_nothing_and_writes_nothing()
     {
         await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);

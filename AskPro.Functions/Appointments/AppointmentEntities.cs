@@ -78,15 +78,45 @@ public static class AppointmentEntities
             ["CreatedAt"] = createdAt,
             ["UpdatedAt"] = updatedAt,
             ["EventCount"] = stored.Facts.Count,
-            ["Facts"] = stored.Facts.ToBytes(),
-        };
+        }.WithFacts(stored.Facts.ToBytes());
+    }
+
+    /// <summary>A binary property holds 64 KiB: the compressed event set is split over Facts, Facts1, Facts2, … as needed.</summary>
+    private const int FactsChunk = 64 * 1024;
+    private const int MaxFactsChunks = 15;
+
+    private static TableEntity WithFacts(this TableEntity entity, byte[] facts)
+    {
+        var chunks = (facts.Length + FactsChunk - 1) / FactsChunk;
+        if (chunks > MaxFactsChunks)
+        {
+            throw new UnstorableEventException($"the event set of {entity.GetString("AppointmentId")} is {facts.Length} bytes compressed, more than one row holds");
+        }
+
+        for (var i = 0; i < Math.Max(chunks, 1); i++)
+        {
+            entity[i == 0 ? "Facts" : $"Facts{i}"] = facts.AsSpan(i * FactsChunk, Math.Min(FactsChunk, facts.Length - (i * FactsChunk))).ToArray();
+        }
+
+        return entity;
+    }
+
+    private static byte[] FactsOf(TableEntity entity)
+    {
+        var parts = new List<byte[]>();
+        for (var i = 0; entity.GetBinary(i == 0 ? "Facts" : $"Facts{i}") is { } part; i++)
+        {
+            parts.Add(part);
+        }
+
+        return parts.Count == 1 ? parts[0] : [.. parts.SelectMany(p => p)];
     }
 
     /// <summary>The stored appointment of a record row: the record is re-derived from its facts (the projection is pure).</summary>
     public static StoredAppointment FromEntity(TableEntity entity)
     {
         ArgumentNullException.ThrowIfNull(entity);
-        var facts = BookingFacts.FromBytes(entity.GetBinary("Facts"));
+        var facts = BookingFacts.FromBytes(FactsOf(entity));
         return new StoredAppointment(AppointmentProjection.Project(facts), facts, SplitIds(entity.GetString("ConflictsWith")));
     }
 

@@ -139,7 +139,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
 
         if (batch.Count > MaxBatch)
         {
-            throw new InvalidOperationException($"applying the event to {result.AppointmentId} needs {batch.Count} writes, more than one transaction holds");
+            throw new UnstorableEventException($"applying the event to {result.AppointmentId} needs {batch.Count} writes, more than one transaction holds");
         }
 
         await _table.SubmitTransactionAsync(batch, ct);

@@ -29,6 +29,12 @@ public sealed record WebhookReadResult(WebhookKind Kind, string? TriggerEvent, B
 public static class CalcomWebhookReader
 {
     public const int MaxUidLength = 200;
+
+    /// <summary>
+    /// Free text (notes, titles, reasons, names) is kept up to this many characters and cut with "…" beyond: a table
+    /// property holds 32K characters, and an appointment record must never become unstorable because of one long note.
+    /// </summary>
+    public const int MaxTextLength = 2000;
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
     public static WebhookReadResult Read(ReadOnlyMemory<byte> body)
@@ -299,8 +305,10 @@ public static class CalcomWebhookReader
             }
         }
 
-        return NullIfEmpty(ValueText(value));
+        return Clip(NullIfEmpty(ValueText(value)));
     }
+
+    private static string? Clip(string? s) => s is { Length: > MaxTextLength } ? string.Concat(s.AsSpan(0, MaxTextLength - 1), "…") : s;
 
     private static string? ValueText(JsonElement value) => value.ValueKind switch
     {
@@ -329,7 +337,7 @@ public static class CalcomWebhookReader
             return null;
         }
 
-        return v.GetString();
+        return Clip(v.GetString());
     }
 
     /// <summary>Metadata values are strings in Cal.com but a number in the seed: both read as text.</summary>

@@ -46,11 +46,13 @@ public sealed partial class CalcomEventProcessor(WebhookQueue queue, Appointment
         {
             result = await store.ApplyAsync(read.Event, ct);
         }
-        catch (RequestFailedException ex) when (ex.Status is 400 or 413)
+        catch (Exception ex) when (ex is UnstorableEventException or RequestFailedException { Status: 400 or 413 })
         {
-            // The store refuses this content itself (e.g. notes over a table property's 32K characters): every retry
-            // would fail the same way, so say why and let it end in the poison queue rather than pass as transient.
-            var reason = $"the appointment store rejects the event of delivery {envelope.DeliveryId} (status {ex.Status}, {ex.ErrorCode ?? "no error code"})";
+            // The store refuses this content itself (a record too large for a row): every retry would fail the same
+            // way, so say why and let it end in the poison queue rather than pass as transient.
+            var reason = ex is RequestFailedException rf
+                ? $"the appointment store rejects the event of delivery {envelope.DeliveryId} (status {rf.Status}, {rf.ErrorCode ?? "no error code"})"
+                : $"the appointment store cannot hold the event of delivery {envelope.DeliveryId}: {ex.Message}";
             Log.Unreadable(logger, messageId, dequeueCount, reason);
             throw new InvalidEnvelopeException(reason, ex);
         }
