@@ -110,7 +110,9 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
         var scenario = new LifecycleGenerator(random).NextScenario();
         var inOrder = scenario.InOrder;
         var delivery = LifecycleGenerator.Delivery(random, inOrder);
-        var trace = new StringBuilder();
+        // The delivery trace is only written out for a failure message.
+        var delivered = new List<BookingEvent>();
+        string Trace() => string.Concat(delivered.Select(e => $"{e.TriggerEvent} {e.Uid}{(e.RescheduleUid is { } r ? "<" + r : "")} @{e.CreatedAt:O}\n"));
         // Each distinct body is read once (a byte-identical duplicate reads the same); re-sends are distinct bodies.
         var readCache = new Dictionary<byte[], BookingEvent>(ReferenceEqualityComparer.Instance);
         BookingEvent Read(byte[] body)
@@ -149,12 +151,12 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
             foreach (var body in delivery)
             {
                 var e = Read(body);
-                trace.Append(e.TriggerEvent).Append(' ').Append(e.Uid).Append(e.RescheduleUid is { } r ? "<" + r : "").Append(" @").Append(e.CreatedAt?.ToString("O")).Append('\n');
+                delivered.Add(e);
                 var fingerprint = BookingFacts.Fingerprint(e);
                 var result = actual.Apply(e);
                 if (applied.TryGetValue(fingerprint, out var at) && Nullable.Compare(at, e.CreatedAt) <= 0 && result.Outcome != ApplyOutcome.Unchanged)
                 {
-                    return $"a delivery of content applied before (at {at:O}) gave {result.Outcome}, not Unchanged: {e.TriggerEvent} {e.Uid}\n{scenario}\ndelivered:\n{trace}";
+                    return $"a delivery of content applied before (at {at:O}) gave {result.Outcome}, not Unchanged: {e.TriggerEvent} {e.Uid}\n{scenario}\ndelivered:\n{Trace()}";
                 }
 
                 applied[fingerprint] = at is { } earlier && Nullable.Compare(earlier, e.CreatedAt) < 0 ? earlier : e.CreatedAt;
@@ -162,7 +164,7 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
 
             if (Difference(expected, actual) is { } difference)
             {
-                return $"shuffled delivery differs from in-order delivery: {difference}\n{scenario}\ndelivered:\n{trace}";
+                return $"shuffled delivery differs from in-order delivery: {difference}\n{scenario}\ndelivered:\n{Trace()}";
             }
 
             if (Invariants(scenario, expected) is { } broken)
@@ -175,7 +177,7 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
         }
         catch (Exception ex)
         {
-            return $"threw {ex}\n{scenario}\ndelivered:\n{trace}";
+            return $"threw {ex}\n{scenario}\ndelivered:\n{Trace()}";
         }
     }
 

@@ -64,7 +64,7 @@ public sealed record Appointment
     public bool IsInternal => AskProAppointmentId is not null;
 
     /// <summary>A stable key for the staff member (hash of the organizer e-mail), so keys and logs carry no e-mail.</summary>
-    public string? StaffKey => StaffEmail is null ? null : AppointmentProjection.StaffKeyOf(StaffEmail);
+    public string? StaffKey { get; init; }
 
     public bool HasActiveRange => AppointmentStatus.IsActive(Status) && StartTime is { } s && EndTime is { } e && e > s && StaffEmail is not null;
 }

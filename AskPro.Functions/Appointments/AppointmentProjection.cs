@@ -26,13 +26,19 @@ public static class AppointmentProjection
         var links = Links(events);
         var chain = Chain(facts.Uids.ToList(), links);
         var current = chain[^1];
-        var about = events.ToLookup(e => About(e, links), StringComparer.Ordinal);
+        var aboutOf = new Dictionary<BookingEvent, string>(ReferenceEqualityComparer.Instance);
+        foreach (var e in events)
+        {
+            aboutOf[e] = About(e, links);
+        }
+
+        var about = events.ToLookup(e => aboutOf[e], StringComparer.Ordinal);
 
         // Events about the current uid first, then each predecessor's; within a uid, the most telling first.
         var ordered = chain.AsEnumerable().Reverse()
             .SelectMany(uid => about[uid].OrderByDescending(Weight).ThenByDescending(e => e.CreatedAt).ThenBy(BookingFacts.Fingerprint, StringComparer.Ordinal))
             .ToList();
-        var currentEvents = ordered.Where(e => About(e, links) == current).ToList();
+        var currentEvents = ordered.Where(e => aboutOf[e] == current).ToList();
 
         var status = StatusOf(currentEvents);
         var cancel = status == AppointmentStatus.Cancelled ? Latest(currentEvents, T.BookingCancelled) : null;
@@ -42,6 +48,7 @@ public static class AppointmentProjection
         var (start, end) = TimesOf(current, events, links);
         var (previousStart, previousEnd) = previous is null ? (null, null) : TimesOf(previous, events, links);
         var noShows = NoShows(events);
+        var staffEmail = First(ordered, e => e.Organizer?.Email);
 
         return new Appointment
         {
@@ -63,7 +70,8 @@ public static class AppointmentProjection
             CustomerEmail = First(ordered, e => e.Customer?.Email),
             CustomerPhone = First(ordered, e => e.Customer?.Phone),
             StaffName = First(ordered, e => e.Organizer?.Name),
-            StaffEmail = First(ordered, e => e.Organizer?.Email),
+            StaffEmail = staffEmail,
+            StaffKey = staffEmail is null ? null : StaffKeyOf(staffEmail),
             Location = First(ordered, e => e.Location),
             Notes = First(ordered, e => e.Notes),
             Source = First(ordered, e => e.Source) ?? DirectSource,
