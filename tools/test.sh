@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm ci --no-audit --no-fund --loglevel=error
-dotnet test AskPro.Functions.sln --logger "trx" --logger "console;verbosity=normal" "$@"
+dotnet test AskPro.Functions.sln -c Release --logger "trx" --logger "console;verbosity=normal" "$@"

@@ -8,31 +8,31 @@ using Xunit.Abstractions;
 namespace AskPro.Functions.Tests.Appointments;
 
 /// <summary>
-/// Generated lifecycles end to end: signed bodies → HTTP function → Azurite queue → the queue function (8 parallel
+/// Generated lifecycles (<see cref="LifecycleGenerator"/>) end to end: signed bodies → HTTP function → Azurite queue → the queue function (8 parallel
 /// workers, the message as the host hands it over) → Table Storage, in shuffled orders with duplicates. The records
 /// must equal in-order delivery to the pure book.
 /// </summary>
 public sealed class EndToEndConvergenceTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData(20261125, 200, 2)]
+    [InlineData(20261125, 200, 3)]
     public async Task Generated_lifecycles_through_the_queue_function_converge_in_any_order(int seed, int lifecycles, int rounds)
     {
         await using var azurite = await Azurite.StartAsync(allowExternal: false);
         var random = new Random(seed);
-        var bookings = Enumerable.Range(0, lifecycles).Select(i => StoryVariants.Booking(i, staffCount: 7)).ToList();
+        var generated = new LifecycleGenerator(seed).NextLifecycles(lifecycles, staffMembers: 3, days: 5);
+        var inOrder = new Scenario(generated).InOrder;
         var oracle = new AppointmentBook();
-        foreach (var body in bookings.SelectMany(b => b))
+        foreach (var e in inOrder)
         {
-            oracle.Apply(CalcomWebhookReader.Read(body).Event!);
+            oracle.Apply(CalcomWebhookReader.Read(e.Body).Event!);
         }
 
         var expected = oracle.Records.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        Assert.Equal(lifecycles, expected.Count);
         for (var round = 1; round <= rounds; round++)
         {
-            var deliveries = bookings.SelectMany(b => b).ToList();
-            deliveries.AddRange(deliveries.Where(_ => random.Next(4) == 0).ToList());
-            deliveries = [.. deliveries.OrderBy(_ => random.Next())];
+            var deliveries = LifecycleGenerator.Delivery(random, inOrder);
 
             await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
             var queue = h.App.Get<Storage.StorageClients>().WebhookQueue;
@@ -48,7 +48,7 @@ public sealed class EndToEndConvergenceTests(ITestOutputHelper output)
             var applied = await DrainAsync(queue, function, deliveries.Count);
             var actual = await h.AppointmentsAsync();
             AppointmentStoreTests.AssertSameRecords(expected, actual, $"seed {seed}, round {round} ({deliveries.Count} deliveries)");
-            output.WriteLine($"seed {seed} round {round}: {deliveries.Count} deliveries of {lifecycles} lifecycles applied through the queue function, {actual.Count} records equal to in-order delivery");
+            output.WriteLine($"seed {seed} round {round}: {deliveries.Count} deliveries of {lifecycles} generated lifecycles ({inOrder.Count} events) applied through the queue function, {actual.Count} records equal to in-order delivery, {actual.Values.Count(a => a.HasConflict)} in conflict");
             Assert.Equal(deliveries.Count, applied);
         }
     }
