@@ -1,3 +1,4 @@
+using AskPro.Functions.Tests.Infrastructure;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
@@ -13,6 +14,7 @@ namespace AskPro.Functions.Tests.Appointments;
 /// Every case has its own seed (<see cref="BaseSeed"/> and the case index): a failure names both, and
 /// <see cref="One_generated_case_replays_from_its_seed_and_index"/> replays it alone.
 /// </summary>
+[Collection(RunsAloneCollection.Name)]
 public sealed class ConvergencePropertyTests(ITestOutputHelper output)
 {
     public const int BaseSeed = 20_260_125;

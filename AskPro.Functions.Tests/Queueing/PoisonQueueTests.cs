@@ -20,6 +20,7 @@ namespace AskPro.Functions.Tests.Queueing;
 /// The class has its own emulator (never an external account: the tests empty the webhook queues), and each test
 /// starts with both queues and the appointments table empty and stops its listener, so no other test's messages reach a listener.
 /// </summary>
+[Collection(RunsAloneCollection.Name)]
 public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOutputHelper output) : IClassFixture<PoisonQueueTests.Emulator>, IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
