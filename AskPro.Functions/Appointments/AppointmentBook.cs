@@ -159,8 +159,22 @@ public sealed class AppointmentBook
         return new(outcome, record.AppointmentId, record.Status, stored.ConflictsWith, retired);
     }
 
-    private List<StoredAppointment> Found(BookingEvent e) =>
-        UidsOf(e).Select(FindByUid).OfType<StoredAppointment>().DistinctBy(a => a.Record.AppointmentId).OrderBy(a => a.Record.AppointmentId, StringComparer.Ordinal).ToList();
+    private List<StoredAppointment> Found(BookingEvent e)
+    {
+        var first = FindByUid(e.Uid);
+        var second = e.RescheduleUid is { } r && r != e.Uid ? FindByUid(r) : null;
+        if (second is null || (first is not null && first.Record.AppointmentId == second.Record.AppointmentId))
+        {
+            return first is null ? [] : [first];
+        }
+
+        if (first is null)
+        {
+            return [second];
+        }
+
+        return string.CompareOrdinal(first.Record.AppointmentId, second.Record.AppointmentId) < 0 ? [first, second] : [second, first];
+    }
 
     private static (string?, DateTimeOffset?, DateTimeOffset?, bool) RangeOf(Appointment a) => (a.StaffKey, a.StartTime, a.EndTime, a.HasActiveRange);
 

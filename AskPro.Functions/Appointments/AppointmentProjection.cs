@@ -94,11 +94,39 @@ public static class AppointmentProjection
         };
     }
 
-    public static string AppointmentIdOf(string rootUid) =>
-        "apt_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rootUid)).AsSpan(0, 10));
+    public static string AppointmentIdOf(string rootUid) => AppointmentIds.Get(rootUid, static uid =>
+        "apt_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(uid)).AsSpan(0, 10)));
 
-    public static string StaffKeyOf(string email) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(email.Trim().ToUpperInvariant())).AsSpan(0, 8));
+    public static string StaffKeyOf(string email) => StaffKeys.Get(email, static e =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(e.Trim().ToUpperInvariant())).AsSpan(0, 8)));
+
+    /// <summary>
+    /// Every projection hashes the chain's original uid and the organizer e-mail; the same few values recur from event
+    /// to event, so their hashes are kept (bounded: the cache starts over at 10,000 entries).
+    /// </summary>
+    private static readonly HashCache AppointmentIds = new();
+    private static readonly HashCache StaffKeys = new();
+
+    private sealed class HashCache
+    {
+        private System.Collections.Concurrent.ConcurrentDictionary<string, string> _entries = new(StringComparer.Ordinal);
+
+        public string Get(string key, Func<string, string> hash)
+        {
+            var entries = _entries;
+            if (entries.TryGetValue(key, out var value))
+            {
+                return value;
+            }
+
+            if (entries.Count >= 10_000)
+            {
+                _entries = entries = new(StringComparer.Ordinal);
+            }
+
+            return entries.GetOrAdd(key, hash);
+        }
+    }
 
     /// <summary>A reschedule link: <see cref="From"/> was replaced by <see cref="To"/>.</summary>
     internal sealed record Link(string From, string To, BookingEvent Event);
@@ -152,9 +180,31 @@ public static class AppointmentProjection
     /// <summary>The chain from the original uid to the current one: the deepest uid is current (ties: ordinal).</summary>
     private static List<string> Chain(List<string> uids, List<Link> links)
     {
-        var successors = links.ToLookup(l => l.From, l => l.To, StringComparer.Ordinal);
-        var predecessors = links.ToLookup(l => l.To, l => l.From, StringComparer.Ordinal);
-        var roots = uids.Where(u => !predecessors[u].Any()).Order(StringComparer.Ordinal).ToList();
+        if (links.Count == 0)
+        {
+            return [uids.Count == 1 ? uids[0] : uids.Max(StringComparer.Ordinal)!];
+        }
+
+        var successors = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var hasPredecessor = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var l in links)
+        {
+            if (!successors.TryGetValue(l.From, out var next))
+            {
+                successors[l.From] = next = [];
+            }
+
+            next.Add(l.To);
+            hasPredecessor.Add(l.To);
+        }
+
+        foreach (var next in successors.Values)
+        {
+            next.Sort(StringComparer.Ordinal);
+        }
+
+        var roots = uids.Where(u => !hasPredecessor.Contains(u)).ToList();
+        roots.Sort(StringComparer.Ordinal);
         if (roots.Count == 0)
         {
             roots.Add(uids.Min(StringComparer.Ordinal)!); // a cycle from contradictory links: break it deterministically
@@ -164,7 +214,8 @@ public static class AppointmentProjection
         foreach (var root in roots)
         {
             // Breadth-first, remembering the path; visited guards against cycles.
-            var queue = new Queue<List<string>>([[root]]);
+            var queue = new Queue<List<string>>();
+            queue.Enqueue([root]);
             var visited = new HashSet<string>(StringComparer.Ordinal) { root };
             while (queue.Count > 0)
             {
@@ -174,11 +225,14 @@ public static class AppointmentProjection
                     best = path;
                 }
 
-                foreach (var next in successors[path[^1]].Order(StringComparer.Ordinal))
+                if (successors.TryGetValue(path[^1], out var next))
                 {
-                    if (visited.Add(next))
+                    foreach (var uid in next)
                     {
-                        queue.Enqueue([.. path, next]);
+                        if (visited.Add(uid))
+                        {
+                            queue.Enqueue([.. path, uid]);
+                        }
                     }
                 }
             }
