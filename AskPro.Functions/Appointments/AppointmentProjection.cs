@@ -32,12 +32,21 @@ public static class AppointmentProjection
             aboutOf[e] = About(e, links);
         }
 
-        var about = events.ToLookup(e => aboutOf[e], StringComparer.Ordinal);
-
         // Events about the current uid first, then each predecessor's; within a uid, the most telling first.
-        var ordered = chain.AsEnumerable().Reverse()
-            .SelectMany(uid => about[uid].OrderByDescending(Weight).ThenByDescending(e => e.CreatedAt).ThenBy(BookingFacts.Fingerprint, StringComparer.Ordinal))
-            .ToList();
+        var position = new Dictionary<string, int>(chain.Count, StringComparer.Ordinal);
+        for (var i = 0; i < chain.Count; i++)
+        {
+            position[chain[i]] = i;
+        }
+
+        var ordered = events.Where(e => position.ContainsKey(aboutOf[e])).ToList();
+        ordered.Sort((a, b) =>
+        {
+            var c = position[aboutOf[b]].CompareTo(position[aboutOf[a]]);
+            c = c != 0 ? c : Weight(b).CompareTo(Weight(a));
+            c = c != 0 ? c : Nullable.Compare(b.CreatedAt, a.CreatedAt);
+            return c != 0 ? c : string.CompareOrdinal(BookingFacts.Fingerprint(a), BookingFacts.Fingerprint(b));
+        });
         var currentEvents = ordered.Where(e => aboutOf[e] == current).ToList();
 
         var status = StatusOf(currentEvents);
@@ -45,8 +54,8 @@ public static class AppointmentProjection
         var reject = status == AppointmentStatus.Rejected ? Latest(currentEvents, T.BookingRejected) : null;
         var link = chain.Count > 1 ? links.Where(l => l.To == current).OrderBy(l => l.From, StringComparer.Ordinal).Select(l => l.Event).FirstOrDefault() : null;
         var previous = chain.Count > 1 ? chain[^2] : null;
-        var (start, end) = TimesOf(current, events, links);
-        var (previousStart, previousEnd) = previous is null ? (null, null) : TimesOf(previous, events, links);
+        var (start, end) = TimesOf(current, events, aboutOf);
+        var (previousStart, previousEnd) = previous is null ? (null, null) : TimesOf(previous, events, aboutOf);
         var noShows = NoShows(events);
         var staffEmail = First(ordered, e => e.Organizer?.Email);
 
@@ -90,8 +99,23 @@ public static class AppointmentProjection
             PaymentStatus = events.Exists(e => e.TriggerEvent == T.BookingPaid || e.Paid == true) ? "paid"
                 : events.Exists(e => e.TriggerEvent == T.BookingPaymentInitiated) ? "initiated" : null,
             LastEventAt = events.Max(e => e.CreatedAt),
-            LastTriggerEvent = events.OrderByDescending(e => e.CreatedAt).ThenBy(e => e.TriggerEvent, StringComparer.Ordinal).First().TriggerEvent,
+            LastTriggerEvent = LastTrigger(events),
         };
+    }
+
+    private static string LastTrigger(List<BookingEvent> events)
+    {
+        var last = events[0];
+        foreach (var e in events)
+        {
+            var c = Nullable.Compare(e.CreatedAt, last.CreatedAt);
+            if (c > 0 || (c == 0 && string.CompareOrdinal(e.TriggerEvent, last.TriggerEvent) < 0))
+            {
+                last = e;
+            }
+        }
+
+        return last.TriggerEvent;
     }
 
     public static string AppointmentIdOf(string rootUid) => AppointmentIds.Get(rootUid, static uid =>
@@ -273,12 +297,12 @@ public static class AppointmentProjection
         _ => 0,
     };
 
-    private static (DateTimeOffset? Start, DateTimeOffset? End) TimesOf(string uid, List<BookingEvent> events, List<Link> links)
+    private static (DateTimeOffset? Start, DateTimeOffset? End) TimesOf(string uid, List<BookingEvent> events, Dictionary<BookingEvent, string> aboutOf)
     {
         var candidates = new List<(int Weight, DateTimeOffset? CreatedAt, DateTimeOffset Start, DateTimeOffset? End)>();
         foreach (var e in events)
         {
-            if (About(e, links) == uid && e.StartTime is { } s)
+            if (aboutOf[e] == uid && e.StartTime is { } s)
             {
                 candidates.Add((Weight(e) + 1, e.CreatedAt, s, e.EndTime));
             }
@@ -293,7 +317,20 @@ public static class AppointmentProjection
             return (null, null);
         }
 
-        var best = candidates.OrderByDescending(c => c.Weight).ThenByDescending(c => c.CreatedAt).ThenBy(c => c.Start).ThenBy(c => c.End).First();
+        // The most telling, then the newest, then the earliest times: one order whatever the arrival order.
+        var best = candidates[0];
+        foreach (var c in candidates)
+        {
+            var cmp = c.Weight.CompareTo(best.Weight);
+            cmp = cmp != 0 ? cmp : Nullable.Compare(c.CreatedAt, best.CreatedAt);
+            cmp = cmp != 0 ? cmp : best.Start.CompareTo(c.Start);
+            cmp = cmp != 0 ? cmp : Nullable.Compare(best.End, c.End);
+            if (cmp > 0)
+            {
+                best = c;
+            }
+        }
+
         return (best.Start, best.End);
     }
 
@@ -319,8 +356,8 @@ public static class AppointmentProjection
     private static bool Later(DateTimeOffset? at, bool noShow, DateTimeOffset? seenAt, bool seenNoShow) =>
         Nullable.Compare(at, seenAt) is var c && (c > 0 || (c == 0 && noShow && !seenNoShow));
 
-    private static BookingEvent? Latest(List<BookingEvent> events, string trigger) =>
-        events.Where(e => e.TriggerEvent == trigger).OrderByDescending(e => e.CreatedAt).ThenBy(BookingFacts.Fingerprint, StringComparer.Ordinal).FirstOrDefault();
+    /// <summary>The newest event of a trigger: the events come ordered by weight, then newest first, then fingerprint.</summary>
+    private static BookingEvent? Latest(List<BookingEvent> ordered, string trigger) => ordered.Find(e => e.TriggerEvent == trigger);
 
     private static TValue? First<TValue>(List<BookingEvent> ordered, Func<BookingEvent, TValue?> pick) where TValue : class
     {
