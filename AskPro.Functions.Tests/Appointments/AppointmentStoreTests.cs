@@ -213,7 +213,9 @@ public sealed class AppointmentStoreTests(AzuriteFixture azurite, ITestOutputHel
 
         h.Counter.Reset();
         var again = await h.ApplyAsync(body);
-        var otherRegistration = await h.ApplyAsync(WithCreatedAt(body, "2026-01-20T10:21:08.123Z"));
+        var resent = LifecycleGenerator.WithCreatedAt(body, DateTimeOffset.Parse("2026-01-20T10:21:08.123Z", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.NotEqual(body, resent);
+        var otherRegistration = await h.ApplyAsync(resent);
         Assert.Equal(ApplyOutcome.Unchanged, again!.Outcome);
         Assert.Equal(ApplyOutcome.Unchanged, otherRegistration!.Outcome);
         Assert.DoesNotContain(h.Counter.Requests, r => r.Contains("POST", StringComparison.Ordinal) || r.Contains("PUT", StringComparison.Ordinal) || r.Contains("MERGE", StringComparison.Ordinal));
@@ -279,13 +281,6 @@ public sealed class AppointmentStoreTests(AzuriteFixture azurite, ITestOutputHel
             Assert.True(e.Record.CalcomUids.SequenceEqual(a.Record.CalcomUids), $"{context}: uids of {id} differ");
             Assert.True(e.ConflictsWith.SequenceEqual(a.ConflictsWith), $"{context}: conflicts of {id} differ");
         }
-    }
-
-    internal static byte[] WithCreatedAt(byte[] body, string createdAt)
-    {
-        var node = System.Text.Json.Nodes.JsonNode.Parse(body)!;
-        node["createdAt"] = createdAt;
-        return System.Text.Encoding.UTF8.GetBytes(node.ToJsonString());
     }
 
     internal static byte[] Rewrite(byte[] body, params (string From, string To)[] replacements)
