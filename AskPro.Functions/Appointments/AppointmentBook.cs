@@ -57,6 +57,7 @@ public sealed class AppointmentBook
     public void Load(StoredAppointment appointment)
     {
         ArgumentNullException.ThrowIfNull(appointment);
+        _plan = null;
         _records[appointment.Record.AppointmentId] = appointment;
         foreach (var uid in appointment.Record.CalcomUids)
         {
@@ -81,32 +82,24 @@ public sealed class AppointmentBook
     }
 
     /// <summary>Staff calendars an event may change, given the records it touches (load these before <see cref="Apply"/>).</summary>
-    public IReadOnlyList<string> CalendarsNeeded(BookingEvent e, out Appointment? projected)
+    public IReadOnlyList<string> CalendarsNeeded(BookingEvent e)
     {
-        var found = Found(e);
-        var facts = found.Aggregate(BookingFacts.Empty, (f, a) => f.Union(a.Facts)).With(e);
-        projected = AppointmentProjection.Project(facts);
-        if (found.Count == 1 && RangeOf(found[0].Record) == RangeOf(projected) && found[0].Record.AppointmentId == projected.AppointmentId)
-        {
-            return []; // the calendar is untouched: no need to read (or lock) it
-        }
-
-        return found.Select(a => a.Record.StaffKey).Append(projected.StaffKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var plan = PlanFor(e);
+        return plan.Record is null || !plan.TouchesCalendars ? [] : plan.Calendars;
     }
 
     public ApplyResult Apply(BookingEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var found = Found(e);
-        var facts = found.Aggregate(BookingFacts.Empty, (f, a) => f.Union(a.Facts));
-        var merged = facts.With(e);
-        if (found.Count == 1 && ReferenceEquals(merged, facts))
+        var plan = PlanFor(e);
+        _plan = null;
+        var (found, merged) = (plan.Found, plan.Merged);
+        if (plan.Record is not { } record)
         {
             var same = found[0];
             return new(ApplyOutcome.Unchanged, same.Record.AppointmentId, same.Record.Status, same.ConflictsWith, []);
         }
 
-        var record = AppointmentProjection.Project(merged);
         var retired = found.Select(a => a.Record.AppointmentId).Where(id => id != record.AppointmentId).ToList();
         foreach (var old in found)
         {
@@ -127,9 +120,8 @@ public sealed class AppointmentBook
             _uidIndex[uid] = record.AppointmentId;
         }
 
-        var calendars = found.Select(a => a.Record.StaffKey).Append(record.StaffKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        var touched = found.Count != 1 || RangeOf(found[0].Record) != RangeOf(record) || found[0].Record.AppointmentId != record.AppointmentId;
-        if (touched)
+        var calendars = plan.Calendars;
+        if (plan.TouchesCalendars)
         {
             var ids = found.Select(a => a.Record.AppointmentId).Append(record.AppointmentId).ToHashSet(StringComparer.Ordinal);
             foreach (var staff in calendars)
@@ -157,6 +149,35 @@ public sealed class AppointmentBook
         var outcome = e.TriggerEvent == CalcomTriggers.BookingCreated && e.AskProAppointmentId is not null ? ApplyOutcome.Skipped
             : found.Count == 0 ? ApplyOutcome.Created : ApplyOutcome.Updated;
         return new(outcome, record.AppointmentId, record.Status, stored.ConflictsWith, retired);
+    }
+
+    /// <summary>
+    /// What applying an event means for the loaded records, worked out once: the store asks which calendars to load
+    /// and then applies, and both need the same merge and projection.
+    /// </summary>
+    private sealed record Plan(BookingEvent Event, List<StoredAppointment> Found, BookingFacts Merged, Appointment? Record, List<string> Calendars, bool TouchesCalendars);
+
+    private Plan? _plan;
+
+    private Plan PlanFor(BookingEvent e)
+    {
+        if (_plan is { } cached && ReferenceEquals(cached.Event, e))
+        {
+            return cached;
+        }
+
+        var found = Found(e);
+        var facts = found.Aggregate(BookingFacts.Empty, (f, a) => f.Union(a.Facts));
+        var merged = facts.With(e);
+        if (found.Count == 1 && ReferenceEquals(merged, facts))
+        {
+            return _plan = new Plan(e, found, merged, null, [], false); // nothing new: unchanged
+        }
+
+        var record = AppointmentProjection.Project(merged);
+        var calendars = found.Select(a => a.Record.StaffKey).Append(record.StaffKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var touches = found.Count != 1 || RangeOf(found[0].Record) != RangeOf(record) || found[0].Record.AppointmentId != record.AppointmentId;
+        return _plan = new Plan(e, found, merged, record, calendars, touches);
     }
 
     private List<StoredAppointment> Found(BookingEvent e)

@@ -63,7 +63,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             existingRows.UnionWith(stored.Record.CalcomUids.Select(E.UidKey));
         }
 
-        var calendars = book.CalendarsNeeded(e, out _);
+        var calendars = book.CalendarsNeeded(e);
         var staffRows = await Task.WhenAll(calendars.Select(staff => ReadAsync(E.StaffRowKey(staff), ct)));
         for (var i = 0; i < calendars.Count; i++)
         {
