@@ -27,7 +27,8 @@ public static class AppointmentEntities
     public static string UidKey(string uid) => UidPrefix + uid;
     public static string StaffRowKey(string staffKey) => StaffPrefix + staffKey;
 
-    public static TableEntity ToEntity(string rowKey, StoredAppointment stored, DateTimeOffset createdAt, DateTimeOffset updatedAt)
+    /// <summary>One row of a record; <c>facts</c> is its compressed event set, made once for all the record's rows.</summary>
+    public static TableEntity ToEntity(string rowKey, StoredAppointment stored, byte[] facts, DateTimeOffset createdAt, DateTimeOffset updatedAt)
     {
         ArgumentNullException.ThrowIfNull(stored);
         var a = stored.Record;
@@ -78,7 +79,7 @@ public static class AppointmentEntities
             ["CreatedAt"] = createdAt,
             ["UpdatedAt"] = updatedAt,
             ["EventCount"] = stored.Facts.Count,
-        }.WithFacts(stored.Facts.ToBytes());
+        }.WithFacts(facts);
     }
 
     /// <summary>A binary property holds 64 KiB: the compressed event set is split over Facts, Facts1, Facts2, … as needed.</summary>

@@ -118,10 +118,11 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             // Only the event's own record is left: partners that were not read are patched below.
             var stored = book.Records[id];
             var created = createdAt.GetValueOrDefault(id, firstCreated);
-            Write(E.ToEntity(E.AppointmentKey(id), stored, created, now));
+            var facts = stored.Facts.ToBytes();
+            Write(E.ToEntity(E.AppointmentKey(id), stored, facts, created, now));
             foreach (var uid in stored.Record.CalcomUids)
             {
-                Write(E.ToEntity(E.UidKey(uid), stored, created, now));
+                Write(E.ToEntity(E.UidKey(uid), stored, facts, created, now));
             }
         }
 
