@@ -28,6 +28,9 @@ public sealed record WebhookEnvelope(
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>The one name a claim-check blob has: the delivery id, i.e. the body's hash.</summary>
+    public static string BodyBlobName(string deliveryId) => deliveryId + ".json";
+
     public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, Options);
 
     /// <summary>Reads an envelope; throws <see cref="InvalidEnvelopeException"/> when it is not one.</summary>
@@ -51,7 +54,7 @@ public sealed record WebhookEnvelope(
 
         // The claim check is always named by the body's hash (WebhookQueue.EnqueueAsync); any other name is not ours
         // and may not even be a valid blob name, which would fail every retry as if storage were down.
-        if (envelope.BodyBlob is not null && envelope.BodyBlob != envelope.DeliveryId + ".json")
+        if (envelope.BodyBlob is not null && envelope.BodyBlob != BodyBlobName(envelope.DeliveryId))
         {
             throw new InvalidEnvelopeException($"claim-check blob name {envelope.BodyBlob} is not the name of delivery {envelope.DeliveryId}'s body");
         }

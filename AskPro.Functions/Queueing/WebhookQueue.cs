@@ -30,7 +30,7 @@ public sealed class WebhookQueue(StorageClients storage)
         if (message.Length > MaxMessageBytes)
         {
             // The blob is named by content hash, so a retry rewrites the same bytes and never trips on a leftover.
-            var blobName = deliveryId + ".json";
+            var blobName = WebhookEnvelope.BodyBlobName(deliveryId);
             await storage.BodyContainer.GetBlobClient(blobName).UploadAsync(new BinaryData(body), overwrite: true, ct);
             envelope = envelope with { Body = null, BodyBlob = blobName };
             message = envelope.ToUtf8();
