@@ -63,13 +63,14 @@ internal static class Examples
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var path = Path.Combine(dir.FullName, "shared", "calcom", "examples", name);
+            // The repository's own copy of Cal.com's example bodies (the test project's test data).
+            var path = Path.Combine(dir.FullName, "AskPro.Functions.Tests", "TestData", "calcom", name);
             if (File.Exists(path))
             {
                 return File.ReadAllBytes(path);
             }
         }
 
-        throw new FileNotFoundException($"{name} not found in a shared/calcom/examples folder above {AppContext.BaseDirectory}");
+        throw new FileNotFoundException($"{name} not found in AskPro.Functions.Tests/TestData/calcom above {AppContext.BaseDirectory}");
     }
 }
