@@ -55,6 +55,7 @@ public static class AppointmentEntities
             ["StaffName"] = a.StaffName,
             ["StaffEmail"] = a.StaffEmail,
             ["StaffKey"] = a.StaffKey,
+            ["StaffUserId"] = a.StaffUserId,
             ["Location"] = a.Location,
             ["Notes"] = a.Notes,
             ["Source"] = a.Source,
@@ -118,7 +119,12 @@ public static class AppointmentEntities
     {
         ArgumentNullException.ThrowIfNull(entity);
         var facts = BookingFacts.FromBytes(FactsOf(entity));
-        return new StoredAppointment(AppointmentProjection.Project(facts), facts, SplitIds(entity.GetString("ConflictsWith")));
+        var record = AppointmentProjection.Project(facts);
+        var storedKey = entity.GetString("StaffKey");
+        return new StoredAppointment(record, facts, SplitIds(entity.GetString("ConflictsWith")))
+        {
+            StoredStaffKey = string.IsNullOrEmpty(storedKey) || storedKey == record.StaffKey ? null : storedKey,
+        };
     }
 
     public static TableEntity MergedEntity(string retiredId, string mergedInto, DateTimeOffset updatedAt) =>

@@ -1,4 +1,5 @@
 using AskPro.Functions.Calcom;
+using AskPro.Functions.Logging;
 using AskPro.Functions.Storage;
 using Azure;
 using Azure.Data.Tables;
@@ -34,7 +35,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404 && attempt < MaxAttempts)
             {
-                Log.Contention(logger, e.Uid, attempt, ex.Status);
+                Log.Contention(logger, UidPseudonym.Of(e.Uid), attempt, ex.Status);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), ct);
             }
         }
@@ -60,7 +61,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             book.Load(stored);
             createdAt[stored.Record.AppointmentId] = row.GetDateTimeOffset("CreatedAt") ?? time.GetUtcNow();
             existingRows.Add(E.AppointmentKey(stored.Record.AppointmentId));
-            existingRows.UnionWith(stored.Record.CalcomUids.Select(E.UidKey));
+            existingRows.UnionWith(stored.Uids.Select(E.UidKey));
         }
 
         var calendars = book.CalendarsNeeded(e);
@@ -120,7 +121,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             var created = createdAt.GetValueOrDefault(id, firstCreated);
             var facts = stored.Facts.ToBytes();
             Write(E.ToEntity(E.AppointmentKey(id), stored, facts, created, now));
-            foreach (var uid in stored.Record.CalcomUids)
+            foreach (var uid in stored.Uids)
             {
                 Write(E.ToEntity(E.UidKey(uid), stored, facts, created, now));
             }
@@ -166,10 +167,10 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Event for uid {Uid} lost a race (attempt {Attempt}, status {Status}); re-reading")]
-        public static partial void Contention(ILogger logger, string uid, int attempt, int status);
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Event for {UidPseudonym} lost a race (attempt {Attempt}, status {Status}); re-reading")]
+        public static partial void Contention(ILogger logger, string uidPseudonym, int attempt, int status);
 
-        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Appointment {AppointmentId} (uid {Uid}) overlaps appointments {ConflictsWith} of the same staff member")]
-        public static partial void Conflict(ILogger logger, string appointmentId, string uid, string conflictsWith);
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Appointment {AppointmentId} ({UidPseudonym}) overlaps appointments {ConflictsWith} of the same staff member")]
+        public static partial void Conflict(ILogger logger, string appointmentId, string uidPseudonym, string conflictsWith);
     }
 }
