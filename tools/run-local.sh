@@ -35,7 +35,8 @@ table=$(setting Appointments__TableName); table=${table:-Appointments}
 
 if [ "$host" = local ]; then
   # Built before job control is on, so a Ctrl-C during the build stops the script too.
-  dotnet build tools/AskPro.LocalHost -c Release -nologo -v quiet -clp:ErrorsOnly
+  echo "building the local host"
+  if ! build=$(dotnet build tools/AskPro.LocalHost -c Release -nologo -v quiet 2>&1); then echo "$build" >&2; exit 1; fi
 fi
 
 # Job control: every background job gets its own process group, so cleanup can stop a child with all its children.
