@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
-using SendExamples = AskPro.Send.Examples;
+using SendExamples = AskPro.Send.WebhookExamples;
 
 namespace AskPro.Functions.Tests.Smoke;
 

@@ -53,12 +53,12 @@ try
         }
     }
 
-    var root = Examples.RepoRoot(AppContext.BaseDirectory);
-    var examples = Examples.InRepository(root);
+    var root = WebhookExamples.RepoRoot(AppContext.BaseDirectory);
+    var examples = WebhookExamples.InRepository(root);
     if (list)
     {
         Console.WriteLine("examples: " + string.Join(", ", examples.Names));
-        foreach (var (name, steps) in Examples.Stories)
+        foreach (var (name, steps) in WebhookExamples.Stories)
         {
             Console.WriteLine($"story {name}: {string.Join(" → ", steps)}");
         }

@@ -7,7 +7,7 @@ public sealed record Webhook(string Name, byte[] Body);
 /// The repository's example bodies by name (Cal.com's real shapes in <c>TestData/calcom</c>, the seed page's in
 /// <c>TestData/seed</c>), any file by path, and the stories they form.
 /// </summary>
-public sealed class Examples(params string[] directories)
+public sealed class WebhookExamples(params string[] directories)
 {
     /// <summary>Whole lifecycles, in the order Cal.com would send them.</summary>
     public static IReadOnlyDictionary<string, string[]> Stories { get; } = new SortedDictionary<string, string[]>(StringComparer.Ordinal)
@@ -21,11 +21,11 @@ public sealed class Examples(params string[] directories)
     };
 
     /// <summary>The repository's two example folders, found above <paramref name="start"/>.</summary>
-    public static Examples InRepository(string start)
+    public static WebhookExamples InRepository(string start)
     {
         var root = RepoRoot(start);
         var data = Path.Combine(root, "AskPro.Functions.Tests", "TestData");
-        return new Examples(Path.Combine(data, "calcom"), Path.Combine(data, "seed"));
+        return new WebhookExamples(Path.Combine(data, "calcom"), Path.Combine(data, "seed"));
     }
 
     public static string RepoRoot(string start)
