@@ -71,8 +71,11 @@ public static class LocalFunctionsHost
 
     public static string TableName(IServiceProvider services) => services.GetRequiredService<IOptions<StorageOptions>>().Value.AppointmentsTable;
 
-    /// <summary>host.json flattened under <see cref="HostJsonRoot"/>, and the key that tells the WebJobs SDK to read its options there.</summary>
-    private static Dictionary<string, string?> HostJson(string path)
+    /// <summary>
+    /// host.json flattened under <see cref="HostJsonRoot"/>, as the Functions host loads it, and the key that tells the
+    /// WebJobs SDK to read its options there. The tests' queue-listener harness configures itself with this too.
+    /// </summary>
+    public static Dictionary<string, string?> HostJson(string path)
     {
         if (!File.Exists(path))
         {
