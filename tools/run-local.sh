@@ -76,10 +76,11 @@ fi
 if [ "$host" = func ]; then
   # func reads local.settings.json from the folder it starts in; the top-level one is the single source.
   cp local.settings.json AskPro.Functions/local.settings.json
-  (cd AskPro.Functions && exec func start --port "$port") &
+  # stdin from /dev/null: a background job that reads the terminal would be stopped (SIGTTIN).
+  (cd AskPro.Functions && exec func start --port "$port") </dev/null &
   name="Azure Functions host (func start in AskPro.Functions)"
 else
-  dotnet tools/AskPro.LocalHost/bin/Release/net10.0/AskPro.LocalHost.dll --port "$port" &
+  dotnet tools/AskPro.LocalHost/bin/Release/net10.0/AskPro.LocalHost.dll --port "$port" </dev/null &
   name="AskPro local host (tools/AskPro.LocalHost: same functions and composition, Kestrel + WebJobs queue listener)"
 fi
 host_pid=$!

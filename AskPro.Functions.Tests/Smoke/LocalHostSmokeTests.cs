@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AskPro.Functions.Tests.Infrastructure;
 using AskPro.Functions.Tests.Queueing;
+using AskPro.Functions.Webhooks;
 using AskPro.LocalHost;
 using AskPro.Send;
 using Azure.Data.Tables;
@@ -11,6 +12,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
 using SendExamples = AskPro.Send.WebhookExamples;
 
@@ -114,6 +116,28 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
             $"{latencies.Length} deliveries, {senders} concurrent senders, {latencies.Length / clock.Elapsed.TotalSeconds:F0}/s: acknowledgement p50 {P(0.50):F1} ms, p95 {P(0.95):F1} ms, p99 {P(0.99):F1} ms"));
     }
 
+    [Fact]
+    public async Task An_unexpected_exception_on_the_HTTP_path_is_the_products_uniform_500()
+    {
+        // The function reads its options per delivery; options that throw stand for any unexpected failure.
+        await using var host = await Host.StartAsync(s => s.AddSingleton<IOptions<WebhookOptions>>(new ThrowingOptions()));
+
+        var delivery = await host.Sender().SendAsync(host.Examples.Load("booking_created_web"), CancellationToken.None);
+
+        Assert.Equal(500, delivery.StatusCode);
+        using var body = JsonDocument.Parse(delivery.Body);
+        Assert.Equal("error", body.RootElement.GetProperty("status").GetString());
+        Assert.Equal(ErrorCodes.InternalError, body.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.DoesNotContain(ThrowingOptions.Message, delivery.Body, StringComparison.Ordinal);
+    }
+
+    private sealed class ThrowingOptions : IOptions<WebhookOptions>
+    {
+        public const string Message = "secret detail that must not leave the process";
+
+        public WebhookOptions Value => throw new InvalidOperationException(Message);
+    }
+
     private static bool Is(TableEntity row, string column, string expected) => row.GetString(column) == expected;
 
     private static JsonNode Payload(Webhook webhook) => JsonNode.Parse(webhook.Body)!["payload"]!;
@@ -135,12 +159,12 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
 
         public WebhookSender Sender() => new(_http, _url!, Secret);
 
-        public static async Task<Host> StartAsync()
+        public static async Task<Host> StartAsync(Action<IServiceCollection>? replace = null)
         {
             var host = new Host();
             try
             {
-                await host.InitializeAsync();
+                await host.InitializeAsync(replace);
                 return host;
             }
             catch
@@ -150,7 +174,7 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
             }
         }
 
-        private async Task InitializeAsync()
+        private async Task InitializeAsync(Action<IServiceCollection>? replace)
         {
             // Its own emulator: the listener takes every message of the webhook queue.
             _azurite = await Azurite.StartAsync(allowExternal: false);
@@ -168,7 +192,7 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
             }));
 
             // Warnings only: the host's per-delivery lines would flood the test output.
-            _app = LocalFunctionsHost.Build(["--settings", settings, "--hostjson", QueueListenerHarness.HostJsonPath, "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default", "Warning"]);
+            _app = LocalFunctionsHost.Build(["--settings", settings, "--hostjson", QueueListenerHarness.HostJsonPath, "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default", "Warning"], replace);
             await _app.StartAsync();
             var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
             _url = new Uri(address + LocalFunctionsHost.WebhookPath(_app.Configuration));

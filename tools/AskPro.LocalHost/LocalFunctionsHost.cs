@@ -26,7 +26,8 @@ public static class LocalFunctionsHost
 
     /// <param name="args"><c>--port N</c> (default: local.settings.json <c>Host.LocalHttpPort</c>, else 7071), <c>--urls</c>,
     /// <c>--settings PATH</c> (default: local.settings.json in the current directory), <c>--hostjson PATH</c> (default: the one beside this program).</param>
-    public static WebApplication Build(string[] args)
+    /// <param name="replace">Registrations after the product's (tests only: to make a part fail on purpose).</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? replace = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Host.ConfigureWebJobs(b => b.AddAzureStorageQueues());
@@ -45,6 +46,7 @@ public static class LocalFunctionsHost
         builder.Services.AddAskProFunctions(builder.Configuration);
         builder.Services.AddSingleton<ITypeLocator>(new JobTypes());
         builder.Services.AddSingleton<IJobActivator, ServiceJobActivator>();
+        replace?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.MapPost(WebhookPath(app.Configuration), async (HttpContext http, CalcomWebhookFunction function, ILogger<CalcomWebhookFunction> logger) =>
