@@ -3,7 +3,8 @@
 #   - `func start` in AskPro.Functions when Azure Functions Core Tools (`func`) are on PATH;
 #   - otherwise, or with --local-host, the local host (tools/AskPro.LocalHost): the same function classes and
 #     composition on Kestrel and the WebJobs SDK queue listener, configured from host.json and local.settings.json.
-# Creates local.settings.json from the sample on first run. Ctrl-C stops the host and Azurite (whole process groups).
+# Installs the pinned Azurite (npm ci) when it is missing; creates local.settings.json from the sample on first run.
+# Ctrl-C stops the host and Azurite (whole process groups).
 #   tools/run-local.sh [--local-host] [--port N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --local-host) host=local ;;
     --port) port="${2:?--port needs a number}"; shift ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -26,7 +27,10 @@ else
   why="--local-host was given"
 fi
 
-npm ci --no-audit --no-fund --loglevel=error
+# npm ci only when the pinned Azurite is not installed yet: it deletes node_modules first, which would pull the
+# emulator from under tests or another run using this checkout.
+node -e 'process.exit(require("./node_modules/azurite/package.json").version === require("./package.json").devDependencies.azurite ? 0 : 1)' 2>/dev/null \
+  || npm ci --no-audit --no-fund --loglevel=error
 [ -f local.settings.json ] || { cp local.settings.sample.json local.settings.json; echo "created local.settings.json from local.settings.sample.json"; }
 setting() { node -e 'const v=(JSON.parse(require("fs").readFileSync("local.settings.json","utf8")).Values||{})[process.argv[1]]; process.stdout.write(v==null?"":String(v))' "$1"; }
 storage=$(setting AzureWebJobsStorage)
