@@ -38,7 +38,8 @@ public static class LocalFunctionsHost
             .AddInMemoryCollection(values)
             .AddEnvironmentVariables() // as with func: a variable that is already set wins over local.settings.json
             .AddCommandLine(args);
-        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? $"http://localhost:{builder.Configuration["port"] ?? localPort?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? DefaultPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        var port = builder.Configuration["port"] ?? (localPort ?? DefaultPort).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? $"http://localhost:{port}");
 
         // The storage SDK's per-request lines (a 404 on every poll of a queue not created yet) are noise on a console;
         // storage failures that matter are logged by the product itself.
@@ -49,7 +50,7 @@ public static class LocalFunctionsHost
         replace?.Invoke(builder.Services);
 
         var app = builder.Build();
-        app.MapPost(WebhookPath(app.Configuration), async (HttpContext http, CalcomWebhookFunction function, ILogger<CalcomWebhookFunction> logger) =>
+        app.MapPost(WebhookPath(app.Configuration), async (HttpContext http, CalcomWebhookFunction function, ILogger<ExceptionMiddleware> logger) =>
         {
             try
             {
