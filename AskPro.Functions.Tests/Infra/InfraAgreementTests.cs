@@ -149,15 +149,16 @@ public sealed partial class InfraAgreementTests
     [Fact]
     public void Queue_container_and_table_names_are_the_ones_the_code_uses()
     {
-        Assert.Equal([StorageNames.WebhookQueue, StorageNames.WebhookPoisonQueue],
+        Assert.Equal([StorageNames.WebhookQueue, StorageNames.DeadLetterQueue, StorageNames.WebhookPoisonQueue],
             Infra.ChildNames("Microsoft.Storage/storageAccounts/queueServices/queues"));
         Assert.Equal([new StorageOptions().AppointmentsTable], Infra.ChildNames("Microsoft.Storage/storageAccounts/tableServices/tables"));
         Assert.Equal(new StorageOptions().AppointmentsTable, Infra.AppSettings()["Appointments__TableName"]);
 
         var deployment = Infra.Single("Microsoft.Web/sites").GetProperty("properties").GetProperty("functionAppConfig").GetProperty("deployment");
         var deploymentContainer = deployment.GetProperty("storage").GetProperty("value").GetString()!.Split('\'')[^2];
-        Assert.Equal([StorageNames.BodyContainer, deploymentContainer],
-            Infra.ChildNames("Microsoft.Storage/storageAccounts/blobServices/containers").OrderBy(n => n != StorageNames.BodyContainer));
+        Assert.Equal([StorageNames.BodyContainer, StorageNames.DeadLetterContainer, deploymentContainer],
+            Infra.ChildNames("Microsoft.Storage/storageAccounts/blobServices/containers")
+                .OrderBy(n => n == StorageNames.BodyContainer ? 0 : n == StorageNames.DeadLetterContainer ? 1 : 2));
 
         var lifecycle = Infra.Single("Microsoft.Storage/storageAccounts/managementPolicies").GetProperty("properties").GetProperty("policy");
         var prefixes = lifecycle.GetProperty("rules").EnumerateArray()
@@ -166,7 +167,8 @@ public sealed partial class InfraAgreementTests
 
         Assert.Contains(Infra.Resources("Microsoft.Insights/scheduledQueryRules"), rule =>
             rule.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("query").GetString()!
-                .Contains($"\"/{StorageNames.WebhookPoisonQueue}\"", StringComparison.Ordinal));
+                .Contains($"\"/{StorageNames.WebhookPoisonQueue}\"", StringComparison.Ordinal) && rule.GetProperty("properties").GetProperty("criteria")
+                .GetProperty("allOf")[0].GetProperty("query").GetString()!.Contains($"\"/{StorageNames.DeadLetterQueue}\"", StringComparison.Ordinal));
     }
 
     [Fact]

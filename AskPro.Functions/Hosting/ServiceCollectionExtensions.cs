@@ -26,6 +26,9 @@ public static class ServiceCollectionExtensions
         services.AddOptions<StorageOptions>().Configure(o => BindStorage(o, configuration)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
 
+        services.AddOptions<ApplyQueueOptions>().Bind(configuration.GetSection(ApplyQueueOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApplyQueueOptions>, ApplyQueueOptionsValidator>();
+
         services.AddSingleton<StorageClients>();
         services.AddSingleton<WebhookQueue>();
         services.AddSingleton<AppointmentTableStore>();

@@ -39,7 +39,9 @@ public sealed class StorageClients
         }
 
         WebhookQueue = Queues.GetQueueClient(StorageNames.WebhookQueue);
+        DeadLetterQueue = Queues.GetQueueClient(StorageNames.DeadLetterQueue);
         BodyContainer = Blobs.GetBlobContainerClient(StorageNames.BodyContainer);
+        DeadLetterContainer = Blobs.GetBlobContainerClient(StorageNames.DeadLetterContainer);
         Appointments = Tables.GetTableClient(o.AppointmentsTable);
     }
 
@@ -47,7 +49,9 @@ public sealed class StorageClients
     public BlobServiceClient Blobs { get; }
     public TableServiceClient Tables { get; }
     public QueueClient WebhookQueue { get; }
+    public QueueClient DeadLetterQueue { get; }
     public BlobContainerClient BodyContainer { get; }
+    public BlobContainerClient DeadLetterContainer { get; }
     public TableClient Appointments { get; }
 
     /// <summary>Extra pipeline policies registered in DI are added to every client (tests count requests with one).</summary>
