@@ -1,4 +1,5 @@
 using AskPro.Functions.Calcom;
+using AskPro.Functions.Logging;
 using AskPro.Functions.Storage;
 using Azure;
 using Azure.Data.Tables;
@@ -34,7 +35,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404 && attempt < MaxAttempts)
             {
-                Log.Contention(logger, e.Uid, attempt, ex.Status);
+                Log.Contention(logger, UidPseudonym.Of(e.Uid), attempt, ex.Status);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), ct);
             }
         }
@@ -146,7 +147,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         await _table.SubmitTransactionAsync(batch, ct);
         if (result.ConflictsWith.Count > 0)
         {
-            Log.Conflict(logger, result.AppointmentId, e.Uid, string.Join(',', result.ConflictsWith));
+            Log.Conflict(logger, result.AppointmentId, UidPseudonym.Of(e.Uid), string.Join(',', result.ConflictsWith));
         }
 
         return result;
@@ -166,10 +167,10 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Event for uid {Uid} lost a race (attempt {Attempt}, status {Status}); re-reading")]
-        public static partial void Contention(ILogger logger, string uid, int attempt, int status);
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Event for uid {UidPseudonym} lost a race (attempt {Attempt}, status {Status}); re-reading")]
+        public static partial void Contention(ILogger logger, string uidPseudonym, int attempt, int status);
 
-        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Appointment {AppointmentId} (uid {Uid}) overlaps appointments {ConflictsWith} of the same staff member")]
-        public static partial void Conflict(ILogger logger, string appointmentId, string uid, string conflictsWith);
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Appointment {AppointmentId} (uid {UidPseudonym}) overlaps appointments {ConflictsWith} of the same staff member")]
+        public static partial void Conflict(ILogger logger, string appointmentId, string uidPseudonym, string conflictsWith);
     }
 }

@@ -1,5 +1,6 @@
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
+using AskPro.Functions.Logging;
 using AskPro.Functions.Storage;
 using Azure;
 using Microsoft.Extensions.Logging;
@@ -62,7 +63,7 @@ public sealed partial class CalcomEventProcessor(
             }
 
             var result = await store.ApplyAsync(read.Event, ct);
-            Log.Applied(logger, envelope.DeliveryId, envelope.TriggerEvent, read.Event.Uid, result.AppointmentId, result.Outcome, result.Status,
+            Log.Applied(logger, envelope.DeliveryId, envelope.TriggerEvent, UidPseudonym.Of(read.Event.Uid), result.AppointmentId, result.Outcome, result.Status,
                 result.ConflictsWith.Count > 0, dequeueCount, envelope.TransientFailures ?? 0, time.GetElapsedTime(started).TotalMilliseconds);
             return result;
         }
@@ -125,8 +126,8 @@ public sealed partial class CalcomEventProcessor(
     private static partial class Log
     {
         [LoggerMessage(EventId = 2000, Level = LogLevel.Information,
-            Message = "Delivery {DeliveryId} {TriggerEvent} uid {Uid} → appointment {AppointmentId}: {Outcome}, status {Status}, conflict {HasConflict} (dequeue {DequeueCount}, transient failures {TransientFailures}, {DurationMs:F1} ms)")]
-        public static partial void Applied(ILogger logger, string deliveryId, string triggerEvent, string uid, string appointmentId, ApplyOutcome outcome, string status, bool hasConflict, long dequeueCount, int transientFailures, double durationMs);
+            Message = "Delivery {DeliveryId} {TriggerEvent} uid {UidPseudonym} → appointment {AppointmentId}: {Outcome}, status {Status}, conflict {HasConflict} (dequeue {DequeueCount}, transient failures {TransientFailures}, {DurationMs:F1} ms)")]
+        public static partial void Applied(ILogger logger, string deliveryId, string triggerEvent, string uidPseudonym, string appointmentId, ApplyOutcome outcome, string status, bool hasConflict, long dequeueCount, int transientFailures, double durationMs);
 
         [LoggerMessage(EventId = 2001, Level = LogLevel.Error,
             Message = "Queue message {MessageId} of delivery {DeliveryId} (dequeue {DequeueCount}) can never be applied and was moved to the dead-letter queue: {Reason}")]

@@ -1,4 +1,5 @@
 using AskPro.Functions.Calcom;
+using AskPro.Functions.Logging;
 using AskPro.Functions.Queueing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -82,12 +83,12 @@ public sealed partial class CalcomWebhookFunction(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            Log.StorageFailed(logger, deliveryId, bookingEvent.TriggerEvent, bookingEvent.Uid, ex.GetType().Name, (ex as Azure.RequestFailedException)?.Status ?? 0, Elapsed(started));
+            Log.StorageFailed(logger, deliveryId, bookingEvent.TriggerEvent, UidPseudonym.Of(bookingEvent.Uid), ex.GetType().Name, (ex as Azure.RequestFailedException)?.Status ?? 0, Elapsed(started));
             return ApiResult.Error(StatusCodes.Status503ServiceUnavailable, ErrorCodes.StorageUnavailable,
                 "The delivery could not be stored; nothing was queued. Please retry.", retryAfter: TimeSpan.FromSeconds(5));
         }
 
-        Log.Delivery(logger, deliveryId, bookingEvent.TriggerEvent, bookingEvent.Uid, "accepted", StatusCodes.Status202Accepted, body.Length, Elapsed(started));
+        Log.Delivery(logger, deliveryId, bookingEvent.TriggerEvent, UidPseudonym.Of(bookingEvent.Uid), "accepted", StatusCodes.Status202Accepted, body.Length, Elapsed(started));
         return ApiResult.Status(StatusCodes.Status202Accepted, new StatusBody("accepted", bookingEvent.TriggerEvent, deliveryId, bookingEvent.Uid));
     }
 
@@ -121,8 +122,8 @@ public sealed partial class CalcomWebhookFunction(
     private static partial class Log
     {
         [LoggerMessage(EventId = 1000, Level = LogLevel.Information,
-            Message = "Webhook delivery {DeliveryId} trigger {TriggerEvent} uid {Uid}: {Outcome} ({StatusCode}), {BodyBytes} bytes in {DurationMs:F1} ms")]
-        public static partial void Delivery(ILogger logger, string deliveryId, string? triggerEvent, string? uid, string outcome, int statusCode, int bodyBytes, double durationMs);
+            Message = "Webhook delivery {DeliveryId} trigger {TriggerEvent} uid {UidPseudonym}: {Outcome} ({StatusCode}), {BodyBytes} bytes in {DurationMs:F1} ms")]
+        public static partial void Delivery(ILogger logger, string deliveryId, string? triggerEvent, string? uidPseudonym, string outcome, int statusCode, int bodyBytes, double durationMs);
 
         [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
             Message = "Webhook delivery {DeliveryId} rejected: signature {SignatureResult} (401), {BodyBytes} bytes in {DurationMs:F1} ms")]
@@ -133,7 +134,7 @@ public sealed partial class CalcomWebhookFunction(
         public static partial void Rejected(ILogger logger, string outcome, int statusCode, long contentLength, double durationMs);
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Error,
-            Message = "Webhook delivery {DeliveryId} trigger {TriggerEvent} uid {Uid}: storage failed ({ExceptionType}, status {StorageStatus}) (503) in {DurationMs:F1} ms")]
-        public static partial void StorageFailed(ILogger logger, string deliveryId, string triggerEvent, string uid, string exceptionType, int storageStatus, double durationMs);
+            Message = "Webhook delivery {DeliveryId} trigger {TriggerEvent} uid {UidPseudonym}: storage failed ({ExceptionType}, status {StorageStatus}) (503) in {DurationMs:F1} ms")]
+        public static partial void StorageFailed(ILogger logger, string deliveryId, string triggerEvent, string uidPseudonym, string exceptionType, int storageStatus, double durationMs);
     }
 }
