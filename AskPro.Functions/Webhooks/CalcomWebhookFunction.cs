@@ -31,7 +31,22 @@ public sealed partial class CalcomWebhookFunction(
         var started = time.GetTimestamp();
         var settings = options.Value;
 
-        var body = await ReadBoundedAsync(request, settings.MaxBodyBytes, cancellationToken);
+        byte[]? body;
+        try
+        {
+            body = await ReadBoundedAsync(request, settings.MaxBodyBytes, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException || (ex is OperationCanceledException && (cancellationToken.IsCancellationRequested || request.HttpContext.RequestAborted.IsCancellationRequested)))
+        {
+            // The client went away or sent a broken transfer (Kestrel's BadHttpRequestException is an IOException):
+            // nothing was verified or stored, and it is not a server failure, so no 5xx trips the failure alert.
+            var status = ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest;
+            Log.Rejected(logger, status == StatusCodes.Status413PayloadTooLarge ? "too_large" : "incomplete_body", status, request.ContentLength ?? -1, Elapsed(started));
+            return status == StatusCodes.Status413PayloadTooLarge
+                ? ApiResult.Error(status, ErrorCodes.PayloadTooLarge, $"The body is larger than {settings.MaxBodyBytes} bytes.")
+                : ApiResult.Error(status, ErrorCodes.IncompleteBody, "The request body could not be read completely (connection closed or malformed transfer); nothing was stored.");
+        }
+
         if (body is null)
         {
             Log.Rejected(logger, "too_large", StatusCodes.Status413PayloadTooLarge, request.ContentLength ?? -1, Elapsed(started));
@@ -100,7 +115,9 @@ public sealed partial class CalcomWebhookFunction(
             return null;
         }
 
-        using var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? ChunkSize, limit));
+        // Sized by what arrives, not by what Content-Length promises: a client that declares 16 MiB and sends nothing
+        // must not make us allocate 16 MiB.
+        using var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? ChunkSize, ChunkSize));
         var chunk = new byte[ChunkSize];
         int read;
         // Never ask for more than one byte past the limit: that byte is what tells an over-long body from one of exactly the limit.
