@@ -193,7 +193,7 @@ public sealed partial class InfraAgreementTests
         TestApp.Create(settings.ToDictionary(
             s => s.Key.Replace("__", ":", StringComparison.Ordinal),
             s => (string?)(resolveKeyVault && KeyVaultReference().Match(s.Value) is { Success: true } reference
-                ? $"value-of-{reference.Groups["secret"].Value}"
+                ? $"value-of-{reference.Groups["secret"].Value}-at-least-32-characters"
                 : InfraSnapshot.IsExpression(s.Value) ? "resolved-at-deployment" : s.Value)));
 
     /// <summary>What the host does before the first function runs: validate every option registered with ValidateOnStart.</summary>

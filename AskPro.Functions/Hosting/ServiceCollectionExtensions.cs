@@ -49,6 +49,7 @@ public static class ServiceCollectionExtensions
         o.QueueServiceUri = AsUri(section["queueServiceUri"]);
         o.TableServiceUri = AsUri(section["tableServiceUri"]);
         o.ClientId = section["clientId"];
+        o.Credential = section["credential"];
         if (configuration["Appointments:TableName"] is { Length: > 0 } table)
         {
             o.AppointmentsTable = table;

@@ -30,9 +30,11 @@ public sealed class StorageClients
         }
         else
         {
-            TokenCredential credential = string.IsNullOrWhiteSpace(o.ClientId)
-                ? new DefaultAzureCredential()
-                : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(o.ClientId));
+            // In Azure exactly the configured user-assigned identity (validated at start); elsewhere (no credential setting) the
+            // developer's own sign-in, never a managed identity the SDK happens to find.
+            TokenCredential credential = !string.IsNullOrWhiteSpace(o.ClientId)
+                ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(o.ClientId))
+                : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ExcludeManagedIdentityCredential = true, ExcludeWorkloadIdentityCredential = true });
             Queues = new QueueServiceClient(o.ServiceUri("queue"), credential, queueOptions);
             Blobs = new BlobServiceClient(o.ServiceUri("blob"), credential, blobOptions);
             Tables = new TableServiceClient(o.ServiceUri("table"), credential, tableOptions);
