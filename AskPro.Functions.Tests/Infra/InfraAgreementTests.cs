@@ -35,7 +35,7 @@ public sealed partial class InfraAgreementTests
         [$"{WebhookOptions.Section}__Secrets__1"] = Need.Optional,
         [$"{WebhookOptions.Section}__{nameof(WebhookOptions.MaxBodyBytes)}"] = Need.Optional,
         ["Appointments__TableName"] = Need.Optional,
-        // Telemetry, read by the host; the authentication string makes ingestion Entra-only.
+        // Telemetry, read by the host and the worker's Application Insights SDK; the authentication string makes ingestion Entra-only.
         ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = Need.Required,
         ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = Need.Required,
     };
@@ -194,7 +194,15 @@ public sealed partial class InfraAgreementTests
             s => s.Key.Replace("__", ":", StringComparison.Ordinal),
             s => (string?)(resolveKeyVault && KeyVaultReference().Match(s.Value) is { Success: true } reference
                 ? $"value-of-{reference.Groups["secret"].Value}-at-least-32-characters"
-                : InfraSnapshot.IsExpression(s.Value) ? "resolved-at-deployment" : s.Value)));
+                : InfraSnapshot.IsExpression(s.Value) ? Resolved(s.Key) : s.Value)));
+
+    /// <summary>A stand-in for a value ARM computes at deployment, shaped like the real one where the app parses it.</summary>
+    private static string Resolved(string setting) => setting switch
+    {
+        "APPLICATIONINSIGHTS_CONNECTION_STRING" => "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING" => "ClientId=00000000-0000-0000-0000-000000000000;Authorization=AAD",
+        _ => "resolved-at-deployment",
+    };
 
     /// <summary>What the host does before the first function runs: validate every option registered with ValidateOnStart.</summary>
     private static Exception? StartupFailure(TestApp app)

@@ -1,6 +1,8 @@
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Queueing;
 using AskPro.Functions.Storage;
+using AskPro.Functions.Telemetry;
+using AskPro.Functions.Operating;
 using AskPro.Functions.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,9 +35,15 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<WebhookQueue>();
         services.AddSingleton<AppointmentTableStore>();
         services.AddSingleton<CalcomEventProcessor>();
+        services.AddMetrics();
+        services.AddSingleton<AskProMetrics>();
+        services.AddSingleton<DeadLetterOperations>();
+        services.AddAskProTelemetry(configuration);
 
         services.AddTransient<CalcomWebhookFunction>();
         services.AddTransient<ApplyCalcomEventFunction>();
+        services.AddTransient<AppointmentLookupFunction>();
+        services.AddTransient<DeadLetterFunctions>();
         return services;
     }
 

@@ -2,6 +2,7 @@ using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
 using AskPro.Functions.Logging;
 using AskPro.Functions.Storage;
+using AskPro.Functions.Telemetry;
 using Azure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,6 +30,7 @@ public sealed partial class CalcomEventProcessor(
     AppointmentTableStore store,
     IOptions<ApplyQueueOptions> options,
     TimeProvider time,
+    AskProMetrics metrics,
     ILogger<CalcomEventProcessor> logger)
 {
     public async Task<ApplyResult?> ProcessAsync(BinaryData message, string messageId, long dequeueCount, CancellationToken ct)
@@ -43,9 +45,16 @@ public sealed partial class CalcomEventProcessor(
         }
         catch (InvalidEnvelopeException ex)
         {
-            await DeadLetterAsync(message, messageId, dequeueCount, null, ex.Message, ct);
+            using (ProcessingScope.Begin(logger, null, null, messageId, dequeueCount))
+            {
+                await DeadLetterAsync(message, messageId, dequeueCount, null, DeadLetterKinds.NotAnEnvelope, ex.Message, ct);
+            }
+
             return null;
         }
+
+        // Every line written while this message is processed (the store's too) carries these fields as dimensions.
+        using var scope = ProcessingScope.Begin(logger, envelope.DeliveryId, envelope.TriggerEvent, messageId, dequeueCount);
 
         try
         {
@@ -59,17 +68,23 @@ public sealed partial class CalcomEventProcessor(
             if (read.Kind != WebhookKind.Booking || read.Event is null)
             {
                 Log.NotApplied(logger, envelope.DeliveryId, envelope.TriggerEvent, read.Kind);
+                metrics.Delivery("not_applied", envelope.TriggerEvent);
                 return null;
             }
 
-            var result = await store.ApplyAsync(read.Event, ct);
+            var result = await store.ApplyAsync(read.Event, new ApplySource(envelope.DeliveryId), ct);
+            var durationMs = time.GetElapsedTime(started).TotalMilliseconds;
+            var queueAge = time.GetUtcNow() - envelope.ReceivedAt;
+            var outcome = HistoryOutcome.Of(result);
             Log.Applied(logger, envelope.DeliveryId, envelope.TriggerEvent, UidPseudonym.Of(read.Event.Uid), result.AppointmentId, result.Outcome, result.Status,
-                result.ConflictsWith.Count > 0, dequeueCount, envelope.TransientFailures ?? 0, time.GetElapsedTime(started).TotalMilliseconds);
+                result.ConflictsWith.Count > 0, dequeueCount, envelope.TransientFailures ?? 0, durationMs, outcome, queueAge.TotalSeconds);
+            metrics.Delivery(outcome, envelope.TriggerEvent);
+            metrics.Applied(durationMs, queueAge, outcome);
             return result;
         }
         catch (Exception ex) when (Permanent(ex) is { } reason)
         {
-            await DeadLetterAsync(message, messageId, dequeueCount, envelope, reason, ct);
+            await DeadLetterAsync(message, messageId, dequeueCount, envelope, DeadLetterKinds.Of(ex), reason, ct);
             return null;
         }
         catch (Exception ex) when (TransientFailure.Is(ex, ct))
@@ -80,7 +95,7 @@ public sealed partial class CalcomEventProcessor(
         catch (Exception ex) when (!ct.IsCancellationRequested && dequeueCount >= settings.MaxDequeueCount)
         {
             // The host would move it to its poison queue now, where it would expire: keep it ourselves.
-            await DeadLetterAsync(message, messageId, dequeueCount, envelope,
+            await DeadLetterAsync(message, messageId, dequeueCount, envelope, DeadLetterKinds.RetriesExhausted,
                 $"failed on all {dequeueCount} tries of delivery {envelope.DeliveryId}, last with {ex.GetType().Name}", ct);
             return null;
         }
@@ -104,7 +119,7 @@ public sealed partial class CalcomEventProcessor(
         var status = (ex as RequestFailedException)?.Status ?? 0;
         if (now - first >= settings.TransientRetryFor)
         {
-            await DeadLetterAsync(message, messageId, dequeueCount, envelope,
+            await DeadLetterAsync(message, messageId, dequeueCount, envelope, DeadLetterKinds.TransientTimeout,
                 $"storage failed transiently for {(now - first).TotalHours:F1} h ({failures} tries since {first:O}), longer than Queue__TransientRetryFor "
                 + $"{settings.TransientRetryFor}; last failure {ex.GetType().Name} status {status}", ct);
             return;
@@ -113,25 +128,31 @@ public sealed partial class CalcomEventProcessor(
         var delay = settings.DelayAfter(failures);
         // Throws when storage cannot take the re-send either: then the original stays and the host retries it.
         await queue.ResendAsync(envelope with { TransientFailures = failures, FirstFailureAt = first }, delay, ct);
+        metrics.Delivery("deferred", envelope.TriggerEvent);
         Log.Deferred(logger, envelope.DeliveryId, envelope.TriggerEvent, messageId, failures, ex.GetType().Name, status, delay.TotalSeconds,
             (now - envelope.ReceivedAt).TotalMinutes);
     }
 
-    private async Task DeadLetterAsync(BinaryData message, string messageId, long dequeueCount, WebhookEnvelope? envelope, string reason, CancellationToken ct)
+    private async Task DeadLetterAsync(BinaryData message, string messageId, long dequeueCount, WebhookEnvelope? envelope, string reasonKind, string reason, CancellationToken ct)
     {
         await queue.DeadLetterAsync(message.ToMemory(), messageId, dequeueCount, envelope, reason, time.GetUtcNow(), ct);
-        Log.DeadLettered(logger, messageId, envelope?.DeliveryId, dequeueCount, reason);
+        Log.DeadLettered(logger, messageId, envelope?.DeliveryId, dequeueCount, reason, reasonKind);
+        metrics.DeadLettered(reasonKind);
+        if (envelope is not null)
+        {
+            metrics.Delivery("dead_lettered", envelope.TriggerEvent);
+        }
     }
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 2000, Level = LogLevel.Information,
-            Message = "Delivery {DeliveryId} {TriggerEvent} uid {UidPseudonym} → appointment {AppointmentId}: {Outcome}, status {Status}, conflict {HasConflict} (dequeue {DequeueCount}, transient failures {TransientFailures}, {DurationMs:F1} ms)")]
-        public static partial void Applied(ILogger logger, string deliveryId, string triggerEvent, string uidPseudonym, string appointmentId, ApplyOutcome outcome, string status, bool hasConflict, long dequeueCount, int transientFailures, double durationMs);
+            Message = "Delivery {DeliveryId} {TriggerEvent} uid {UidPseudonym} → appointment {AppointmentId}: {Outcome} ({HistoryOutcome}), status {Status}, conflict {HasConflict} (dequeue {DequeueCount}, transient failures {TransientFailures}, {DurationMs:F1} ms, queued {QueueAgeSeconds:F1} s)")]
+        public static partial void Applied(ILogger logger, string deliveryId, string triggerEvent, string uidPseudonym, string appointmentId, ApplyOutcome outcome, string status, bool hasConflict, long dequeueCount, int transientFailures, double durationMs, string historyOutcome, double queueAgeSeconds);
 
         [LoggerMessage(EventId = 2001, Level = LogLevel.Error,
-            Message = "Queue message {MessageId} of delivery {DeliveryId} (dequeue {DequeueCount}) can never be applied and was moved to the dead-letter queue: {Reason}")]
-        public static partial void DeadLettered(ILogger logger, string messageId, string? deliveryId, long dequeueCount, string reason);
+            Message = "Queue message {MessageId} of delivery {DeliveryId} (dequeue {DequeueCount}) can never be applied and was moved to the dead-letter queue ({ReasonKind}): {Reason}")]
+        public static partial void DeadLettered(ILogger logger, string messageId, string? deliveryId, long dequeueCount, string reason, string reasonKind);
 
         [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Delivery {DeliveryId} {TriggerEvent} read as {Kind}: nothing to apply")]
         public static partial void NotApplied(ILogger logger, string deliveryId, string triggerEvent, WebhookKind kind);
