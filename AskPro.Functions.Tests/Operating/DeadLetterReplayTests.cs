@@ -137,6 +137,10 @@ public sealed class DeadLetterReplayTests(DeadLetterReplayTests.Emulator emulato
         var kept = rest.Json.GetProperty("messages").EnumerateArray().Single(m => m.GetProperty("result").GetString() == DeadLetterOperations.Kept);
         Assert.Contains("not a webhook envelope, replaying it would fail again", kept.GetProperty("reason").GetString(), StringComparison.Ordinal);
 
+        // The claim-check body is back where the processor reads it, and the dead letter's own copy is gone with it.
+        Assert.True((await Storage.BodyContainer.GetBlobClient(large.BodyBlob).ExistsAsync()).Value);
+        Assert.False((await Storage.DeadLetterContainer.GetBlobClient("bodies/" + large.BodyBlob).ExistsAsync()).Value);
+
         var again = await OperatorCall.ReplayAsync(_app, "max=10");
         Assert.Equal((0, 1), (again.Json.GetProperty("moved").GetInt32(), again.Json.GetProperty("kept").GetInt32()));
         Assert.Equal(1, await CountAsync(Storage.DeadLetterQueue));

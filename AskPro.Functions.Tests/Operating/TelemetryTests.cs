@@ -55,16 +55,16 @@ public sealed class TelemetryTests(AzuriteFixture azurite)
         var traces = channel.Items.OfType<TraceTelemetry>().ToList();
         var delivery = Assert.Single(traces, t => Dim(t.Properties, "DeliveryId") == deliveryId && t.Properties.ContainsKey("StatusCode"));
         Assert.Equal(SeverityLevel.Information, delivery.SeverityLevel); // the SDK's default Warning filter is gone
-        AssertDimensions(delivery, new() { ["TriggerEvent"] = "BOOKING_CREATED", ["Outcome"] = "accepted", ["StatusCode"] = "202", ["UidPseudonym"] = null, ["DurationMs"] = null });
+        AssertDimensions(delivery, new() { ["EventId"] = "1000", ["TriggerEvent"] = "BOOKING_CREATED", ["Outcome"] = "accepted", ["StatusCode"] = "202", ["UidPseudonym"] = null, ["DurationMs"] = null });
 
         var apply = Assert.Single(traces, t => Dim(t.Properties, "MessageId") == "msg-apply" && t.Properties.ContainsKey("AppointmentId"));
-        AssertDimensions(apply, new() { ["DeliveryId"] = deliveryId, ["TriggerEvent"] = "BOOKING_CREATED", ["AppointmentId"] = applied.AppointmentId, ["Outcome"] = "Created",
+        AssertDimensions(apply, new() { ["EventId"] = "2000", ["DeliveryId"] = deliveryId, ["TriggerEvent"] = "BOOKING_CREATED", ["AppointmentId"] = applied.AppointmentId, ["Outcome"] = "Created",
             ["HistoryOutcome"] = "applied", ["DequeueCount"] = "2", ["DurationMs"] = null, ["QueueAgeSeconds"] = null, ["Status"] = "confirmed" });
         Assert.InRange(double.Parse(apply.Properties["QueueAgeSeconds"], System.Globalization.CultureInfo.InvariantCulture), 2.5, 60);
 
         var dead = Assert.Single(traces, t => Dim(t.Properties, "MessageId") == "msg-dead" && t.Properties.ContainsKey("ReasonKind"));
         Assert.Equal(SeverityLevel.Error, dead.SeverityLevel);
-        AssertDimensions(dead, new() { ["ReasonKind"] = DeadLetterKinds.NotAnEnvelope, ["DequeueCount"] = "1", ["Reason"] = null });
+        AssertDimensions(dead, new() { ["EventId"] = "2001", ["ReasonKind"] = DeadLetterKinds.NotAnEnvelope, ["DequeueCount"] = "1", ["Reason"] = null });
 
         var metrics = channel.Items.OfType<MetricTelemetry>().ToList();
         Assert.Contains(metrics, m => m.Name == AskProMetrics.Deliveries && Dim(m.Properties, "Outcome") == "applied" && m.Sum >= 1);

@@ -203,6 +203,20 @@ public sealed partial class DeadLetterOperations(StorageClients storage, Webhook
             return new ReplayOutcome(message.MessageId, envelope.DeliveryId, Moved, $"queued, but the dead letter could not be deleted (status {ex.Status}); a second replay is a harmless duplicate");
         }
 
+        // The dead letter's blob copies go with it: stored bodies never outlive what refers to them. (Should the copy
+        // fail again, the processor copies the body out of the body container anew.)
+        foreach (var blob in new[] { letter.BodyBlob, letter.MessageBlob }.OfType<string>())
+        {
+            try
+            {
+                await storage.DeadLetterContainer.GetBlobClient(blob).DeleteIfExistsAsync(cancellationToken: ct);
+            }
+            catch (RequestFailedException)
+            {
+                // A leftover copy is harmless: nothing refers to it any more.
+            }
+        }
+
         Log.Replayed(logger, message.MessageId, envelope.DeliveryId, envelope.TriggerEvent);
         return new ReplayOutcome(message.MessageId, envelope.DeliveryId, Moved, null);
     }
