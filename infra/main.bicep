@@ -553,6 +553,24 @@ resource silenceAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Health workbook: intake, outcomes, latency, queue age, dead letters, drift (README "Operating" has the same KQL).
+// ---------------------------------------------------------------------------------------------------------------
+
+resource healthWorkbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  // A workbook's name must be a GUID; this one is stable per resource group and environment.
+  name: guid(resourceGroup().id, environmentName, 'askpro-health-workbook')
+  location: location
+  tags: tags
+  kind: 'shared'
+  properties: {
+    displayName: 'AskPro Cal.com gateway health (${environmentName})'
+    category: 'workbook'
+    sourceId: appInsights.id
+    serializedData: loadTextContent('workbook.json')
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Outputs
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -562,3 +580,4 @@ output functionAppName string = functionApp.name
 output storageAccountName string = storage.name
 output keyVaultName string = vault.name
 output resourceGroupName string = resourceGroup().name
+output healthWorkbookId string = healthWorkbook.id
