@@ -58,7 +58,8 @@ public sealed partial class WorkbookAgreementTests
     public void Every_query_reads_fields_the_code_emits(string where, string query)
     {
         var fields = LogFields();
-        var eventIds = EventIdFilter().Matches(query).Select(m => int.Parse(m.Groups["id"].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var eventIds = EventIdFilter().Matches(query)
+            .SelectMany(m => Digits().Matches(m.Groups["ids"].Value).Select(d => int.Parse(d.Value, System.Globalization.CultureInfo.InvariantCulture))).ToList();
         var metrics = MetricFilter().Matches(query).Select(m => m.Groups["name"].Value).ToList();
         var dimensions = Dimension().Matches(query).Select(m => m.Groups["f"].Value).Distinct().ToList();
 
@@ -71,8 +72,12 @@ public sealed partial class WorkbookAgreementTests
     [GeneratedRegex(@"```kql\n(?<q>.*?)```", RegexOptions.Singleline)]
     private static partial Regex KqlBlock();
 
-    [GeneratedRegex(@"EventId\)? == \\?""(?<id>\d+)\\?""")]
+    /// <summary><c>EventId) == "2000"</c> or <c>EventId) in ("1000", "2000")</c>.</summary>
+    [GeneratedRegex(@"EventId\)? (?:== |in \()(?<ids>[^)\n|]+)")]
     private static partial Regex EventIdFilter();
+
+    [GeneratedRegex(@"\d+")]
+    private static partial Regex Digits();
 
     [GeneratedRegex(@"name == \\?""(?<name>askpro\.[a-z.]+)\\?""")]
     private static partial Regex MetricFilter();
