@@ -95,11 +95,11 @@ public static class AppointmentHistory
     public static string ToJson(IReadOnlyList<HistoryEntry> history) =>
         JsonSerializer.Serialize(history as List<HistoryEntry> ?? [.. history], HistoryJsonContext.Default.ListHistoryEntry);
 
-    /// <summary>Sets the history property on a row about to be written.</summary>
-    public static TableEntity WithHistory(this TableEntity entity, IReadOnlyList<HistoryEntry> history)
+    /// <summary>Sets the history property (its JSON, made once for all of a record's rows) on a row about to be written.</summary>
+    public static TableEntity WithHistory(this TableEntity entity, string historyJson)
     {
         ArgumentNullException.ThrowIfNull(entity);
-        entity[PropertyName] = ToJson(history);
+        entity[PropertyName] = historyJson;
         return entity;
     }
 }

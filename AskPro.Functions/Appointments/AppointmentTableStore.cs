@@ -130,9 +130,9 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             var created = createdAt.GetValueOrDefault(id, firstCreated);
             var facts = stored.Facts.ToBytes();
             // History hook 3 of 3: the histories of every record that lives on as this one, plus this event's entry.
-            var history = AppointmentHistory.Merge(
+            var history = AppointmentHistory.ToJson(AppointmentHistory.Merge(
                 histories.Where(h => h.Key == id || book.Retired.GetValueOrDefault(h.Key) == id).Select(h => h.Value),
-                id == result.AppointmentId ? entry : null);
+                id == result.AppointmentId ? entry : null));
             Write(E.ToEntity(E.AppointmentKey(id), stored, facts, created, now).WithHistory(history));
             foreach (var uid in stored.Record.CalcomUids)
             {
@@ -176,7 +176,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             return;
         }
 
-        var merged = AppointmentHistory.Merge([history], entry);
+        var merged = AppointmentHistory.ToJson(AppointmentHistory.Merge([history], entry));
         var keys = stored.Record.CalcomUids.Select(E.UidKey).Prepend(E.AppointmentKey(result.AppointmentId));
         // The ETags of the uid rows read guard the patch: a concurrent change re-runs the whole apply.
         var batch = keys.Select(key => new TableTransactionAction(TableTransactionActionType.UpdateMerge,

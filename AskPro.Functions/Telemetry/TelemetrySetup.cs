@@ -3,6 +3,7 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace AskPro.Functions.Telemetry;
 
@@ -23,6 +24,10 @@ public static class TelemetrySetup
     public static IServiceCollection AddAskProTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        // Any console these functions log to (func's worker output, the local host) shows the log scope's fields
+        // (message id, delivery id, trigger, dequeue count), the same fields Application Insights gets as dimensions.
+        services.Configure<SimpleConsoleFormatterOptions>(o => o.IncludeScopes = true);
+        services.Configure<JsonConsoleFormatterOptions>(o => o.IncludeScopes = true);
         if (string.IsNullOrWhiteSpace(configuration[ConnectionStringSetting]))
         {
             return services;
