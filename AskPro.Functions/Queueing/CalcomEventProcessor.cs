@@ -147,7 +147,7 @@ public sealed partial class CalcomEventProcessor(
     private static partial class Log
     {
         [LoggerMessage(EventId = 2000, Level = LogLevel.Information,
-            Message = "Delivery {DeliveryId} {TriggerEvent} uid {UidPseudonym} → appointment {AppointmentId}: {Outcome} ({HistoryOutcome}), status {Status}, conflict {HasConflict} (dequeue {DequeueCount}, transient failures {TransientFailures}, {DurationMs:F1} ms, queued {QueueAgeSeconds:F1} s)")]
+            Message = "Delivery {DeliveryId} {TriggerEvent} uid {UidPseudonym} → appointment {AppointmentId}: {Outcome}, status {Status}, conflict {HasConflict} (history {HistoryOutcome}, dequeue {DequeueCount}, transient failures {TransientFailures}, {DurationMs:F1} ms, queued {QueueAgeSeconds:F1} s)")]
         public static partial void Applied(ILogger logger, string deliveryId, string triggerEvent, string uidPseudonym, string appointmentId, ApplyOutcome outcome, string status, bool hasConflict, long dequeueCount, int transientFailures, double durationMs, string historyOutcome, double queueAgeSeconds);
 
         [LoggerMessage(EventId = 2001, Level = LogLevel.Error,
