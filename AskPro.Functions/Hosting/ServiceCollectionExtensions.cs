@@ -1,8 +1,8 @@
 using AskPro.Functions.Appointments;
+using AskPro.Functions.Operating;
 using AskPro.Functions.Queueing;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Telemetry;
-using AskPro.Functions.Operating;
 using AskPro.Functions.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
