@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace AskPro.Functions.Tests.Infra;
 
 /// <summary>
-/// The health workbook (infra/workbook.json, deployed by main.bicep) and the README's KQL ask for what the code really
+/// The health workbook (infra/workbook.json, deployed by main.bicep), the alert rules and the README's KQL ask for what the code really
 /// emits: every event id a query selects is a [LoggerMessage] of the app, every customDimensions field it reads is a
 /// parameter of that message or a field of the processing scope, every metric is one of <see cref="AskProMetrics"/>.
 /// A renamed log field would otherwise leave an empty chart and a silent alert.
@@ -34,6 +34,12 @@ public sealed partial class WorkbookAgreementTests
         foreach (var item in data.RootElement.GetProperty("items").EnumerateArray().Where(i => i.GetProperty("type").GetInt32() == 3))
         {
             yield return ["workbook " + item.GetProperty("name").GetString(), item.GetProperty("content").GetProperty("query").GetString()!];
+        }
+
+        foreach (var rule in InfraSnapshot.Load().Resources("Microsoft.Insights/scheduledQueryRules"))
+        {
+            yield return ["alert " + rule.GetProperty("name").GetString(),
+                rule.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("query").GetString()!];
         }
 
         var readme = File.ReadAllText(Path.Combine(Azurite.RepoRoot(), "README.md"));
