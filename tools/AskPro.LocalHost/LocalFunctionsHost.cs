@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AskPro.Functions.Hosting;
+using AskPro.Functions.Operating;
 using AskPro.Functions.Queueing;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Webhooks;
@@ -50,26 +51,41 @@ public static class LocalFunctionsHost
         replace?.Invoke(builder.Services);
 
         var app = builder.Build();
-        app.MapPost(WebhookPath(app.Configuration), async (HttpContext http, CalcomWebhookFunction function, ILogger<ExceptionMiddleware> logger) =>
-        {
-            try
-            {
-                var result = await function.CalcomWebhook(http.Request, http.RequestAborted);
-                await result.ExecuteResultAsync(new ActionContext(http, http.GetRouteData(), new ActionDescriptor()));
-            }
-            catch (Exception ex) when (!http.Response.HasStarted)
-            {
-                await ExceptionMiddleware.HandleUnexpectedAsync(logger, nameof(CalcomWebhookFunction.CalcomWebhook), http.TraceIdentifier, ex, http.Response);
-            }
-        });
+        app.MapPost(WebhookPath(app.Configuration), (HttpContext http, CalcomWebhookFunction function) =>
+            RunAsync(http, nameof(CalcomWebhookFunction.CalcomWebhook), () => function.CalcomWebhook(http.Request, http.RequestAborted)));
+        // The operator endpoints (function keys in Azure; func start does not check keys locally either).
+        app.MapGet(RoutePath(app.Configuration, AppointmentLookupFunction.Route), (HttpContext http, string uid, AppointmentLookupFunction function) =>
+            RunAsync(http, nameof(AppointmentLookupFunction.AppointmentLookup), () => function.AppointmentLookup(http.Request, uid, http.RequestAborted)));
+        app.MapGet(RoutePath(app.Configuration, "deadletter"), (HttpContext http, DeadLetterFunctions function) =>
+            RunAsync(http, nameof(DeadLetterFunctions.DeadLetterList), () => function.DeadLetterList(http.Request, http.RequestAborted)));
+        app.MapPost(RoutePath(app.Configuration, "deadletter/replay"), (HttpContext http, DeadLetterFunctions function) =>
+            RunAsync(http, nameof(DeadLetterFunctions.DeadLetterReplay), () => function.DeadLetterReplay(http.Request, http.RequestAborted)));
         return app;
     }
 
     /// <summary><c>/{routePrefix}/webhooks/calcom</c>, with host.json's <c>extensions.http.routePrefix</c> (default <c>api</c>) as the host applies it.</summary>
-    public static string WebhookPath(IConfiguration configuration)
+    public static string WebhookPath(IConfiguration configuration) => RoutePath(configuration, CalcomWebhookFunction.Route);
+
+    /// <summary>A function's route under host.json's route prefix, as the host serves it.</summary>
+    public static string RoutePath(IConfiguration configuration, string route)
     {
         var prefix = (configuration[$"{HostJsonRoot}:extensions:http:routePrefix"] ?? "api").Trim('/');
-        return prefix.Length == 0 ? $"/{CalcomWebhookFunction.Route}" : $"/{prefix}/{CalcomWebhookFunction.Route}";
+        return prefix.Length == 0 ? $"/{route}" : $"/{prefix}/{route}";
+    }
+
+    /// <summary>Runs one function method and writes its answer; an unexpected exception gets the product's uniform 500.</summary>
+    private static async Task RunAsync(HttpContext http, string functionName, Func<Task<IActionResult>> function)
+    {
+        try
+        {
+            var result = await function();
+            await result.ExecuteResultAsync(new ActionContext(http, http.GetRouteData(), new ActionDescriptor()));
+        }
+        catch (Exception ex) when (!http.Response.HasStarted)
+        {
+            var logger = http.RequestServices.GetRequiredService<ILogger<ExceptionMiddleware>>();
+            await ExceptionMiddleware.HandleUnexpectedAsync(logger, functionName, http.TraceIdentifier, ex, http.Response);
+        }
     }
 
     public static string TableName(IServiceProvider services) => services.GetRequiredService<IOptions<StorageOptions>>().Value.AppointmentsTable;
