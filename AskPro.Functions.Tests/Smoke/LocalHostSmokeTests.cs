@@ -76,6 +76,14 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
         Assert.NotEqual(Time(JsonNode.Parse(host.Examples.Load("booking_rescheduled").Body)!["payload"]!, "startTime"), record.GetDateTimeOffset("StartTime"));
         Assert.Equal(created["metadata"]!["askpro_appointment_id"]!.GetValue<string>(), record.GetString("AskProAppointmentId"));
         Assert.Equal(record.GetString("AppointmentId"), (await host.WaitForAsync(original, _ => true)).GetString("AppointmentId"));
+        // The operator lookup answers over the same socket, by either uid of the chain.
+        foreach (var uid in new[] { original, moved })
+        {
+            using var lookup = await host.GetAsync($"appointments/{uid}");
+            Assert.Equal(System.Net.HttpStatusCode.OK, lookup.StatusCode);
+            var body = JsonNode.Parse(await lookup.Content.ReadAsStringAsync())!;
+            Assert.Equal(record.GetString("AppointmentId"), (string?)body["appointments"]![0]!["appointmentId"]);
+        }
 
         var booked = web.Uids["k3VbP9qWm2xYc7RtL5nD8a"];
         record = await host.WaitForAsync(booked, r => Is(r, "Status", "confirmed") && r.GetBoolean("MeetingEnded") == true && r.GetBoolean("CustomerNoShow") == true);
@@ -147,7 +155,7 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
     /// <summary>Azurite, a local.settings.json for it, and the local host started on it.</summary>
     private sealed class Host : IAsyncDisposable
     {
-        private const string Secret = "smoke-test-secret";
+        private const string Secret = "smoke-test-secret-5d1f9b3e7a2c4e6f8a0b";
         private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
         private Azurite? _azurite;
         private WebApplication? _app;
@@ -158,6 +166,9 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
         public SendExamples Examples { get; } = new(Infrastructure.Examples.CalcomDirectory, Infrastructure.Examples.SeedDirectory);
 
         public WebhookSender Sender() => new(_http, _url!, Secret);
+
+        /// <summary>GET of another function route of the host (under the same route prefix).</summary>
+        public Task<HttpResponseMessage> GetAsync(string route) => _http.GetAsync(new Uri(_url!, LocalFunctionsHost.RoutePath(_app!.Configuration, route)));
 
         public static async Task<Host> StartAsync(Action<IServiceCollection>? replace = null)
         {
