@@ -50,6 +50,12 @@ public sealed partial class CalcomEventProcessor(
         try
         {
             var body = await queue.ReadBodyAsync(envelope, ct);
+            if (body is null)
+            {
+                Log.AlreadyApplied(logger, envelope.DeliveryId, envelope.TriggerEvent, messageId);
+                return null;
+            }
+
             var read = CalcomWebhookReader.Read(body);
             if (read.Kind is WebhookKind.NotJson or WebhookKind.Invalid)
             {
@@ -63,6 +69,7 @@ public sealed partial class CalcomEventProcessor(
             }
 
             var result = await store.ApplyAsync(read.Event, ct);
+            await DeleteClaimCheckAsync(envelope, ct);
             Log.Applied(logger, envelope.DeliveryId, envelope.TriggerEvent, UidPseudonym.Of(read.Event.Uid), result.AppointmentId, result.Outcome, result.Status,
                 result.ConflictsWith.Count > 0, dequeueCount, envelope.TransientFailures ?? 0, time.GetElapsedTime(started).TotalMilliseconds);
             return result;
@@ -117,6 +124,19 @@ public sealed partial class CalcomEventProcessor(
             (now - envelope.ReceivedAt).TotalMinutes);
     }
 
+    private async Task DeleteClaimCheckAsync(WebhookEnvelope envelope, CancellationToken ct)
+    {
+        try
+        {
+            await queue.DeleteClaimCheckAsync(envelope, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // Applied is applied: the lifecycle rule deletes the body later.
+            Log.ClaimCheckKept(logger, envelope.DeliveryId, ex.GetType().Name);
+        }
+    }
+
     private async Task DeadLetterAsync(BinaryData message, string messageId, long dequeueCount, WebhookEnvelope? envelope, string reason, CancellationToken ct)
     {
         await queue.DeadLetterAsync(message.ToMemory(), messageId, dequeueCount, envelope, reason, time.GetUtcNow(), ct);
@@ -135,6 +155,12 @@ public sealed partial class CalcomEventProcessor(
 
         [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Delivery {DeliveryId} {TriggerEvent} read as {Kind}: nothing to apply")]
         public static partial void NotApplied(ILogger logger, string deliveryId, string triggerEvent, WebhookKind kind);
+
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Delivery {DeliveryId} {TriggerEvent} (message {MessageId}) was already applied by another message of the same body: nothing to do")]
+        public static partial void AlreadyApplied(ILogger logger, string deliveryId, string triggerEvent, string messageId);
+
+        [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Delivery {DeliveryId} is applied, but its claim-check body could not be deleted ({ExceptionType}): the lifecycle rule will")]
+        public static partial void ClaimCheckKept(ILogger logger, string deliveryId, string exceptionType);
 
         [LoggerMessage(EventId = 2003, Level = LogLevel.Warning,
             Message = "Delivery {DeliveryId} {TriggerEvent} (message {MessageId}) deferred after transient failure {TransientFailures} ({ExceptionType}, status {StorageStatus}): retry in {DelaySeconds:F0} s, accepted {AgeMinutes:F0} min ago")]
