@@ -1,6 +1,7 @@
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
 using AskPro.Functions.Logging;
+using AskPro.Functions.Security;
 using AskPro.Functions.Storage;
 using Azure;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,7 @@ namespace AskPro.Functions.Queueing;
 public sealed partial class CalcomEventProcessor(
     WebhookQueue queue,
     AppointmentTableStore store,
+    AskProMetadataProof proof,
     IOptions<ApplyQueueOptions> options,
     TimeProvider time,
     ILogger<CalcomEventProcessor> logger)
@@ -68,7 +70,8 @@ public sealed partial class CalcomEventProcessor(
                 return null;
             }
 
-            var result = await store.ApplyAsync(read.Event, ct);
+            // Only what AskPro's booking code signed may link to an AskPro appointment and company.
+            var result = await store.ApplyAsync(proof.Apply(read.Event, body), ct);
             await DeleteClaimCheckAsync(envelope, ct);
             Log.Applied(logger, envelope.DeliveryId, envelope.TriggerEvent, UidPseudonym.Of(read.Event.Uid), result.AppointmentId, result.Outcome, result.Status,
                 result.ConflictsWith.Count > 0, dequeueCount, envelope.TransientFailures ?? 0, time.GetElapsedTime(started).TotalMilliseconds);
