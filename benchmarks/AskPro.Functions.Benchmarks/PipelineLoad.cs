@@ -160,7 +160,24 @@ internal static class PipelineLoad
                 foreach (var m in messages)
                 {
                     await handle(m);
-                    await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
+                    // The host retries a failed delete too (here: the emulator's 5 s timeouts under full load).
+                    for (var attempt = 1; ; attempt++)
+                    {
+                        try
+                        {
+                            await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt, ct);
+                            break;
+                        }
+                        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+                        {
+                            break; // an earlier try that timed out on our side had deleted it
+                        }
+                        catch (Exception ex) when (attempt < 10 && ex is not OperationCanceledException { CancellationToken.IsCancellationRequested: true })
+                        {
+                            await Task.Delay(500 * attempt, ct);
+                        }
+                    }
+
                     Interlocked.Increment(ref done);
                 }
             }
