@@ -106,8 +106,12 @@ var webhookRoute = 'webhooks/calcom'
 var webhookSecretName = 'calcom-webhook-secret'
 var secondWebhookSecretName = 'calcom-webhook-secret-2'
 
+// The host's own containers (locks, keys): created here because the app's roles are scoped to containers, and a
+// container-scoped role cannot create a container.
+var hostContainerNames = ['azure-webjobs-hosts', 'azure-webjobs-secrets']
+
 var roles = {
-  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
@@ -121,6 +125,14 @@ var roles = {
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: 'id-askpro-${resourceToken}'
+  location: location
+  tags: tags
+}
+
+// Flex reads (and one-deploy writes) the deployment package with an identity that needs Blob Data Contributor on its
+// container. A second identity holds that role, so the one the app's code and connections use cannot change the code.
+resource deployIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-askpro-deploy-${resourceToken}'
   location: location
   tags: tags
 }
@@ -159,6 +171,13 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
       name: bodyContainerName
       properties: { publicAccess: 'None' }
     }
+
+    resource hostContainers 'containers' = [
+      for name in hostContainerNames: {
+        name: name
+        properties: { publicAccess: 'None' }
+      }
+    ]
 
     // Dead letters too large for a queue message and copies of their bodies: no lifecycle rule, they wait for an operator.
     resource deadLetterContainer 'containers' = {
@@ -219,17 +238,89 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
   }
 }
 
-resource storageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for role in [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]: {
-    name: guid(storage.id, identity.id, role)
-    scope: storage
+// Data roles at the narrowest scope that works: each queue, the table, each container the app uses; nothing on the
+// account, and nothing on the deployment-package container (see deployIdentity).
+resource webhookQueueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::queueService::webhookQueue.id, identity.id, roles.storageQueueDataContributor)
+  scope: storage::queueService::webhookQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource poisonQueueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::queueService::webhookPoisonQueue.id, identity.id, roles.storageQueueDataContributor)
+  scope: storage::queueService::webhookPoisonQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource deadLetterQueueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::queueService::deadLetterQueue.id, identity.id, roles.storageQueueDataContributor)
+  scope: storage::queueService::deadLetterQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource tableRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::tableService::appointmentsTable.id, identity.id, roles.storageTableDataContributor)
+  scope: storage::tableService::appointmentsTable
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource bodyContainerRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::bodyContainer.id, identity.id, roles.storageBlobDataContributor)
+  scope: storage::blobService::bodyContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource deadLetterContainerRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::deadLetterContainer.id, identity.id, roles.storageBlobDataContributor)
+  scope: storage::blobService::deadLetterContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource hostContainerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (name, i) in hostContainerNames: {
+    name: guid(storage::blobService::hostContainers[i].id, identity.id, roles.storageBlobDataContributor)
+    scope: storage::blobService::hostContainers[i]
     properties: {
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
       principalId: identity.properties.principalId
       principalType: 'ServicePrincipal'
     }
   }
 ]
+
+resource deploymentContainerRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::blobService::deploymentContainer.id, deployIdentity.id, roles.storageBlobDataContributor)
+  scope: storage::blobService::deploymentContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    principalId: deployIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Key Vault: the Cal.com webhook secret(s), read by the app through Key Vault references.
@@ -327,6 +418,36 @@ resource queueWriteLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-previe
   }
 }
 
+// Blob writes and deletes (claim checks, dead letters, markers: names are hashes and ids, never personal data) and
+// every Key Vault access (who read or changed a secret). Table request logs are deliberately off: their URIs carry the
+// uid row keys (uid_{uid}), and a uid is a bearer token; table health is watched through metrics.
+resource blobLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'blob-writes'
+  scope: storage::blobService
+  properties: {
+    workspaceId: logs.id
+    logs: [{ category: 'StorageWrite', enabled: true }, { category: 'StorageDelete', enabled: true }]
+  }
+}
+
+resource tableMetrics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'table-metrics'
+  scope: storage::tableService
+  properties: {
+    workspaceId: logs.id
+    metrics: [{ category: 'Transaction', enabled: true }]
+  }
+}
+
+resource vaultAudit 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'vault-audit'
+  scope: vault
+  properties: {
+    workspaceId: logs.id
+    logs: [{ category: 'AuditEvent', enabled: true }]
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Function app: Flex Consumption, .NET 10 isolated, identity-based connections only.
 // ---------------------------------------------------------------------------------------------------------------
@@ -347,7 +468,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'
-    userAssignedIdentities: { '${identity.id}': {} }
+    userAssignedIdentities: { '${identity.id}': {}, '${deployIdentity.id}': {} }
   }
   properties: {
     serverFarmId: plan.id
@@ -361,7 +482,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
           authentication: {
             type: 'UserAssignedIdentity'
-            userAssignedIdentityResourceId: identity.id
+            userAssignedIdentityResourceId: deployIdentity.id
           }
         }
       }
@@ -414,7 +535,19 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   name: 'appsettings'
   properties: union(baseAppSettings, secondSecretSetting)
   // The app starts reading storage and Key Vault as soon as its settings exist: grant access first.
-  dependsOn: [storageRoles, vaultReader, telemetryPublisher, webhookSecret]
+  dependsOn: [
+    webhookQueueRole
+    poisonQueueRole
+    deadLetterQueueRole
+    tableRole
+    bodyContainerRole
+    deadLetterContainerRole
+    hostContainerRoles
+    deploymentContainerRole
+    vaultReader
+    telemetryPublisher
+    webhookSecret
+  ]
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -39,7 +39,8 @@ public sealed class EndToEndConvergenceTests(ITestOutputHelper output)
             await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
             var queue = h.App.Get<Storage.StorageClients>().WebhookQueue;
             await h.App.Get<WebhookQueue>().EnsureCreatedAsync(CancellationToken.None);
-            await queue.ClearMessagesAsync();
+            // Queue empty and no accepted markers from the last round: its bodies must be queued again.
+            await new QueueProbe(azurite.ConnectionString).ClearAsync();
             foreach (var body in deliveries)
             {
                 var response = await WebhookCall.PostSignedAsync(h.App, body);
@@ -47,13 +48,15 @@ public sealed class EndToEndConvergenceTests(ITestOutputHelper output)
             }
 
             var function = h.App.Get<ApplyCalcomEventFunction>();
-            var applied = await DrainAsync(queue, function, deliveries.Count);
+            // An exact re-send (same bytes) is answered from the accepted marker and not queued again.
+            var queued = deliveries.Select(b => WebhookQueue.DeliveryIdOf(b)).Distinct(StringComparer.Ordinal).Count();
+            var applied = await DrainAsync(queue, function, queued);
             var actual = await h.AppointmentsAsync();
             AppointmentStoreTests.AssertSameRecords(expected, actual, $"seed {seed}, round {round} ({deliveries.Count} deliveries)");
             output.WriteLine($"seed {seed} round {round}: {deliveries.Count} deliveries of {lifecycles} generated lifecycles ({inOrder.Count} events) applied through the queue function, {actual.Count} records equal to in-order delivery, {actual.Values.Count(a => a.HasConflict)} in conflict");
             // At least once: under load the intake's SDK may retry a queue write that had succeeded (5 s timeout), so
-            // a delivery can be applied twice (idempotently, as the equal records show); none may be missing.
-            Assert.True(applied >= deliveries.Count, $"{applied} of {deliveries.Count} deliveries applied");
+            // a body can be queued and applied twice (idempotently, as the equal records show); none may be missing.
+            Assert.True(applied >= queued, $"{applied} of {queued} distinct queued bodies applied");
         }
     }
 

@@ -23,11 +23,18 @@ public sealed class StoreHarness : IAsyncDisposable
     public CalcomEventProcessor Processor => App.Get<CalcomEventProcessor>();
     public TableClient Table => App.Get<Storage.StorageClients>().Appointments;
 
-    public static async Task<StoreHarness> CreateAsync(string connectionString)
+    public static async Task<StoreHarness> CreateAsync(string connectionString, HttpPipelinePolicy? faults = null)
     {
         var counter = new RequestCounter();
         var table = "apt" + Guid.NewGuid().ToString("N")[..12];
-        var app = TestApp.Create(connectionString, s => s["Appointments:TableName"] = table, s => s.AddSingleton<HttpPipelinePolicy>(counter));
+        var app = TestApp.Create(connectionString, s => s["Appointments:TableName"] = table, s =>
+        {
+            s.AddSingleton<HttpPipelinePolicy>(counter);
+            if (faults is not null)
+            {
+                s.AddSingleton(faults);
+            }
+        });
         var harness = new StoreHarness(app, counter);
         await harness.Store.EnsureCreatedAsync(CancellationToken.None);
         counter.Reset();

@@ -96,7 +96,7 @@ public sealed partial class InfraAgreementTests
     public void Storage_and_telemetry_use_the_user_assigned_identity_and_no_key()
     {
         var settings = Infra.AppSettings();
-        var identity = Infra.Single("Microsoft.ManagedIdentity/userAssignedIdentities").GetProperty("id").GetString()!;
+        var identity = AppIdentity();
 
         Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
         Assert.Matches(@"^\[reference\('" + Regex.Escape(identity) + @"', '[0-9a-z-]+'\)\.clientId\]$", settings["AzureWebJobsStorage__clientId"]);
@@ -114,6 +114,49 @@ public sealed partial class InfraAgreementTests
         Assert.Equal("UserAssigned", site.GetProperty("identity").GetProperty("type").GetString());
         Assert.Equal(identity, site.GetProperty("properties").GetProperty("keyVaultReferenceIdentity").GetString());
         Assert.True(site.GetProperty("properties").GetProperty("httpsOnly").GetBoolean());
+    }
+
+    /// <summary>The identity the app's code and connections use (the other one only deploys the package).</summary>
+    private static string AppIdentity() =>
+        Assert.Single(Infra.Resources("Microsoft.ManagedIdentity/userAssignedIdentities"), r => !r.GetProperty("name").GetString()!.Contains("-deploy-", StringComparison.Ordinal))
+            .GetProperty("id").GetString()!;
+
+    [Fact]
+    public void Storage_roles_are_scoped_to_each_queue_table_and_container_and_the_app_cannot_write_its_own_package()
+    {
+        var account = Infra.Single("Microsoft.Storage/storageAccounts").GetProperty("id").GetString()!;
+        var app = AppIdentity();
+        var deployContainer = Infra.Single("Microsoft.Web/sites").GetProperty("properties").GetProperty("functionAppConfig").GetProperty("deployment")
+            .GetProperty("storage").GetProperty("value").GetString()!.Split('\'')[^2];
+        var storageRoles = Infra.Resources("Microsoft.Authorization/roleAssignments")
+            .Select(r => (Scope: r.GetProperty("id").GetString()!.Split("/providers/Microsoft.Authorization/")[0], Principal: r.GetProperty("properties").GetProperty("principalId").GetString()!))
+            .Where(r => r.Scope.StartsWith(account, StringComparison.OrdinalIgnoreCase))
+            .ToList();
+
+        Assert.DoesNotContain(storageRoles, r => r.Scope.Equals(account, StringComparison.OrdinalIgnoreCase)); // nothing account-wide
+        var appScopes = storageRoles.Where(r => r.Principal.Contains(app, StringComparison.Ordinal)).Select(r => r.Scope.Split('/')[^1]).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(new[] { StorageNames.BodyContainer, StorageNames.DeadLetterContainer, "azure-webjobs-hosts", "azure-webjobs-secrets",
+            StorageNames.WebhookQueue, StorageNames.DeadLetterQueue, StorageNames.WebhookPoisonQueue, new StorageOptions().AppointmentsTable }.Order(StringComparer.Ordinal), appScopes);
+        Assert.DoesNotContain(deployContainer, appScopes);
+        var deployer = Assert.Single(storageRoles, r => !r.Principal.Contains(app, StringComparison.Ordinal));
+        Assert.EndsWith("/containers/" + deployContainer, deployer.Scope, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Blob_and_Key_Vault_access_is_logged_but_table_requests_which_carry_uids_are_not()
+    {
+        var settings = Infra.Resources("Microsoft.Insights/diagnosticSettings")
+            .ToDictionary(r => r.GetProperty("id").GetString()!.Split("/providers/Microsoft.Insights/")[0].Split('/')[^2..] is var p ? string.Join('/', p) : "",
+                r => r.GetProperty("properties"));
+
+        Assert.Contains("AuditEvent", Categories(settings.Single(s => s.Key.StartsWith("vaults/", StringComparison.Ordinal)).Value));
+        Assert.Equal(["StorageDelete", "StorageWrite"], Categories(settings["blobServices/default"]).Order(StringComparer.Ordinal));
+        Assert.Equal(["StorageWrite"], Categories(settings["queueServices/default"]));
+        Assert.Empty(Categories(settings["tableServices/default"]));
+
+        static List<string> Categories(JsonElement properties) => properties.TryGetProperty("logs", out var logs)
+            ? [.. logs.EnumerateArray().Where(l => l.GetProperty("enabled").GetBoolean()).Select(l => l.GetProperty("category").GetString()!)]
+            : [];
     }
 
     [Fact]
@@ -156,9 +199,10 @@ public sealed partial class InfraAgreementTests
 
         var deployment = Infra.Single("Microsoft.Web/sites").GetProperty("properties").GetProperty("functionAppConfig").GetProperty("deployment");
         var deploymentContainer = deployment.GetProperty("storage").GetProperty("value").GetString()!.Split('\'')[^2];
-        Assert.Equal([StorageNames.BodyContainer, StorageNames.DeadLetterContainer, deploymentContainer],
+        // The host's own containers are declared too: the app's roles are container-scoped and cannot create them.
+        Assert.Equal([StorageNames.BodyContainer, StorageNames.DeadLetterContainer, deploymentContainer, "azure-webjobs-hosts", "azure-webjobs-secrets"],
             Infra.ChildNames("Microsoft.Storage/storageAccounts/blobServices/containers")
-                .OrderBy(n => n == StorageNames.BodyContainer ? 0 : n == StorageNames.DeadLetterContainer ? 1 : 2));
+                .OrderBy(n => n == StorageNames.BodyContainer ? 0 : n == StorageNames.DeadLetterContainer ? 1 : n == deploymentContainer ? 2 : 3));
 
         var lifecycle = Infra.Single("Microsoft.Storage/storageAccounts/managementPolicies").GetProperty("properties").GetProperty("policy");
         var prefixes = lifecycle.GetProperty("rules").EnumerateArray()

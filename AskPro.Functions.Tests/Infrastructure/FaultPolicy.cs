@@ -15,6 +15,9 @@ public sealed class FaultPolicy : HttpPipelinePolicy
 
     public Func<string, HttpMessage, Exception?>? Fault { get; set; }
 
+    /// <summary>Decides after the request was sent and answered: the work is done, but the caller sees a failure (a lost response, a crash).</summary>
+    public Func<string, HttpMessage, Exception?>? FaultAfter { get; set; }
+
     public int Injected => Volatile.Read(ref _injected);
 
     /// <summary>503 ServerBusy, the Table service's throttling answer, for every request to <paramref name="service"/>.</summary>
@@ -23,19 +26,21 @@ public sealed class FaultPolicy : HttpPipelinePolicy
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
-        Check(message);
+        Check(Fault, message);
         ProcessNext(message, pipeline);
+        Check(FaultAfter, message);
     }
 
-    public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
-        Check(message);
-        return ProcessNextAsync(message, pipeline);
+        Check(Fault, message);
+        await ProcessNextAsync(message, pipeline);
+        Check(FaultAfter, message);
     }
 
-    private void Check(HttpMessage message)
+    private void Check(Func<string, HttpMessage, Exception?>? fault, HttpMessage message)
     {
-        if (Fault?.Invoke(ServiceOf(message), message) is { } failure)
+        if (fault?.Invoke(ServiceOf(message), message) is { } failure)
         {
             Interlocked.Increment(ref _injected);
             throw failure;

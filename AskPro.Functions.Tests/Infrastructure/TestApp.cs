@@ -77,7 +77,9 @@ public sealed class LogCapture : ILoggerProvider
         {
             // The whole structured state, not only the message: a property that is not in the template is still logged.
             var properties = state is IEnumerable<KeyValuePair<string, object?>> kv ? string.Join(";", kv.Select(p => $"{p.Key}={p.Value}")) : "";
-            lines.Enqueue($"{logLevel} {category} [{eventId.Id}] {formatter(state, exception)} | {properties} | {exception}");
+            var line = $"{logLevel} {category} [{eventId.Id}] {formatter(state, exception)} | {properties} | {exception}";
+            LogAudit.Check(line);
+            lines.Enqueue(line);
         }
     }
 }

@@ -36,7 +36,11 @@ public static class WebhookCall
     public static Task<WebhookResponse> PostSignedAsync(TestApp app, byte[] body) =>
         PostAsync(app, new MemoryStream(body), body.Length, new() { [WebhookSignature.HeaderName] = Sign(body) });
 
-    public static async Task<WebhookResponse> PostAsync(TestApp app, Stream body, long? contentLength, Dictionary<string, string> headers, CancellationToken requestAborted = default)
+    public static Task<WebhookResponse> PostAsync(TestApp app, Stream body, long? contentLength, Dictionary<string, string> headers, CancellationToken requestAborted = default) =>
+        PostWithHeadersAsync(app, body, contentLength, headers.ToDictionary(h => h.Key, h => new Microsoft.Extensions.Primitives.StringValues(h.Value)), requestAborted);
+
+    /// <summary>With any header values, repeated ones included.</summary>
+    public static async Task<WebhookResponse> PostWithHeadersAsync(TestApp app, Stream body, long? contentLength, Dictionary<string, Microsoft.Extensions.Primitives.StringValues> headers, CancellationToken requestAborted = default)
     {
         var context = new DefaultHttpContext();
         context.Request.Method = "POST";

@@ -157,6 +157,13 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
         Assert.NotNull(await app.Store.FindByUidAsync(booking.Uid, CancellationToken.None));
         Assert.Equal(0, await QueueListenerHarness.CountAsync(app.PoisonQueue));
         output.WriteLine($"{body.Length} bytes by claim check {envelope.BodyBlob}: applied at dequeue 1");
+
+        // Applied, so the full personal body is deleted now rather than after the lifecycle rule's 30 days.
+        Assert.False((await app.Storage.BodyContainer.GetBlobClient(envelope.BodyBlob).ExistsAsync()).Value);
+        // A second message of the same body (a concurrent duplicate) finds it applied instead of dead-lettering it.
+        Assert.Null(await app.Processor.ProcessAsync(new BinaryData(envelope.ToUtf8()), "duplicate-message", 1, CancellationToken.None));
+        Assert.Equal(0, await QueueListenerHarness.CountAsync(app.DeadLetterQueue));
+        Assert.Contains(app.Logs.Lines, l => l.Contains("[2004]", StringComparison.Ordinal) && l.Contains("duplicate-message", StringComparison.Ordinal));
     }
 
     /// <summary>

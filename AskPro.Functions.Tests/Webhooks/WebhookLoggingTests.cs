@@ -103,7 +103,7 @@ public sealed class WebhookLoggingTests(AzuriteFixture azurite)
     }
 
     /// <summary>Every name, email address and phone number in the body (values of 5+ characters, so "Cal" is not one).</summary>
-    private static HashSet<string> PersonalValues(byte[] body)
+    internal static HashSet<string> PersonalValues(byte[] body)
     {
         var found = new HashSet<string>(StringComparer.Ordinal);
         using var document = JsonDocument.Parse(body);

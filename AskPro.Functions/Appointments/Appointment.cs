@@ -47,6 +47,8 @@ public sealed record Appointment
     public required string Source { get; init; }
     public string? AskProAppointmentId { get; init; }
     public string? CompanyId { get; init; }
+    /// <summary>An event of this appointment named AskPro ids without AskPro's proof (spoofable from public booking pages).</summary>
+    public bool AskProMetadataUnproven { get; init; }
     public string? CancellationReason { get; init; }
     public string? CancelledBy { get; init; }
     public string? RejectionReason { get; init; }

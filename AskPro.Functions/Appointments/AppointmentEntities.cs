@@ -62,6 +62,7 @@ public static class AppointmentEntities
             ["AskProAppointmentId"] = a.AskProAppointmentId,
             ["CompanyId"] = a.CompanyId,
             ["IsInternal"] = a.IsInternal,
+            ["AskProMetadataUnproven"] = a.AskProMetadataUnproven,
             ["CancellationReason"] = a.CancellationReason,
             ["CancelledBy"] = a.CancelledBy,
             ["RejectionReason"] = a.RejectionReason,

@@ -93,6 +93,7 @@ public static class AppointmentProjection
             Source = First(ordered, e => e.Source) ?? DirectSource,
             AskProAppointmentId = First(ordered, e => e.AskProAppointmentId),
             CompanyId = First(ordered, e => e.CompanyId),
+            AskProMetadataUnproven = events.Exists(e => e.AskProMetadataUnproven == true),
             CancellationReason = cancel?.CancellationReason,
             CancelledBy = cancel?.CancelledBy,
             RejectionReason = reject?.RejectionReason,

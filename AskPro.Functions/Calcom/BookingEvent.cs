@@ -52,6 +52,8 @@ public sealed record BookingEvent
     public string? AskProAppointmentId { get; init; }
     public string? CompanyId { get; init; }
     public bool HasMetadata { get; init; }
+    /// <summary>True when the AskPro ids in metadata were not proven (Security/AskProMetadataProof); null otherwise, so older events keep their fingerprint.</summary>
+    public bool? AskProMetadataUnproven { get; init; }
     public string? CancellationReason { get; init; }
     public string? CancelledBy { get; init; }
     public bool RequestReschedule { get; init; }

@@ -1,6 +1,7 @@
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Operating;
 using AskPro.Functions.Queueing;
+using AskPro.Functions.Security;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Telemetry;
 using AskPro.Functions.Webhooks;
@@ -30,6 +31,10 @@ public static class ServiceCollectionExtensions
 
         services.AddOptions<ApplyQueueOptions>().Bind(configuration.GetSection(ApplyQueueOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApplyQueueOptions>, ApplyQueueOptionsValidator>();
+
+        services.AddOptions<AskProMetadataOptions>().Bind(configuration.GetSection(AskProMetadataOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AskProMetadataOptions>, AskProMetadataOptionsValidator>();
+        services.AddSingleton<AskProMetadataProof>();
 
         services.AddSingleton<StorageClients>();
         services.AddSingleton<WebhookQueue>();

@@ -1,6 +1,7 @@
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
 using AskPro.Functions.Logging;
+using AskPro.Functions.Security;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Telemetry;
 using Azure;
@@ -28,6 +29,7 @@ namespace AskPro.Functions.Queueing;
 public sealed partial class CalcomEventProcessor(
     WebhookQueue queue,
     AppointmentTableStore store,
+    AskProMetadataProof proof,
     IOptions<ApplyQueueOptions> options,
     TimeProvider time,
     AskProMetrics metrics,
@@ -59,6 +61,12 @@ public sealed partial class CalcomEventProcessor(
         try
         {
             var body = await queue.ReadBodyAsync(envelope, ct);
+            if (body is null)
+            {
+                Log.AlreadyApplied(logger, envelope.DeliveryId, envelope.TriggerEvent, messageId);
+                return null;
+            }
+
             var read = CalcomWebhookReader.Read(body);
             if (read.Kind is WebhookKind.NotJson or WebhookKind.Invalid)
             {
@@ -72,7 +80,9 @@ public sealed partial class CalcomEventProcessor(
                 return null;
             }
 
-            var result = await store.ApplyAsync(read.Event, new ApplySource(envelope.DeliveryId), ct);
+            // Only what AskPro's booking code signed may link to an AskPro appointment and company.
+            var result = await store.ApplyAsync(proof.Apply(read.Event, body), new ApplySource(envelope.DeliveryId), ct);
+            await DeleteClaimCheckAsync(envelope, ct);
             var durationMs = time.GetElapsedTime(started).TotalMilliseconds;
             var queueAge = time.GetUtcNow() - envelope.ReceivedAt;
             var outcome = HistoryOutcome.Of(result);
@@ -133,6 +143,19 @@ public sealed partial class CalcomEventProcessor(
             (now - envelope.ReceivedAt).TotalMinutes);
     }
 
+    private async Task DeleteClaimCheckAsync(WebhookEnvelope envelope, CancellationToken ct)
+    {
+        try
+        {
+            await queue.DeleteClaimCheckAsync(envelope, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // Applied is applied: the lifecycle rule deletes the body later.
+            Log.ClaimCheckKept(logger, envelope.DeliveryId, ex.GetType().Name);
+        }
+    }
+
     private async Task DeadLetterAsync(BinaryData message, string messageId, long dequeueCount, WebhookEnvelope? envelope, string reasonKind, string reason, CancellationToken ct)
     {
         await queue.DeadLetterAsync(message.ToMemory(), messageId, dequeueCount, envelope, reason, time.GetUtcNow(), ct);
@@ -156,6 +179,12 @@ public sealed partial class CalcomEventProcessor(
 
         [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Delivery {DeliveryId} {TriggerEvent} read as {Kind}: nothing to apply")]
         public static partial void NotApplied(ILogger logger, string deliveryId, string triggerEvent, WebhookKind kind);
+
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Delivery {DeliveryId} {TriggerEvent} (message {MessageId}) was already applied by another message of the same body: nothing to do")]
+        public static partial void AlreadyApplied(ILogger logger, string deliveryId, string triggerEvent, string messageId);
+
+        [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Delivery {DeliveryId} is applied, but its claim-check body could not be deleted ({ExceptionType}): the lifecycle rule will")]
+        public static partial void ClaimCheckKept(ILogger logger, string deliveryId, string exceptionType);
 
         [LoggerMessage(EventId = 2003, Level = LogLevel.Warning,
             Message = "Delivery {DeliveryId} {TriggerEvent} (message {MessageId}) deferred after transient failure {TransientFailures} ({ExceptionType}, status {StorageStatus}): retry in {DelaySeconds:F0} s, accepted {AgeMinutes:F0} min ago")]

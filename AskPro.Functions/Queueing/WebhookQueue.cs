@@ -100,8 +100,55 @@ public sealed class WebhookQueue(StorageClients storage)
 
     private static string Clip(string text, int max) => text.Length <= max ? text : text[..max];
 
-    /// <summary>The exact original body of an envelope, from the message or its claim-check blob.</summary>
-    public async Task<byte[]> ReadBodyAsync(WebhookEnvelope envelope, CancellationToken ct)
+    /// <summary>The marker of an accepted delivery, in the body container: its lifecycle rule bounds how long it is kept.</summary>
+    public static string AcceptedMarkerName(string deliveryId) => "accepted/" + deliveryId;
+
+    /// <summary>
+    /// Whether this exact body was accepted before (its marker exists). Written only after a successful enqueue, so a
+    /// re-send after a failed one is never mistaken for a replay; a failed check counts as "not seen".
+    /// </summary>
+    public async Task<bool> WasAcceptedAsync(string deliveryId, CancellationToken ct)
+    {
+        try
+        {
+            return (await storage.BodyContainer.GetBlobClient(AcceptedMarkerName(deliveryId)).ExistsAsync(ct)).Value;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // Storage down: the enqueue that follows fails too and answers 503.
+            return false;
+        }
+    }
+
+    /// <summary>Marks a delivery as accepted, after its message is on the queue.</summary>
+    public async Task MarkAcceptedAsync(string deliveryId, CancellationToken ct) =>
+        await storage.BodyContainer.GetBlobClient(AcceptedMarkerName(deliveryId)).UploadAsync(BinaryData.Empty, overwrite: true, ct);
+
+    /// <summary>The marker that a claim-check delivery was applied (and its body deleted).</summary>
+    public static string AppliedMarkerName(string deliveryId) => "applied/" + deliveryId;
+
+    /// <summary>
+    /// After a claim-check delivery is applied: mark it applied, then delete its body (a full personal body need not
+    /// wait 30 days for the lifecycle rule, which stays as the backstop). The marker lets a second message of the same
+    /// body (a concurrent duplicate) find out it has nothing left to do instead of dead-lettering a missing body.
+    /// </summary>
+    public async Task DeleteClaimCheckAsync(WebhookEnvelope envelope, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        if (envelope.BodyBlob is null)
+        {
+            return;
+        }
+
+        await storage.BodyContainer.GetBlobClient(AppliedMarkerName(envelope.DeliveryId)).UploadAsync(BinaryData.Empty, overwrite: true, ct);
+        await storage.BodyContainer.GetBlobClient(envelope.BodyBlob).DeleteIfExistsAsync(cancellationToken: ct);
+    }
+
+    /// <summary>
+    /// The exact original body of an envelope, from the message or its claim-check blob; null when the claim check is
+    /// gone because the same delivery was already applied.
+    /// </summary>
+    public async Task<byte[]?> ReadBodyAsync(WebhookEnvelope envelope, CancellationToken ct)
     {
         if (envelope.Body is not null)
         {
@@ -115,6 +162,11 @@ public sealed class WebhookQueue(StorageClients storage)
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
+            if ((await storage.BodyContainer.GetBlobClient(AppliedMarkerName(envelope.DeliveryId)).ExistsAsync(ct)).Value)
+            {
+                return null;
+            }
+
             throw new InvalidEnvelopeException($"claim-check blob {envelope.BodyBlob} does not exist", ex);
         }
 

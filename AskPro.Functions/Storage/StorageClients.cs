@@ -64,6 +64,9 @@ public sealed class StorageClients
         options.Retry.Delay = TimeSpan.FromMilliseconds(200);
         options.Retry.MaxDelay = TimeSpan.FromSeconds(1);
         options.Retry.NetworkTimeout = TimeSpan.FromSeconds(5);
+        // The SDK's request log names every URI, and table point reads carry uid row keys (uid_{uid}): a uid is a bearer
+        // token, so these clients never log requests, whoever forwards the SDK's event source to a log.
+        options.Diagnostics.IsLoggingEnabled = false;
         foreach (var policy in policies)
         {
             options.AddPolicy(policy, HttpPipelinePosition.PerRetry);

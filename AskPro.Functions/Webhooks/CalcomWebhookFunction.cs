@@ -90,6 +90,15 @@ public sealed partial class CalcomWebhookFunction(
         }
 
         var bookingEvent = read.Event!;
+        var uid = UidPseudonym.Of(bookingEvent.Uid);
+        // A captured signed body can be re-sent any time: answer an exact re-send of an accepted one with one read
+        // instead of another queue write (and blob overwrite). At-least-once holds: the marker follows the enqueue.
+        if (await queue.WasAcceptedAsync(deliveryId, CancellationToken.None))
+        {
+            Log.Delivery(logger, deliveryId, bookingEvent.TriggerEvent, uid, "duplicate", StatusCodes.Status202Accepted, body.Length, Elapsed(started));
+            return ApiResult.Status(StatusCodes.Status202Accepted, new StatusBody("accepted", bookingEvent.TriggerEvent, deliveryId, bookingEvent.Uid));
+        }
+
         try
         {
             // Not the request's token: once a delivery is verified, finishing the enqueue beats losing it to a
@@ -98,12 +107,22 @@ public sealed partial class CalcomWebhookFunction(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            Log.StorageFailed(logger, deliveryId, bookingEvent.TriggerEvent, UidPseudonym.Of(bookingEvent.Uid), ex.GetType().Name, (ex as Azure.RequestFailedException)?.Status ?? 0, Elapsed(started));
+            Log.StorageFailed(logger, deliveryId, bookingEvent.TriggerEvent, uid, ex.GetType().Name, (ex as Azure.RequestFailedException)?.Status ?? 0, Elapsed(started));
             return ApiResult.Error(StatusCodes.Status503ServiceUnavailable, ErrorCodes.StorageUnavailable,
                 "The delivery could not be stored; nothing was queued. Please retry.", retryAfter: TimeSpan.FromSeconds(5));
         }
 
-        Log.Delivery(logger, deliveryId, bookingEvent.TriggerEvent, UidPseudonym.Of(bookingEvent.Uid), "accepted", StatusCodes.Status202Accepted, body.Length, Elapsed(started));
+        try
+        {
+            await queue.MarkAcceptedAsync(deliveryId, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or AggregateException or IOException or OperationCanceledException)
+        {
+            // The delivery is queued: a missing marker only means a later re-send costs a queue write again.
+            Log.MarkerFailed(logger, deliveryId, ex.GetType().Name);
+        }
+
+        Log.Delivery(logger, deliveryId, bookingEvent.TriggerEvent, uid, "accepted", StatusCodes.Status202Accepted, body.Length, Elapsed(started));
         return ApiResult.Status(StatusCodes.Status202Accepted, new StatusBody("accepted", bookingEvent.TriggerEvent, deliveryId, bookingEvent.Uid));
     }
 
@@ -138,6 +157,10 @@ public sealed partial class CalcomWebhookFunction(
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Warning,
+            Message = "Webhook delivery {DeliveryId} is queued, but its accepted marker could not be written ({ExceptionType}): an identical re-send will be queued again")]
+        public static partial void MarkerFailed(ILogger logger, string deliveryId, string exceptionType);
+
         [LoggerMessage(EventId = 1000, Level = LogLevel.Information,
             Message = "Webhook delivery {DeliveryId} trigger {TriggerEvent} uid {UidPseudonym}: {Outcome} ({StatusCode}), {BodyBytes} bytes in {DurationMs:F1} ms")]
         public static partial void Delivery(ILogger logger, string deliveryId, string? triggerEvent, string? uidPseudonym, string outcome, int statusCode, int bodyBytes, double durationMs);

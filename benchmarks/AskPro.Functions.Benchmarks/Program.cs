@@ -3,6 +3,12 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project benchmarks/AskPro.Functions.Benchmarks -- --filter '*'      (BenchmarkDotNet, in-process paths)
 // dotnet run -c Release --project benchmarks/AskPro.Functions.Benchmarks -- load [lifecycles] (pipeline load run against Azurite)
+// dotnet run -c Release --project benchmarks/AskPro.Functions.Benchmarks -- pipeline [deliveries] (generated lifecycles, 30 % duplicates, floor + ratio)
+if (args.Length > 0 && args[0] == "pipeline")
+{
+    return await PipelineLoad.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000, 20261201);
+}
+
 if (args.Length > 0 && args[0] == "load")
 {
     return await LoadRun.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 500);
