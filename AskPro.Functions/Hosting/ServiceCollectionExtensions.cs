@@ -1,5 +1,6 @@
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Queueing;
+using AskPro.Functions.Reconciliation;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Webhooks;
 using Microsoft.Extensions.Configuration;
@@ -33,6 +34,7 @@ public static class ServiceCollectionExtensions
 
         services.AddTransient<CalcomWebhookFunction>();
         services.AddTransient<ApplyCalcomEventFunction>();
+        services.AddReconciliation(configuration);
         return services;
     }
 

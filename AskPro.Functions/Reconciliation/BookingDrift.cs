@@ -1,0 +1,113 @@
+using AskPro.Functions.Appointments;
+
+namespace AskPro.Functions.Reconciliation;
+
+public enum DriftKind
+{
+    /// <summary>The record says what the API says.</summary>
+    Unchanged,
+    /// <summary>No record for the booking's uid.</summary>
+    Missing,
+    /// <summary>A record, but status, times, staff, location or chain differ.</summary>
+    Different,
+}
+
+/// <summary>How a record compares with the API's booking; <see cref="Fields"/> names what differs (names only: they are logged).</summary>
+public sealed record Drift(DriftKind Kind, IReadOnlyList<string> Fields)
+{
+    public static readonly Drift None = new(DriftKind.Unchanged, []);
+}
+
+/// <summary>
+/// Compares what the service holds with what Cal.com holds, on the fields that make an appointment true or false for
+/// a caller: status, start and end, staff, location and the uid chain. Representation differences that carry no
+/// meaning (the API shows a conferencing app's URL where the webhook names the app) are not drift.
+/// </summary>
+public static class BookingDrift
+{
+    public static Drift Compare(CalcomApiBooking booking, Appointment? record)
+    {
+        ArgumentNullException.ThrowIfNull(booking);
+        if (record is null)
+        {
+            return new Drift(DriftKind.Missing, ["record"]);
+        }
+
+        var fields = new List<string>();
+        if (ExpectedStatus(booking) is { } status && status != record.Status)
+        {
+            fields.Add("status");
+        }
+
+        if (booking.Start is { } start && start != record.StartTime)
+        {
+            fields.Add("start");
+        }
+
+        if (booking.End is { } end && end != record.EndTime)
+        {
+            fields.Add("end");
+        }
+
+        if (booking.Hosts is [{ } host, ..] && !SameStaff(host, record))
+        {
+            fields.Add("staff");
+        }
+
+        if (!SameLocation(booking.Location, record.Location))
+        {
+            fields.Add("location");
+        }
+
+        if (booking.RescheduledFromUid is { } from && !record.CalcomUids.Contains(from))
+        {
+            fields.Add("chain");
+        }
+
+        if (booking.RescheduledToUid is { } to && !record.CalcomUids.Contains(to))
+        {
+            fields.Add("chain");
+        }
+
+        return fields.Count == 0 ? Drift.None : new Drift(DriftKind.Different, fields.Distinct(StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>The record status a booking in this API state has (null: the API state says nothing comparable).</summary>
+    public static string? ExpectedStatus(CalcomApiBooking booking)
+    {
+        ArgumentNullException.ThrowIfNull(booking);
+        return booking.Status?.ToLowerInvariant() switch
+        {
+            // A rescheduled booking's record follows the new uid: its status is the new booking's.
+            "cancelled" when booking.RescheduledToUid is not null => null,
+            "accepted" => AppointmentStatus.Confirmed,
+            "pending" or "awaiting_host" => AppointmentStatus.Requested,
+            "cancelled" => AppointmentStatus.Cancelled,
+            "rejected" => AppointmentStatus.Rejected,
+            _ => null,
+        };
+    }
+
+    private static bool SameStaff(CalcomApiPerson host, Appointment record) =>
+        host.Email is null || string.Equals(host.Email, record.StaffEmail, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The API's <c>location</c> is the video call URL when there is one, the booking's location otherwise; webhooks
+    /// name the conferencing app (<c>integrations:daily</c>). An app on our side and a URL on theirs are the same place.
+    /// </summary>
+    internal static bool SameLocation(string? api, string? record)
+    {
+        if (string.IsNullOrWhiteSpace(api))
+        {
+            return true; // the API says nothing: nothing to correct
+        }
+
+        if (string.Equals(api, record, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        return record is not null && record.StartsWith("integrations:", StringComparison.Ordinal)
+            && api.StartsWith("http", StringComparison.OrdinalIgnoreCase);
+    }
+}
