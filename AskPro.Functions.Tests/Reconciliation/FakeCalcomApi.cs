@@ -97,7 +97,8 @@ public sealed class FakeCalcomApi : IAsyncDisposable
 
     /// <summary>A booking in the documented output shape; every argument is optional in the real API too.</summary>
     public static JsonObject Booking(string uid, DateTimeOffset start, DateTimeOffset updatedAt, string status = "accepted", long hostId = 98765,
-        string hostEmail = "anna.schmidt@praxis-example.de", string attendeeEmail = "max.mustermann@example.com", int minutes = 30)
+        string hostEmail = "anna.schmidt@praxis-example.de", string attendeeEmail = "max.mustermann@example.com", int minutes = 30,
+        string location = "integrations:daily")
     {
         var end = start.AddMinutes(minutes);
         return new JsonObject
@@ -115,8 +116,8 @@ public sealed class FakeCalcomApi : IAsyncDisposable
             ["duration"] = minutes,
             ["eventTypeId"] = 1234567,
             ["eventType"] = new JsonObject { ["id"] = 1234567, ["slug"] = "erstberatung" },
-            ["location"] = "integrations:daily",
-            ["meetingUrl"] = "integrations:daily",
+            ["location"] = location,
+            ["meetingUrl"] = location,
             ["absentHost"] = false,
             ["createdAt"] = Iso(updatedAt.AddDays(-1)),
             ["updatedAt"] = Iso(updatedAt),

@@ -34,6 +34,12 @@ public static class BookingDrift
         }
 
         var fields = new List<string>();
+        if (IsSuperseded(booking))
+        {
+            // Replaced by a reschedule: the record follows the new booking, so only the link is this row's to check.
+            return record.CalcomUids.Contains(booking.RescheduledToUid!) ? Drift.None : new Drift(DriftKind.Different, ["chain"]);
+        }
+
         if (ExpectedStatus(booking) is { } status && status != record.Status)
         {
             fields.Add("status");
@@ -64,12 +70,14 @@ public static class BookingDrift
             fields.Add("chain");
         }
 
-        if (booking.RescheduledToUid is { } to && !record.CalcomUids.Contains(to))
-        {
-            fields.Add("chain");
-        }
-
         return fields.Count == 0 ? Drift.None : new Drift(DriftKind.Different, fields.Distinct(StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>A cancelled booking that a reschedule replaced (the old row of a completed reschedule).</summary>
+    public static bool IsSuperseded(CalcomApiBooking booking)
+    {
+        ArgumentNullException.ThrowIfNull(booking);
+        return string.Equals(booking.Status, "cancelled", StringComparison.OrdinalIgnoreCase) && booking.RescheduledToUid is not null;
     }
 
     /// <summary>The record status a booking in this API state has (null: the API state says nothing comparable).</summary>
@@ -78,8 +86,7 @@ public static class BookingDrift
         ArgumentNullException.ThrowIfNull(booking);
         return booking.Status?.ToLowerInvariant() switch
         {
-            // A rescheduled booking's record follows the new uid: its status is the new booking's.
-            "cancelled" when booking.RescheduledToUid is not null => null,
+            _ when IsSuperseded(booking) => null,
             "accepted" => AppointmentStatus.Confirmed,
             "pending" or "awaiting_host" => AppointmentStatus.Requested,
             "cancelled" => AppointmentStatus.Cancelled,

@@ -1,0 +1,248 @@
+using System.Text.Json.Nodes;
+using AskPro.Functions.Appointments;
+using AskPro.Functions.Queueing;
+using AskPro.Functions.Reconciliation;
+using AskPro.Functions.Storage;
+using AskPro.Functions.Tests.Infrastructure;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+
+namespace AskPro.Functions.Tests.Reconciliation;
+
+/// <summary>
+/// Webhooks Cal.com never re-sends, recovered: the example stories with some deliveries lost, a fake Cal.com API
+/// on loopback holding the truth, one reconciliation pass, the queue drained through the queue function, all on
+/// Azurite. The pass only queues; the records change through the same apply path as deliveries.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Web = new(2026, 1, 27, 9, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Api = new(2026, 1, 28, 14, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Rescheduled = new(2026, 1, 30, 10, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Requested = new(2026, 2, 3, 8, 30, 0, TimeSpan.Zero);
+    private readonly DateTimeOffset _changed = DateTimeOffset.UtcNow.AddHours(-1);
+    private FakeCalcomApi _api = null!;
+    private TestApp _app = null!;
+    private string _queueName = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await FakeCalcomApi.StartAsync();
+        var table = "rec" + Guid.NewGuid().ToString("N")[..12];
+        _app = TestApp.Create(azurite.ConnectionString, s =>
+        {
+            s["Appointments:TableName"] = table;
+            s["Calcom:ApiKey"] = FakeCalcomApi.ApiKey;
+            s["Calcom:ApiBaseUrl"] = _api.BaseUrl.ToString();
+            s["Calcom:RetryDelay"] = "00:00:00.020";
+        });
+        _queueName = StorageNames.WebhookQueue;
+        await _app.Get<WebhookQueue>().EnsureCreatedAsync(CancellationToken.None);
+        await Queue.ClearMessagesAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Queue.ClearMessagesAsync();
+        await _app.Get<StorageClients>().Appointments.DeleteAsync();
+        await _app.DisposeAsync();
+        await _api.DisposeAsync();
+    }
+
+    private QueueClient Queue => _app.Get<StorageClients>().Queues.GetQueueClient(_queueName);
+    private Reconciler Reconciler => _app.Get<Reconciler>();
+    private AppointmentTableStore Store => _app.Get<AppointmentTableStore>();
+
+    private async Task DeliverAsync(string example)
+    {
+        var response = await WebhookCall.PostSignedAsync(_app, Examples.Calcom(example));
+        Assert.Equal(202, response.StatusCode);
+        await DrainAsync();
+    }
+
+    /// <summary>Applies every queued message through the queue function, as the host would; returns how many.</summary>
+    private async Task<int> DrainAsync()
+    {
+        var function = _app.Get<ApplyCalcomEventFunction>();
+        var applied = 0;
+        while (true)
+        {
+            var messages = (await Queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1))).Value;
+            if (messages.Length == 0)
+            {
+                return applied;
+            }
+
+            foreach (var m in messages)
+            {
+                await function.ApplyCalcomEvent(m, CancellationToken.None);
+                await Queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
+                applied++;
+            }
+        }
+    }
+
+    private async Task<Appointment> RecordAsync(string uid) =>
+        (await Store.FindByUidAsync(uid, CancellationToken.None) ?? throw new Xunit.Sdk.XunitException($"no record for {uid}")).Record;
+
+    private JsonObject WebBooking(string status = "accepted") =>
+        FakeCalcomApi.Booking("k3VbP9qWm2xYc7RtL5nD8a", Web, _changed, status, location: "Hauptstraße 12, 10115 Berlin");
+
+    [Fact]
+    public async Task A_lost_create_is_recovered_and_a_second_pass_queues_nothing()
+    {
+        _api.Upsert(WebBooking());
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal(("completed", 1, 1), (pass.Outcome, pass.Missing, pass.Enqueued));
+        Assert.Equal(1, await DrainAsync());
+
+        var record = await RecordAsync("k3VbP9qWm2xYc7RtL5nD8a");
+        Assert.Equal(AppointmentStatus.Confirmed, record.Status);
+        Assert.Equal((Web, Web.AddMinutes(30)), (record.StartTime, record.EndTime));
+        Assert.Equal("anna.schmidt@praxis-example.de", record.StaffEmail);
+        Assert.Equal("Hauptstraße 12, 10115 Berlin", record.Location);
+
+        var again = await Reconciler.RunAsync(_changed.AddMinutes(-1), _changed.AddMinutes(1), CancellationToken.None);
+        Assert.Equal((1, 1, 0), (again.Seen, again.Unchanged, again.Enqueued));
+        Assert.Equal(0, await DrainAsync());
+    }
+
+    [Fact]
+    public async Task A_booking_the_webhooks_got_right_queues_nothing()
+    {
+        await DeliverAsync("booking_created_web.json");
+        _api.Upsert(WebBooking());
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+
+        Assert.Equal((1, 1, 0), (pass.Seen, pass.Unchanged, pass.Enqueued));
+        Assert.Empty((await Queue.PeekMessagesAsync(32)).Value);
+    }
+
+    [Fact]
+    public async Task A_lost_cancel_is_recovered()
+    {
+        await DeliverAsync("booking_created_web.json");
+        var cancelled = WebBooking("cancelled");
+        cancelled["cancellationReason"] = "Termin passt leider nicht mehr.";
+        _api.Upsert(cancelled);
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal((1, 1), (pass.Different, pass.Enqueued));
+        await DrainAsync();
+
+        var record = await RecordAsync("k3VbP9qWm2xYc7RtL5nD8a");
+        Assert.Equal(AppointmentStatus.Cancelled, record.Status);
+        Assert.Equal("Termin passt leider nicht mehr.", record.CancellationReason);
+    }
+
+    [Fact]
+    public async Task A_lost_reschedule_is_recovered_onto_the_same_appointment()
+    {
+        await DeliverAsync("booking_created_api_metadata.json");
+        var before = await RecordAsync("Qm7ZtXo4Lp2WcN9vR1sK6e");
+        var old = FakeCalcomApi.Booking("Qm7ZtXo4Lp2WcN9vR1sK6e", Api, _changed, "cancelled", minutes: 20);
+        old["rescheduledToUid"] = "Tz8cYw3RbN6kLq1PmV5xHd";
+        var next = FakeCalcomApi.Booking("Tz8cYw3RbN6kLq1PmV5xHd", Rescheduled, _changed, minutes: 20);
+        next["rescheduledFromUid"] = "Qm7ZtXo4Lp2WcN9vR1sK6e";
+        _api.Upsert(old, next);
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal("completed", pass.Outcome);
+        Assert.True(pass.Enqueued >= 1, $"nothing queued: {pass}");
+        await DrainAsync();
+
+        var record = await RecordAsync("Tz8cYw3RbN6kLq1PmV5xHd");
+        Assert.Equal(before.AppointmentId, record.AppointmentId);
+        Assert.Equal(["Qm7ZtXo4Lp2WcN9vR1sK6e", "Tz8cYw3RbN6kLq1PmV5xHd"], record.CalcomUids);
+        Assert.Equal(AppointmentStatus.Confirmed, record.Status);
+        Assert.Equal((Rescheduled, Rescheduled.AddMinutes(20)), (record.StartTime, record.EndTime));
+        Assert.Equal((Api, Api.AddMinutes(20)), (record.PreviousStartTime, record.PreviousEndTime));
+        Assert.Equal(record.AppointmentId, (await RecordAsync("Qm7ZtXo4Lp2WcN9vR1sK6e")).AppointmentId);
+        // And the next pass finds nothing left to repair, on either side of the reschedule.
+        var again = await Reconciler.RunAsync(_changed.AddMinutes(-1), _changed.AddMinutes(1), CancellationToken.None);
+        Assert.Equal(0, again.Enqueued);
+    }
+
+    [Fact]
+    public async Task A_lost_confirmation_is_recovered()
+    {
+        await DeliverAsync("booking_requested.json");
+        Assert.Equal(AppointmentStatus.Requested, (await RecordAsync("Hb2NwQ8kZr5TyL1mXc4Vp9")).Status);
+        _api.Upsert(FakeCalcomApi.Booking("Hb2NwQ8kZr5TyL1mXc4Vp9", Requested, _changed, attendeeEmail: "jonas.beispiel@example.net", location: "Hauptstraße 12, 10115 Berlin"));
+
+        await Reconciler.RunScheduledAsync(CancellationToken.None);
+        await DrainAsync();
+
+        Assert.Equal(AppointmentStatus.Confirmed, (await RecordAsync("Hb2NwQ8kZr5TyL1mXc4Vp9")).Status);
+    }
+
+    [Fact]
+    public async Task A_refused_key_stops_the_pass_and_leaves_the_checkpoint()
+    {
+        _api.Upsert(WebBooking());
+        _api.Inject(FakeCalcomApi.Unauthorized());
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+
+        Assert.Equal(("unauthorized", 0), (pass.Outcome, pass.Enqueued));
+        Assert.Equal(new ReconciliationCheckpoint(null, null), await _app.Get<ReconciliationState>().ReadCheckpointAsync(CancellationToken.None));
+        Assert.Contains(_app.Logs.Lines, l => l.Contains("[5003]", StringComparison.Ordinal) && l.Contains("Calcom__ApiKey", StringComparison.Ordinal));
+        Assert.DoesNotContain(_app.Logs.Lines, l => l.Contains(FakeCalcomApi.ApiKey, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Two_passes_at_once_do_the_work_once()
+    {
+        _api.Upsert(WebBooking());
+        _api.Inject(FakeCalcomApi.Slow(TimeSpan.FromMilliseconds(500)));
+
+        var passes = await Task.WhenAll(Reconciler.RunScheduledAsync(CancellationToken.None), Reconciler.RunScheduledAsync(CancellationToken.None));
+
+        Assert.Equal(["busy", "completed"], passes.Select(p => p.Outcome).Order(StringComparer.Ordinal));
+        Assert.Single((await Queue.PeekMessagesAsync(32)).Value);
+    }
+
+    [Fact]
+    public async Task A_pass_that_dies_mid_run_leaves_the_checkpoint_at_the_last_queued_chunk_and_the_next_pass_recovers_the_rest()
+    {
+        // 300 changed bookings over 150 minutes: the whole window fills a page and is halved; the older half (175) is
+        // one chunk, the newer half's page then fails for good.
+        var start = DateTimeOffset.UtcNow.AddDays(60);
+        var from = _changed.AddHours(-2);
+        _api.Upsert([.. Enumerable.Range(0, 300).Select(i => FakeCalcomApi.Booking($"c{i:D5}Lp2WcN9vR1sK6eQxZ", start.AddHours(i), from.AddSeconds(i * 30)))]);
+        var state = _app.Get<ReconciliationState>();
+        var checkpointBefore = from.AddMinutes(-1);
+        await state.AdvanceDeltaAsync(checkpointBefore, CancellationToken.None);
+        await state.MarkSweepAsync(DateTimeOffset.UtcNow, CancellationToken.None);
+        // The whole window (a full page, so split) and its older half answer; the newer half fails past every retry.
+        _api.Inject([NoFault(), NoFault(), .. Enumerable.Range(0, 5).Select(_ => FakeCalcomApi.ServerError())]);
+
+        var failed = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal("failed", failed.Outcome);
+        Assert.InRange(failed.Enqueued, 1, 299);
+        var checkpoint = (await state.ReadCheckpointAsync(CancellationToken.None)).DeltaUpTo!.Value;
+        var newestQueued = (await Queue.PeekMessagesAsync(32)).Value.Length; // some were queued …
+        Assert.True(newestQueued > 0);
+        Assert.True(checkpoint > checkpointBefore, "the checkpoint did not move past the queued older half");
+        Assert.True(checkpoint < from.AddSeconds(299 * 30), $"the checkpoint {checkpoint:o} moved past bookings that were never queued");
+
+        var next = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal("completed", next.Outcome);
+        await DrainAsync();
+        var table = _app.Get<StorageClients>().Appointments;
+        var uids = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var row in table.QueryAsync<TableEntity>(r => r.PartitionKey == AppointmentEntities.PartitionKey))
+        {
+            if (row.RowKey.StartsWith(AppointmentEntities.UidPrefix, StringComparison.Ordinal))
+            {
+                uids.Add(row.RowKey[AppointmentEntities.UidPrefix.Length..]);
+            }
+        }
+
+        Assert.Equal(300, uids.Count);
+        static FakeCalcomApi.Fault NoFault() => FakeCalcomApi.Slow(TimeSpan.Zero);
+    }
+}
