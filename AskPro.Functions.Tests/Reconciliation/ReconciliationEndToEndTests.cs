@@ -180,6 +180,47 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
     }
 
     [Fact]
+    public async Task A_host_request_reschedule_and_the_rebooking_are_recovered_in_two_passes()
+    {
+        await DeliverAsync("booking_created_web.json");
+        var asked = WebBooking("cancelled");
+        asked["cancellationReason"] = "Bitte einen neuen Termin wählen.";
+        asked["cancelledByEmail"] = "anna.schmidt@praxis-example.de";
+        _api.Upsert(asked);
+
+        await Reconciler.RunScheduledAsync(CancellationToken.None);
+        await DrainAsync();
+        Assert.Equal(AppointmentStatus.Cancelled, (await RecordAsync("k3VbP9qWm2xYc7RtL5nD8a")).Status);
+
+        // The attendee rebooks: Cal.com links the new booking to the cancelled one.
+        asked["rescheduledToUid"] = "Nw4RbT8kLm2QzX6cVp1YdS";
+        asked["updatedAt"] = FakeCalcomApi.Iso(_changed.AddMinutes(10));
+        var rebooked = FakeCalcomApi.Booking("Nw4RbT8kLm2QzX6cVp1YdS", Web.AddDays(2), _changed.AddMinutes(10), location: "Hauptstraße 12, 10115 Berlin");
+        rebooked["rescheduledFromUid"] = "k3VbP9qWm2xYc7RtL5nD8a";
+        _api.Upsert(asked, rebooked);
+
+        await Reconciler.RunAsync(_changed.AddMinutes(5), _changed.AddMinutes(15), CancellationToken.None);
+        await DrainAsync();
+
+        var record = await RecordAsync("Nw4RbT8kLm2QzX6cVp1YdS");
+        Assert.Equal(AppointmentStatus.Confirmed, record.Status);
+        Assert.Equal(Web.AddDays(2), record.StartTime);
+        Assert.Equal((await RecordAsync("k3VbP9qWm2xYc7RtL5nD8a")).AppointmentId, record.AppointmentId);
+    }
+
+    [Fact]
+    public async Task Rate_limits_and_server_errors_mid_run_are_waited_out_and_the_pass_completes()
+    {
+        _api.Upsert(WebBooking());
+        _api.Inject(FakeCalcomApi.TooManyRequests(resetSeconds: 1), FakeCalcomApi.ServerError());
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+
+        Assert.Equal(("completed", 1), (pass.Outcome, pass.Enqueued));
+        Assert.True(_api.Requests.Count >= 3, "the 429 and the 500 were not retried");
+    }
+
+    [Fact]
     public async Task A_refused_key_stops_the_pass_and_leaves_the_checkpoint()
     {
         _api.Upsert(WebBooking());
