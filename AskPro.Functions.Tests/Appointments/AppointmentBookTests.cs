@@ -211,7 +211,11 @@ public sealed class AppointmentBookTests
     public void Appointments_that_only_touch_or_belong_to_other_staff_do_not_conflict()
     {
         var touching = Overlapping(start: "2026-01-27T09:30:00Z", end: "2026-01-27T10:00:00Z");
-        var otherStaff = Edit(Overlapping("OtherStaffUid000000001"), p => p["organizer"]!["email"] = "jan.berger@praxis-seed.de");
+        var otherStaff = Edit(Overlapping("OtherStaffUid000000001"), p =>
+        {
+            p["organizer"]!["email"] = "jan.berger@praxis-seed.de";
+            p["organizer"]!["id"] = 98766;
+        });
 
         var book = Book(CalcomExample("booking_created_web"), touching, otherStaff);
 

@@ -258,6 +258,8 @@ public sealed class AppointmentStoreTests(AzuriteFixture azurite, ITestOutputHel
         await Measure("create (external)", Examples.Calcom("booking_created_web.json"));
         await Measure("meeting ended", Examples.Calcom("meeting_ended.json"));
         await Measure("no-show", Examples.Calcom("booking_no_show_updated.json"));
+        await Measure("location update", ExampleBodies.Retrigger(Examples.Calcom("booking_created_web.json"), "BOOKING_LOCATION_UPDATED", "2026-01-21T08:00:00.000Z", p => p["location"] = "integrations:daily"));
+        await Measure("reassignment (range moves to the new host's calendar)", ExampleBodies.Retrigger(Examples.Calcom("booking_created_web.json"), "BOOKING_REASSIGNED", "2026-01-21T09:00:00.000Z", p => p["organizer"]!["id"] = 98766));
         await Measure("duplicate", Examples.Calcom("booking_created_web.json"));
         await Measure("create (internal)", Examples.Calcom("booking_created_api_metadata.json"));
         await Measure("reschedule", Examples.Calcom("booking_rescheduled.json"));
@@ -268,6 +270,8 @@ public sealed class AppointmentStoreTests(AzuriteFixture azurite, ITestOutputHel
 
         Assert.All(figures, f => Assert.True(f.Requests <= 4, $"{f.Path} took {f.Requests} table requests"));
         Assert.Equal(1, figures.Single(f => f.Path == "duplicate").Requests);
+        Assert.Equal(2, figures.Single(f => f.Path == "location update").Requests);
+        Assert.Equal(4, figures.Single(f => f.Path.StartsWith("reassignment", StringComparison.Ordinal)).Requests);
     }
 
     internal static void AssertSameRecords(Dictionary<string, StoredAppointment> expected, Dictionary<string, StoredAppointment> actual, string context)

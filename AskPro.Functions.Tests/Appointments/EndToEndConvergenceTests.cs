@@ -49,7 +49,9 @@ public sealed class EndToEndConvergenceTests(ITestOutputHelper output)
             var actual = await h.AppointmentsAsync();
             AppointmentStoreTests.AssertSameRecords(expected, actual, $"seed {seed}, round {round} ({deliveries.Count} deliveries)");
             output.WriteLine($"seed {seed} round {round}: {deliveries.Count} deliveries of {lifecycles} generated lifecycles ({inOrder.Count} events) applied through the queue function, {actual.Count} records equal to in-order delivery, {actual.Values.Count(a => a.HasConflict)} in conflict");
-            Assert.Equal(deliveries.Count, applied);
+            // At least once: under load the intake's SDK may retry a queue write that had succeeded (5 s timeout), so
+            // a delivery can be applied twice (idempotently, as the equal records show); none may be missing.
+            Assert.True(applied >= deliveries.Count, $"{applied} of {deliveries.Count} deliveries applied");
         }
     }
 

@@ -24,6 +24,19 @@ internal static class ExampleBodies
         return JsonSerializer.SerializeToUtf8Bytes(root, Compact);
     }
 
+    /// <summary>A copy of an enveloped body sent as another trigger at another time, its payload edited.</summary>
+    public static byte[] Retrigger(byte[] body, string trigger, string createdAt, Action<JsonObject>? edit = null)
+    {
+        var root = JsonNode.Parse(body)!.AsObject();
+        root["triggerEvent"] = trigger;
+        root["createdAt"] = createdAt;
+        edit?.Invoke(root["payload"]!.AsObject());
+        return JsonSerializer.SerializeToUtf8Bytes(root, Compact);
+    }
+
+    public static IEnumerable<T[]> Permutations<T>(T[] items) =>
+        items.Length <= 1 ? [items] : items.SelectMany((x, i) => Permutations([.. items.Take(i), .. items.Skip(i + 1)]).Select(rest => (T[])[x, .. rest]));
+
     public static BookingEvent Read(byte[] body)
     {
         var read = CalcomWebhookReader.Read(body);

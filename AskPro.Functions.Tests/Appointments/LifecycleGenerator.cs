@@ -36,8 +36,12 @@ public sealed record Lifecycle(
     IReadOnlyList<GeneratedEvent> Events,
     IReadOnlyList<string> Uids,
     string FinalUid,
-    string ExpectedStatus)
+    string ExpectedStatus,
+    StaffMember? FinalStaff = null)
 {
+    /// <summary>The host at the end (after reassignments), with the organizer address the events used for them.</summary>
+    public StaffMember EndStaff => FinalStaff ?? Staff;
+
     public override string ToString() => $"[{Shape}{(Internal ? " internal" : "")} {Story}] uids {string.Join(">", Uids)}";
 }
 
@@ -243,7 +247,11 @@ public sealed class LifecycleGenerator
     {
         private readonly LifecycleGenerator _g;
         private readonly Random _r;
-        private readonly StaffMember _staff;
+        /// <summary>The host the booking was made with, and the current one (a reassignment changes it).</summary>
+        private readonly StaffMember _staff0;
+        private StaffMember _staff;
+        /// <summary>The organizer address Cal.com sends: for some event types the destination calendar's, not the account's.</summary>
+        private string _organizerEmail;
         private readonly DateTimeOffset _day;
         private readonly LifecycleShape _shape;
         private readonly EventType _type;
@@ -251,7 +259,7 @@ public sealed class LifecycleGenerator
         private readonly object? _askProId;
         private readonly string? _source;
         private readonly string? _companyId;
-        private readonly string _location;
+        private string _location;
         private readonly string? _notes;
         private readonly string _iCalUid;
         private readonly List<GeneratedEvent> _events = [];
@@ -270,6 +278,7 @@ public sealed class LifecycleGenerator
             _g = g;
             _r = g._random;
             _staff = staff;
+            _staff0 = staff;
             _day = day;
             _shape = _r.NextDouble() < 0.2 ? LifecycleShape.Seed : LifecycleShape.Calcom;
             _type = EventTypes[_r.Next(EventTypes.Length)];
@@ -292,6 +301,7 @@ public sealed class LifecycleGenerator
             }
 
             _location = _r.NextDouble() < 0.5 ? "Hauptstraße 12, 10115 Berlin" : "integrations:daily";
+            _organizerEmail = _shape == LifecycleShape.Calcom && _r.NextDouble() < 0.3 ? $"{staff.Username}@kalender.praxis-example.de" : staff.Email;
             _notes = _r.NextDouble() < 0.3 ? "Bitte Rückruf vorab, falls sich etwas ändert." : null;
             _uid = g.NewUid();
             _iCalUid = _uid + "@Cal.com";
@@ -349,6 +359,14 @@ public sealed class LifecycleGenerator
                 {
                     Cancel(requestReschedule: false);
                 }
+                else if (roll < 0.72 && _shape == LifecycleShape.Calcom)
+                {
+                    Reassign();
+                }
+                else if (roll < 0.78 && _shape == LifecycleShape.Calcom)
+                {
+                    UpdateLocation();
+                }
                 else
                 {
                     break;
@@ -364,7 +382,7 @@ public sealed class LifecycleGenerator
         }
 
         private Lifecycle Finish() => new(
-            string.Join(">", _story), _shape, _askProId is not null, _staff, _events, _uids, _uid, _status);
+            string.Join(">", _story), _shape, _askProId is not null, _staff0, _events, _uids, _uid, _status, _staff with { Email = _organizerEmail });
 
         /// <summary>The host confirms (true), rejects, or has not decided yet.</summary>
         private bool Decide()
@@ -445,6 +463,36 @@ public sealed class LifecycleGenerator
             _story.Add(afterRequest ? "rescheduled-after-request" : "rescheduled");
         }
 
+        /// <summary>Round robin hands the booking to another host in place: same uid, the new organizer.</summary>
+        private void Reassign()
+        {
+            Tick();
+            var old = _staff;
+            var candidates = StaffPool.Where(m => m.Id != old.Id).ToArray();
+            _staff = candidates[_r.Next(candidates.Length)];
+            _organizerEmail = _staff.Email;
+            Send("BOOKING_REASSIGNED", Payload(_uid, "ACCEPTED", Meta.None, TimeStyle.Millis, w =>
+            {
+                w.WriteStartArray("addedHostUserIds");
+                w.WriteNumberValue(_staff.Id);
+                w.WriteEndArray();
+                w.WriteStartArray("removedHostUserIds");
+                w.WriteNumberValue(old.Id);
+                w.WriteEndArray();
+            }));
+            _story.Add("reassigned");
+        }
+
+        /// <summary>The host changes the location in place: same uid, <c>previousLocation</c>.</summary>
+        private void UpdateLocation()
+        {
+            Tick();
+            var previous = _location;
+            _location = previous == "integrations:daily" ? "Hauptstraße 12, 10115 Berlin" : "integrations:daily";
+            Send("BOOKING_LOCATION_UPDATED", Payload(_uid, "ACCEPTED", Meta.None, TimeStyle.Millis, w => w.WriteString("previousLocation", previous)));
+            _story.Add("location-updated");
+        }
+
         /// <summary>The attendee reschedules a type that needs confirmation: REQUESTED for the new uid, then CREATED or REJECTED.</summary>
         private void AttendeeRescheduleRequest()
         {
@@ -514,6 +562,20 @@ public sealed class LifecycleGenerator
                 }
 
                 _story.Add("meeting-ended");
+            }
+
+            if (_shape == LifecycleShape.Calcom && _location == "integrations:daily" && _r.NextDouble() < 0.3)
+            {
+                // Cal Video saw no host join: one webhook per missing host, named bookingUid.
+                _clock = _clock.AddMinutes(_r.Next(5, 30));
+                Send("AFTER_HOSTS_CAL_VIDEO_NO_SHOW", _uid, Envelope("AFTER_HOSTS_CAL_VIDEO_NO_SHOW", w =>
+                {
+                    w.WriteString("bookingUid", _uid);
+                    w.WriteNumber("bookingId", _bookingId);
+                    w.WriteString("hostEmail", _staff.Email);
+                    w.WriteBoolean("noShowHost", true);
+                }));
+                _story.Add("host-no-show");
             }
 
             var updates = _r.Next(0, 3);
@@ -611,7 +673,7 @@ public sealed class LifecycleGenerator
             w.WriteStartObject("organizer");
             w.WriteNumber("id", _staff.Id);
             w.WriteString("name", _staff.Name);
-            w.WriteString("email", _staff.Email);
+            w.WriteString("email", _organizerEmail);
             w.WriteString("username", _staff.Username);
             w.WriteString("timeZone", "Europe/Berlin");
             w.WriteString("timeFormat", "HH:mm");

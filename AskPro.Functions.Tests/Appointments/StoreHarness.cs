@@ -64,11 +64,13 @@ public sealed class StoreHarness : IAsyncDisposable
             Assert.Equal(stored.Record.CalcomUid, row.GetString("CalcomUid"));
             Assert.Equal(stored.Record.StartTime, row.GetDateTimeOffset("StartTime"));
             Assert.Equal(stored.HasConflict, row.GetBoolean("HasConflict"));
-            foreach (var uid in stored.Record.CalcomUids)
+            // Every uid of the fact set (branches too) has a current row: same record, same facts, same conflicts.
+            foreach (var uid in stored.Uids)
             {
                 var uidRow = (await Table.GetEntityAsync<TableEntity>(AppointmentEntities.PartitionKey, AppointmentEntities.UidKey(uid))).Value;
                 Assert.Equal(stored.Record.AppointmentId, uidRow.GetString("AppointmentId"));
                 Assert.Equal(row.GetString("ConflictsWith"), uidRow.GetString("ConflictsWith"));
+                Assert.Equal(row.GetInt32("EventCount"), uidRow.GetInt32("EventCount"));
             }
 
             result[stored.Record.AppointmentId] = stored;

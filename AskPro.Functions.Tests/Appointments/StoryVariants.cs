@@ -41,6 +41,8 @@ public static partial class StoryVariants
         }
 
         text = text.Replace("anna.schmidt@praxis-example.de", $"staff{index % staffCount}@praxis-example.de", StringComparison.Ordinal);
+        // Staff are keyed by their Cal.com user id: each variant's host gets its own.
+        text = StaffId().Replace(text, m => $"{m.Groups[1].Value}{98765 + (index % staffCount)}");
         var shift = TimeSpan.FromMinutes(5 * (index / staffCount));
         text = IsoTime().Replace(text, m =>
         {
@@ -50,6 +52,9 @@ public static partial class StoryVariants
         });
         return Encoding.UTF8.GetBytes(text);
     }
+
+    [GeneratedRegex(@"(""(?:id|userId)"":\s*)98765\b")]
+    private static partial Regex StaffId();
 
     [GeneratedRegex(@"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?(Z|[+-]\d{2}:\d{2})")]
     private static partial Regex IsoTime();

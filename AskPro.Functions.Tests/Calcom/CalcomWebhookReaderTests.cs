@@ -134,4 +134,67 @@ public sealed class CalcomWebhookReaderTests
     [InlineData("1768904467884")]
     public void Text_that_is_not_an_ISO_date_time_does_not_parse(string text) =>
         Assert.False(CalcomWebhookReader.TryParseTime(text, out _));
+    [Fact]
+    public void The_organizer_user_id_the_attendees_and_seat_fields_are_read()
+    {
+        var body = Encoding.UTF8.GetBytes("""
+            {"triggerEvent":"BOOKING_CREATED","createdAt":"2026-01-20T10:21:07.884Z","payload":{"uid":"abc","seatsPerTimeSlot":6,"attendeeSeatId":"seat-1",
+             "organizer":{"id":98765,"name":"Dr. Anna Schmidt","email":"anna@example.de"},
+             "attendees":[{"name":"Max","email":"Max@Example.com","phoneNumber":"+4915112345678","noShow":false},{"name":"Erika","email":"erika@example.org"}]}}
+            """);
+
+        var e = Booking(body);
+
+        Assert.Equal(98765, e.OrganizerId);
+        Assert.Equal(6, e.SeatsPerTimeSlot);
+        Assert.Equal("seat-1", e.AttendeeSeatId);
+        Assert.True(e.IsSeated);
+        Assert.Equal([new Attendee("Max", "Max@Example.com", "+4915112345678", false, null), new Attendee("Erika", "erika@example.org", null, null, null)], e.Attendees!);
+        Assert.False(Booking(Examples.Calcom("booking_created_web.json")).IsSeated); // "seatsPerTimeSlot": null
+    }
+
+    [Fact]
+    public void A_flat_meeting_row_gives_the_user_id_and_no_host_no_show()
+    {
+        var e = Booking(Examples.Calcom("meeting_ended.json"));
+
+        Assert.Equal(98765, e.OrganizerId);
+        Assert.Null(e.NoShowHost); // noShowHost: false there is the state when the job was scheduled
+    }
+
+    [Theory]
+    [InlineData("BOOKING_REASSIGNED")]
+    [InlineData("BOOKING_LOCATION_UPDATED")]
+    public void In_place_changes_are_applied_and_read_their_extra_fields(string trigger)
+    {
+        var body = Encoding.UTF8.GetBytes($$$"""
+            {"triggerEvent":"{{{trigger}}}","createdAt":"2026-01-21T08:00:00.000Z","payload":{"uid":"abc","organizer":{"id":98766,"email":"jan@example.de"},
+             "addedHostUserIds":[98766],"removedHostUserIds":["98765"],"location":"integrations:daily","previousLocation":"Hauptstraße 12"}}
+            """);
+
+        var e = Booking(body);
+
+        Assert.Equal(trigger, e.TriggerEvent);
+        Assert.Equal([98766L], e.AddedHostUserIds!);
+        Assert.Equal([98765L], e.RemovedHostUserIds!);
+        Assert.Equal("Hauptstraße 12", e.PreviousLocation);
+    }
+
+    [Fact]
+    public void Cal_Video_no_show_signals_name_the_booking_bookingUid()
+    {
+        var host = Booking(Encoding.UTF8.GetBytes("""{"triggerEvent":"AFTER_HOSTS_CAL_VIDEO_NO_SHOW","createdAt":"2026-01-27T09:20:00.000Z","payload":{"bookingUid":"abc","hostEmail":"anna@example.de"}}"""));
+        var guests = Booking(Encoding.UTF8.GetBytes("""{"triggerEvent":"AFTER_GUESTS_CAL_VIDEO_NO_SHOW","createdAt":"2026-01-27T09:20:00.000Z","payload":{"bookingUid":"abc","attendees":[{"email":"max@example.com"}]}}"""));
+
+        Assert.Equal(("abc", true, "anna@example.de"), (host.Uid, host.NoShowHost!.Value, host.HostEmail));
+        Assert.Equal([new NoShowMark("max@example.com", true)], guests.NoShowAttendees);
+    }
+
+    [Fact]
+    public void A_metadata_value_is_clipped_like_other_free_text()
+    {
+        var body = Encoding.UTF8.GetBytes("{\"triggerEvent\":\"BOOKING_CREATED\",\"payload\":{\"uid\":\"abc\",\"metadata\":{\"source\":\"" + new string('x', 40_000) + "\"}}}");
+
+        Assert.Equal(CalcomWebhookReader.MaxTextLength, Booking(body).Source!.Length);
+    }
 }

@@ -40,6 +40,8 @@ public sealed record Appointment
     public string? CustomerPhone { get; init; }
     public string? StaffName { get; init; }
     public string? StaffEmail { get; init; }
+    /// <summary>The organizer's Cal.com user id, from the event or learnt from another event of the set with the same e-mail.</summary>
+    public long? StaffUserId { get; init; }
     public string? Location { get; init; }
     public string? Notes { get; init; }
     public required string Source { get; init; }
@@ -63,8 +65,11 @@ public sealed record Appointment
 
     public bool IsInternal => AskProAppointmentId is not null;
 
-    /// <summary>A stable key for the staff member (hash of the organizer e-mail), so keys and logs carry no e-mail.</summary>
+    /// <summary>
+    /// The staff member's calendar key: <c>u{user id}</c> when the Cal.com user id is known, else a hash of the organizer
+    /// e-mail (keys and logs carry no e-mail).
+    /// </summary>
     public string? StaffKey { get; init; }
 
-    public bool HasActiveRange => AppointmentStatus.IsActive(Status) && StartTime is { } s && EndTime is { } e && e > s && StaffEmail is not null;
+    public bool HasActiveRange => AppointmentStatus.IsActive(Status) && StartTime is { } s && EndTime is { } e && e > s && StaffKey is not null;
 }

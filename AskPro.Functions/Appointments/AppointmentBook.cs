@@ -18,6 +18,34 @@ public enum ApplyOutcome
 public sealed record StoredAppointment(Appointment Record, BookingFacts Facts, IReadOnlyList<string> ConflictsWith)
 {
     public bool HasConflict => ConflictsWith.Count > 0;
+
+    /// <summary>
+    /// The staff key the stored row was written under, when it differs from what the projection now derives (rows
+    /// written before staff were keyed by user id): its calendar is loaded too, so the range moves to the new key.
+    /// </summary>
+    public string? StoredStaffKey { get; init; }
+
+    /// <summary>
+    /// Every uid of the fact set: the chain (original first, current last), then uids off the chain (a second branch
+    /// from one original) in ordinal order. Each has a row and reaches this record.
+    /// </summary>
+    public IReadOnlyList<string> Uids
+    {
+        get
+        {
+            // Cached per (record, facts): a `with` copy that changes either recomputes.
+            if (_uids is not { } cached || !ReferenceEquals(cached.Record, Record) || !ReferenceEquals(cached.Facts, Facts))
+            {
+                var chain = Record.CalcomUids;
+                IReadOnlyList<string> all = Facts.Count == 0 ? chain : [.. chain, .. Facts.Uids.Where(u => !chain.Contains(u)).Order(StringComparer.Ordinal)];
+                _uids = cached = (Record, Facts, all);
+            }
+
+            return cached.Uids;
+        }
+    }
+
+    private (Appointment Record, BookingFacts Facts, IReadOnlyList<string> Uids)? _uids;
 }
 
 /// <summary>An active appointment's time range in its staff member's calendar.</summary>
@@ -59,7 +87,7 @@ public sealed class AppointmentBook
         ArgumentNullException.ThrowIfNull(appointment);
         _plan = null;
         _records[appointment.Record.AppointmentId] = appointment;
-        foreach (var uid in appointment.Record.CalcomUids)
+        foreach (var uid in appointment.Uids)
         {
             _uidIndex[uid] = appointment.Record.AppointmentId;
         }
@@ -115,7 +143,8 @@ public sealed class AppointmentBook
         var previousConflicts = found.SelectMany(a => a.ConflictsWith).Where(id => !retired.Contains(id)).ToHashSet(StringComparer.Ordinal);
         _records[record.AppointmentId] = new StoredAppointment(record, merged, found.FirstOrDefault(a => a.Record.AppointmentId == record.AppointmentId)?.ConflictsWith ?? []);
         ChangedRecords.Add(record.AppointmentId);
-        foreach (var uid in record.CalcomUids)
+        var current = _records[record.AppointmentId];
+        foreach (var uid in current.Uids)
         {
             _uidIndex[uid] = record.AppointmentId;
         }
@@ -126,7 +155,7 @@ public sealed class AppointmentBook
             var ids = found.Select(a => a.Record.AppointmentId).Append(record.AppointmentId).ToHashSet(StringComparer.Ordinal);
             foreach (var staff in calendars)
             {
-                UpdateCalendar(staff, ids, record);
+                UpdateCalendar(staff, ids, record, current.Uids);
             }
 
             // A record that left every calendar (cancelled, moved to unknown staff) conflicts with nobody.
@@ -175,8 +204,12 @@ public sealed class AppointmentBook
         }
 
         var record = AppointmentProjection.Project(merged);
-        var calendars = found.Select(a => a.Record.StaffKey).Append(record.StaffKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-        var touches = found.Count != 1 || RangeOf(found[0].Record) != RangeOf(record) || found[0].Record.AppointmentId != record.AppointmentId;
+        var calendars = found.SelectMany(a => new[] { a.StoredStaffKey, a.Record.StaffKey }).Append(record.StaffKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        // The range carries every uid of the record (so a conflict patch reaches every row): a same-slot reschedule
+        // or a new branch changes the range too, and so does a row still filed under an old staff key.
+        var touches = found.Count != 1 || found[0].Record.AppointmentId != record.AppointmentId
+            || RangeOf(found[0].Record) != RangeOf(record) || (found[0].StoredStaffKey is { } old && old != record.StaffKey)
+            || (record.HasActiveRange && !found[0].Uids.SequenceEqual(new StoredAppointment(record, merged, []).Uids));
         return _plan = new Plan(e, found, merged, record, calendars, touches);
     }
 
@@ -199,7 +232,7 @@ public sealed class AppointmentBook
 
     private static (string?, DateTimeOffset?, DateTimeOffset?, bool) RangeOf(Appointment a) => (a.StaffKey, a.StartTime, a.EndTime, a.HasActiveRange);
 
-    private void UpdateCalendar(string staffKey, HashSet<string> ids, Appointment record)
+    private void UpdateCalendar(string staffKey, HashSet<string> ids, Appointment record, IReadOnlyList<string> uids)
     {
         if (!_calendars.TryGetValue(staffKey, out var ranges))
         {
@@ -211,7 +244,7 @@ public sealed class AppointmentBook
         ranges.RemoveAll(r => ids.Contains(r.AppointmentId));
         if (record.HasActiveRange && record.StaffKey == staffKey)
         {
-            ranges.Add(new StaffRange(record.AppointmentId, record.StartTime!.Value, record.EndTime!.Value, record.CalcomUids));
+            ranges.Add(new StaffRange(record.AppointmentId, record.StartTime!.Value, record.EndTime!.Value, uids));
             ranges.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : string.CompareOrdinal(a.AppointmentId, b.AppointmentId));
             if (ranges.Count > MaxRangesPerStaff)
             {
@@ -228,6 +261,11 @@ public sealed class AppointmentBook
         foreach (var id in affected)
         {
             var mine = ranges.Find(r => r.AppointmentId == id);
+            if (mine is null && id == record.AppointmentId && record.HasActiveRange && record.StaffKey != staffKey)
+            {
+                continue; // the record moved to another staff member's calendar: its conflicts are worked out there
+            }
+
             var conflicts = mine is null ? [] : ranges.Where(r => r.AppointmentId != id && r.Overlaps(mine)).Select(r => r.AppointmentId).Order(StringComparer.Ordinal).ToList();
             SetConflicts(id, conflicts, (mine ?? before.Find(r => r.AppointmentId == id))?.Uids);
         }

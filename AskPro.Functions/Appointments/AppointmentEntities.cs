@@ -28,7 +28,7 @@ public static class AppointmentEntities
     public static string StaffRowKey(string staffKey) => StaffPrefix + staffKey;
 
     /// <summary>One row of a record; <c>facts</c> is its compressed event set, made once for all the record's rows.</summary>
-    public static TableEntity ToEntity(string rowKey, StoredAppointment stored, byte[] facts, DateTimeOffset createdAt, DateTimeOffset updatedAt)
+    public static TableEntity ToEntity(string rowKey, StoredAppointment stored, byte[] facts, DateTimeOffset createdAt, DateTimeOffset updatedAt, int? eventCount = null)
     {
         ArgumentNullException.ThrowIfNull(stored);
         var a = stored.Record;
@@ -55,6 +55,7 @@ public static class AppointmentEntities
             ["StaffName"] = a.StaffName,
             ["StaffEmail"] = a.StaffEmail,
             ["StaffKey"] = a.StaffKey,
+            ["StaffUserId"] = a.StaffUserId,
             ["Location"] = a.Location,
             ["Notes"] = a.Notes,
             ["Source"] = a.Source,
@@ -78,34 +79,50 @@ public static class AppointmentEntities
             ["LastTriggerEvent"] = a.LastTriggerEvent,
             ["CreatedAt"] = createdAt,
             ["UpdatedAt"] = updatedAt,
-            ["EventCount"] = stored.Facts.Count,
+            ["EventCount"] = eventCount ?? stored.Facts.Count,
         }.WithFacts(facts);
     }
 
-    /// <summary>A binary property holds 64 KiB: the compressed event set is split over Facts, Facts1, Facts2, … as needed.</summary>
-    private const int FactsChunk = 64 * 1024;
-    private const int MaxFactsChunks = 15;
+    /// <summary>A binary property holds 64 KiB: compressed blobs are split over Facts, Facts1, Facts2, … as needed.</summary>
+    public const int Chunk = 64 * 1024;
+
+    /// <summary>
+    /// An entity holds 1 MiB, and the emulator counts binaries Base64-encoded: the event set may take 10 properties
+    /// (640 KiB, 854 KiB as Base64), leaving room for the record's columns (at most 2,000 characters of text each).
+    /// </summary>
+    public const int MaxFactsBytes = 10 * Chunk;
+
+    /// <summary>A staff calendar takes at most 8 properties (512 KiB), so two of them and a record fit one transaction.</summary>
+    public const int MaxRangesBytes = 8 * Chunk;
+
+    /// <summary>An entity-group transaction carries at most 4 MiB (binary properties travel Base64-encoded).</summary>
+    public const int MaxTransactionBytes = 4 * 1024 * 1024;
 
     private static TableEntity WithFacts(this TableEntity entity, byte[] facts)
     {
-        var chunks = (facts.Length + FactsChunk - 1) / FactsChunk;
-        if (chunks > MaxFactsChunks)
+        if (facts.Length > MaxFactsBytes)
         {
             throw new UnstorableEventException($"the event set of {entity.GetString("AppointmentId")} is {facts.Length} bytes compressed, more than one row holds");
         }
 
+        return entity.WithChunks("Facts", facts);
+    }
+
+    private static TableEntity WithChunks(this TableEntity entity, string name, byte[] bytes)
+    {
+        var chunks = (bytes.Length + Chunk - 1) / Chunk;
         for (var i = 0; i < Math.Max(chunks, 1); i++)
         {
-            entity[i == 0 ? "Facts" : $"Facts{i}"] = facts.AsSpan(i * FactsChunk, Math.Min(FactsChunk, facts.Length - (i * FactsChunk))).ToArray();
+            entity[i == 0 ? name : $"{name}{i}"] = bytes.AsSpan(i * Chunk, Math.Min(Chunk, bytes.Length - (i * Chunk))).ToArray();
         }
 
         return entity;
     }
 
-    private static byte[] FactsOf(TableEntity entity)
+    private static byte[] ChunksOf(TableEntity entity, string name)
     {
         var parts = new List<byte[]>();
-        for (var i = 0; entity.GetBinary(i == 0 ? "Facts" : $"Facts{i}") is { } part; i++)
+        for (var i = 0; entity.GetBinary(i == 0 ? name : $"{name}{i}") is { } part; i++)
         {
             parts.Add(part);
         }
@@ -113,12 +130,40 @@ public static class AppointmentEntities
         return parts.Count == 1 ? parts[0] : [.. parts.SelectMany(p => p)];
     }
 
+    private static byte[] FactsOf(TableEntity entity) => ChunksOf(entity, "Facts");
+
+    /// <summary>
+    /// What an entity adds to a transaction's request body, roughly and from above: Base64 binaries, UTF-8 text
+    /// (escapes and names included by a margin per property).
+    /// </summary>
+    public static int PayloadBytes(TableEntity entity)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        var total = 512;
+        foreach (var (key, value) in entity)
+        {
+            total += key.Length + 64 + value switch
+            {
+                byte[] b => ((b.Length + 2) / 3) * 4,
+                string t => System.Text.Encoding.UTF8.GetByteCount(t) * 2,
+                _ => 32,
+            };
+        }
+
+        return total;
+    }
+
     /// <summary>The stored appointment of a record row: the record is re-derived from its facts (the projection is pure).</summary>
     public static StoredAppointment FromEntity(TableEntity entity)
     {
         ArgumentNullException.ThrowIfNull(entity);
         var facts = BookingFacts.FromBytes(FactsOf(entity));
-        return new StoredAppointment(AppointmentProjection.Project(facts), facts, SplitIds(entity.GetString("ConflictsWith")));
+        var record = AppointmentProjection.Project(facts);
+        var storedKey = entity.GetString("StaffKey");
+        return new StoredAppointment(record, facts, SplitIds(entity.GetString("ConflictsWith")))
+        {
+            StoredStaffKey = string.IsNullOrEmpty(storedKey) || storedKey == record.StaffKey ? null : storedKey,
+        };
     }
 
     public static TableEntity MergedEntity(string retiredId, string mergedInto, DateTimeOffset updatedAt) =>
@@ -139,25 +184,46 @@ public static class AppointmentEntities
             ["UpdatedAt"] = updatedAt,
         };
 
+    /// <summary>
+    /// The staff calendar row. Ranges are compressed and split over <c>Ranges</c>, <c>Ranges1</c>, …; a calendar that
+    /// would still exceed <see cref="MaxRangesBytes"/> drops its earliest-ending ranges (they are the past) until it fits.
+    /// </summary>
     public static TableEntity StaffEntity(string staffKey, IReadOnlyList<StaffRange> ranges, DateTimeOffset updatedAt)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(ranges.Select(r => new RangeDto(r.AppointmentId, r.Start, r.End, r.Uids)).ToList(), RangesJsonContext.Default.ListRangeDto);
+        ArgumentNullException.ThrowIfNull(ranges);
+        var kept = ranges;
+        byte[] bytes;
+        while (true)
+        {
+            var json = JsonSerializer.SerializeToUtf8Bytes(kept.Select(r => new RangeDto(r.AppointmentId, r.Start, r.End, r.Uids)).ToList(), RangesJsonContext.Default.ListRangeDto);
+            bytes = Brotli.Compress(json);
+            if (bytes.Length <= MaxRangesBytes || kept.Count == 0)
+            {
+                break;
+            }
+
+            var drop = Math.Max(1, kept.Count / 10);
+            var dropped = kept.OrderBy(r => r.End).ThenBy(r => r.AppointmentId, StringComparer.Ordinal).Take(drop).ToHashSet();
+            kept = kept.Where(r => !dropped.Contains(r)).ToList();
+        }
+
         return new TableEntity(PartitionKey, StaffRowKey(staffKey))
         {
             ["RowType"] = RowTypeStaff,
-            ["RangeCount"] = ranges.Count,
-            ["Ranges"] = Brotli.Compress(json),
+            ["RangeCount"] = kept.Count,
             ["UpdatedAt"] = updatedAt,
-        };
+        }.WithChunks("Ranges", bytes);
     }
 
     public static List<StaffRange> RangesOf(TableEntity entity)
     {
         ArgumentNullException.ThrowIfNull(entity);
-        if (entity.GetBinary("Ranges") is not { Length: > 0 } bytes)
+        if (entity.GetBinary("Ranges") is not { Length: > 0 })
         {
             return [];
         }
+
+        var bytes = ChunksOf(entity, "Ranges");
 
         using var input = Brotli.Decompress(bytes);
         var dtos = JsonSerializer.Deserialize(input, RangesJsonContext.Default.ListRangeDto) ?? [];

@@ -57,7 +57,13 @@ public static class AppointmentProjection
         var (start, end) = TimesOf(current, events, aboutOf);
         var (previousStart, previousEnd) = previous is null ? (null, null) : TimesOf(previous, events, aboutOf);
         var noShows = NoShows(events);
-        var staffEmail = First(ordered, e => e.Organizer?.Email);
+        // Host and location can change in place (reassignment, location update, an owner's move): the newest event
+        // about the current uid that states them wins, so an older BOOKING_CREATED cannot undo a later change.
+        var staffEvent = Newest(currentEvents, e => e.Organizer?.Email is not null || e.OrganizerId is not null, StatesStaff)
+            ?? ordered.Find(e => e.Organizer?.Email is not null || e.OrganizerId is not null);
+        var staffEmail = staffEvent?.Organizer?.Email ?? First(ordered, e => e.Organizer?.Email);
+        var staffId = staffEvent?.OrganizerId ?? StaffIdOf(staffEmail, events);
+        var locationEvent = Newest(currentEvents, e => e.Location is not null, StatesLocation);
 
         return new Appointment
         {
@@ -78,10 +84,11 @@ public static class AppointmentProjection
             CustomerName = First(ordered, e => e.Customer?.Name),
             CustomerEmail = First(ordered, e => e.Customer?.Email),
             CustomerPhone = First(ordered, e => e.Customer?.Phone),
-            StaffName = First(ordered, e => e.Organizer?.Name),
+            StaffName = staffEvent?.Organizer?.Name ?? First(ordered, e => e.Organizer?.Name),
             StaffEmail = staffEmail,
-            StaffKey = staffEmail is null ? null : StaffKeyOf(staffEmail),
-            Location = First(ordered, e => e.Location),
+            StaffUserId = staffId,
+            StaffKey = StaffKeyOf(staffId, staffEmail),
+            Location = locationEvent?.Location ?? First(ordered, e => e.Location),
             Notes = First(ordered, e => e.Notes),
             Source = First(ordered, e => e.Source) ?? DirectSource,
             AskProAppointmentId = First(ordered, e => e.AskProAppointmentId),
@@ -93,7 +100,9 @@ public static class AppointmentProjection
             RescheduledBy = link?.RescheduledBy,
             ConfirmedAt = First(currentEvents, e => e.ConfirmedAt),
             CustomerNoShow = noShows,
-            HostNoShow = events.Where(e => e.NoShowHost is not null).OrderByDescending(e => e.CreatedAt).ThenBy(e => e.NoShowHost).Select(e => e.NoShowHost).FirstOrDefault(),
+            // Only Cal Video's host no-show signal and a no-show update that names the host say anything about the host.
+            HostNoShow = events.Where(e => e.NoShowHost is not null && e.TriggerEvent is T.AfterHostsNoShow or T.BookingNoShowUpdated)
+                .OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.NoShowHost).Select(e => e.NoShowHost).FirstOrDefault(),
             MeetingStarted = currentEvents.Exists(e => e.TriggerEvent is T.MeetingStarted or T.MeetingEnded),
             MeetingEnded = currentEvents.Exists(e => e.TriggerEvent == T.MeetingEnded),
             PaymentStatus = events.Exists(e => e.TriggerEvent == T.BookingPaid || e.Paid == true) ? "paid"
@@ -123,6 +132,68 @@ public static class AppointmentProjection
 
     public static string StaffKeyOf(string email) => StaffKeys.Get(email, static e =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(e.Trim().ToUpperInvariant())).AsSpan(0, 8)));
+
+    /// <summary>Prefix of a staff key made from a Cal.com user id (the e-mail-made ones are 16 hex digits).</summary>
+    public const string UserKeyPrefix = "u";
+
+    /// <summary>
+    /// The staff member's key: the Cal.com user id when known (one person, whatever address an event type sends),
+    /// else the hash of the e-mail; null when neither is known. Cal.com's literal "Email-less" is no address.
+    /// </summary>
+    public static string? StaffKeyOf(long? userId, string? email) =>
+        userId is { } id ? UserKeyPrefix + id.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : IsAddress(email) ? StaffKeyOf(email!) : null;
+
+    private static bool IsAddress(string? email) => !string.IsNullOrWhiteSpace(email) && !email.Trim().Equals("Email-less", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The user id an event of the set states for this organizer e-mail (an id-less event, e.g. a seed body, learns it
+    /// from an id-bearing one of the same booking); the smallest when several do, so the answer is order-free.
+    /// </summary>
+    private static long? StaffIdOf(string? email, List<BookingEvent> events)
+    {
+        if (!IsAddress(email))
+        {
+            return events.Where(e => e.OrganizerId is not null).Min(e => e.OrganizerId);
+        }
+
+        long? best = null;
+        foreach (var e in events)
+        {
+            if (e.OrganizerId is { } id && string.Equals(e.Organizer?.Email?.Trim(), email!.Trim(), StringComparison.OrdinalIgnoreCase) && (best is null || id < best))
+            {
+                best = id;
+            }
+        }
+
+        return best;
+    }
+
+    private static bool StatesStaff(BookingEvent e) => e.TriggerEvent is T.BookingCreated or T.BookingRequested or T.BookingRescheduled or T.BookingConfirmed
+        or T.BookingCancelled or T.BookingRejected or T.BookingPaymentInitiated or T.BookingPaid or T.BookingReassigned;
+
+    private static bool StatesLocation(BookingEvent e) => StatesStaff(e) || e.TriggerEvent == T.BookingLocationUpdated;
+
+    /// <summary>The newest event (by createdAt, ties by fingerprint) of the given kinds that has the value.</summary>
+    private static BookingEvent? Newest(List<BookingEvent> events, Func<BookingEvent, bool> has, Func<BookingEvent, bool> kind)
+    {
+        BookingEvent? best = null;
+        foreach (var e in events)
+        {
+            if (!kind(e) || !has(e))
+            {
+                continue;
+            }
+
+            var c = best is null ? 1 : Nullable.Compare(e.CreatedAt, best.CreatedAt);
+            if (c > 0 || (c == 0 && string.CompareOrdinal(BookingFacts.Fingerprint(e), BookingFacts.Fingerprint(best!)) > 0))
+            {
+                best = e;
+            }
+        }
+
+        return best;
+    }
 
     /// <summary>
     /// Every projection hashes the chain's original uid and the organizer e-mail; the same few values recur from event
@@ -337,7 +408,7 @@ public static class AppointmentProjection
     private static bool? NoShows(List<BookingEvent> events)
     {
         var latest = new Dictionary<string, (DateTimeOffset? At, bool NoShow)>(StringComparer.OrdinalIgnoreCase);
-        foreach (var e in events.Where(e => e.TriggerEvent == T.BookingNoShowUpdated))
+        foreach (var e in events.Where(e => e.TriggerEvent is T.BookingNoShowUpdated or T.AfterGuestsNoShow))
         {
             foreach (var mark in e.NoShowAttendees)
             {

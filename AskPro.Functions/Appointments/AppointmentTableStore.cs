@@ -1,4 +1,5 @@
 using AskPro.Functions.Calcom;
+using AskPro.Functions.Logging;
 using AskPro.Functions.Storage;
 using Azure;
 using Azure.Data.Tables;
@@ -34,7 +35,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404 && attempt < MaxAttempts)
             {
-                Log.Contention(logger, e.Uid, attempt, ex.Status);
+                Log.Contention(logger, UidPseudonym.Of(e.Uid), attempt, ex.Status);
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), ct);
             }
         }
@@ -60,7 +61,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             book.Load(stored);
             createdAt[stored.Record.AppointmentId] = row.GetDateTimeOffset("CreatedAt") ?? time.GetUtcNow();
             existingRows.Add(E.AppointmentKey(stored.Record.AppointmentId));
-            existingRows.UnionWith(stored.Record.CalcomUids.Select(E.UidKey));
+            existingRows.UnionWith(stored.Uids.Select(E.UidKey));
         }
 
         var calendars = book.CalendarsNeeded(e);
@@ -106,6 +107,12 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             }
         }
 
+        var staffEntities = book.ChangedCalendars.Select(staff => E.StaffEntity(staff, book.Calendars[staff], now)).ToList();
+        var recordRows = book.ChangedRecords.Where(id => !book.Retired.ContainsKey(id)).Sum(id => 1 + book.Records[id].Uids.Count);
+        // Size limits are checked before writing: every row of a record carries its event set, so the set must fit one
+        // entity and, times the record's rows, one transaction next to the calendars; beyond that it degrades.
+        var factsBudget = Math.Min(E.MaxFactsBytes,
+            (int)((E.MaxTransactionBytes - (256L * 1024) - staffEntities.Sum(E.PayloadBytes) - (recordRows * 64L * 1024)) * 3 / 4 / Math.Max(1, recordRows)));
         var firstCreated = createdAt.Count > 0 ? createdAt.Values.Min() : now;
         foreach (var id in book.ChangedRecords.Order(StringComparer.Ordinal))
         {
@@ -118,11 +125,17 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             // Only the event's own record is left: partners that were not read are patched below.
             var stored = book.Records[id];
             var created = createdAt.GetValueOrDefault(id, firstCreated);
-            var facts = stored.Facts.ToBytes();
-            Write(E.ToEntity(E.AppointmentKey(id), stored, facts, created, now));
-            foreach (var uid in stored.Record.CalcomUids)
+            var fitted = stored.Facts.FitInto(Math.Max(0, factsBudget))
+                ?? throw new UnstorableEventException($"the event set of {id} cannot be made to fit {recordRows} rows of one transaction");
+            if (!ReferenceEquals(fitted.Facts, stored.Facts))
             {
-                Write(E.ToEntity(E.UidKey(uid), stored, facts, created, now));
+                Log.FactsDegraded(logger, id, stored.Facts.Count, fitted.Facts.Count, fitted.Bytes.Length);
+            }
+
+            Write(E.ToEntity(E.AppointmentKey(id), stored, fitted.Bytes, created, now, fitted.Facts.Count));
+            foreach (var uid in stored.Uids)
+            {
+                Write(E.ToEntity(E.UidKey(uid), stored, fitted.Bytes, created, now, fitted.Facts.Count));
             }
         }
 
@@ -133,9 +146,9 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             batch.AddRange(uids.Select(uid => new TableTransactionAction(TableTransactionActionType.UpdateMerge, E.ConflictPatch(E.UidKey(uid), conflicts, now), ETag.All)));
         }
 
-        foreach (var staff in book.ChangedCalendars)
+        foreach (var staff in staffEntities)
         {
-            Write(E.StaffEntity(staff, book.Calendars[staff], now));
+            Write(staff);
         }
 
         if (batch.Count > MaxBatch)
@@ -166,10 +179,13 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Event for uid {Uid} lost a race (attempt {Attempt}, status {Status}); re-reading")]
-        public static partial void Contention(ILogger logger, string uid, int attempt, int status);
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Event for {UidPseudonym} lost a race (attempt {Attempt}, status {Status}); re-reading")]
+        public static partial void Contention(ILogger logger, string uidPseudonym, int attempt, int status);
 
-        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Appointment {AppointmentId} (uid {Uid}) overlaps appointments {ConflictsWith} of the same staff member")]
-        public static partial void Conflict(ILogger logger, string appointmentId, string uid, string conflictsWith);
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Appointment {AppointmentId} ({UidPseudonym}) overlaps appointments {ConflictsWith} of the same staff member")]
+        public static partial void Conflict(ILogger logger, string appointmentId, string uidPseudonym, string conflictsWith);
+
+        [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Appointment {AppointmentId}: {Events} events do not fit its rows; stored {Kept} ({Bytes} bytes compressed), older detail dropped")]
+        public static partial void FactsDegraded(ILogger logger, string appointmentId, int events, int kept, int bytes);
     }
 }

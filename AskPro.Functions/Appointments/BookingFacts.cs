@@ -85,6 +85,86 @@ public sealed class BookingFacts
         return Brotli.Compress(json);
     }
 
+    /// <summary>
+    /// This set, compressed, within <paramref name="maxBytes"/>; a set that does not fit whole degrades step by step
+    /// (README: "Size limits"): first the free text of every event that is not the newest of its uid and trigger is
+    /// dropped, then the oldest of those events themselves, then every event's free text is cut to 200 characters.
+    /// The newest event of each uid and trigger, which the record's fields come from, is kept to the last step.
+    /// Returns null only when even that does not fit (thousands of uids in one chain).
+    /// </summary>
+    public (BookingFacts Facts, byte[] Bytes)? FitInto(int maxBytes)
+    {
+        var bytes = ToBytes();
+        if (bytes.Length <= maxBytes)
+        {
+            return (this, bytes);
+        }
+
+        var newest = _events.Values
+            .GroupBy(e => (e.Uid, e.TriggerEvent))
+            .Select(g => g.OrderByDescending(e => e.CreatedAt).ThenBy(Fingerprint, StringComparer.Ordinal).First())
+            .ToHashSet(ReferenceEqualityComparer.Instance);
+        var older = _events.Values.Where(e => !newest.Contains(e)).OrderBy(e => e.CreatedAt).ThenBy(Fingerprint, StringComparer.Ordinal).ToList();
+        var kept = newest.Cast<BookingEvent>().ToList();
+        var stripped = older.Select(e => StripText(e, 0)).ToList();
+        for (var drop = 0; ; drop = Math.Max(drop + 1, drop + ((stripped.Count - drop) / 4)))
+        {
+            var candidate = Of([.. kept, .. stripped.Skip(drop)]);
+            bytes = candidate.ToBytes();
+            if (bytes.Length <= maxBytes)
+            {
+                return (candidate, bytes);
+            }
+
+            if (drop >= stripped.Count)
+            {
+                break;
+            }
+        }
+
+        var last = Of(kept.Select(e => StripText(e, 200)));
+        bytes = last.ToBytes();
+        return bytes.Length <= maxBytes ? (last, bytes) : null;
+    }
+
+    private static BookingFacts Of(IEnumerable<BookingEvent> events)
+    {
+        var map = new SortedDictionary<string, BookingEvent>(StringComparer.Ordinal);
+        foreach (var e in events)
+        {
+            var key = Fingerprint(e);
+            if (!map.TryGetValue(key, out var existing) || IsEarlier(e.CreatedAt, existing.CreatedAt))
+            {
+                map[key] = e;
+            }
+        }
+
+        return new BookingFacts(map);
+    }
+
+    /// <summary>The event without its free text (cut to <paramref name="keep"/> characters) and attendee list.</summary>
+    private static BookingEvent StripText(BookingEvent e, int keep)
+    {
+        string? Cut(string? s) => s is null || s.Length <= keep ? s : keep == 0 ? null : string.Concat(s.AsSpan(0, keep - 1), "…");
+        return e with
+        {
+            Title = Cut(e.Title),
+            Notes = Cut(e.Notes),
+            Location = keep == 0 ? e.Location : Cut(e.Location),
+            PreviousLocation = Cut(e.PreviousLocation),
+            CancellationReason = Cut(e.CancellationReason),
+            RejectionReason = Cut(e.RejectionReason),
+            RescheduleReason = Cut(e.RescheduleReason),
+            RescheduledBy = Cut(e.RescheduledBy),
+            CancelledBy = Cut(e.CancelledBy),
+            Source = keep == 0 ? e.Source : Cut(e.Source),
+            CompanyId = keep == 0 ? e.CompanyId : Cut(e.CompanyId),
+            Customer = keep == 0 || e.Customer is null ? e.Customer : new Person(Cut(e.Customer.Name), Cut(e.Customer.Email), Cut(e.Customer.Phone)),
+            Organizer = keep == 0 || e.Organizer is null ? e.Organizer : new Person(Cut(e.Organizer.Name), Cut(e.Organizer.Email), Cut(e.Organizer.Phone)),
+            Attendees = keep == 0 ? null : e.Attendees?.Take(20).Select(a => a with { Name = Cut(a.Name), Email = Cut(a.Email), Phone = Cut(a.Phone) }).ToList(),
+        };
+    }
+
     public static BookingFacts FromBytes(byte[]? bytes)
     {
         if (bytes is null || bytes.Length == 0)

@@ -4,6 +4,9 @@ public sealed record Person(string? Name, string? Email, string? Phone);
 
 public sealed record NoShowMark(string? Email, bool NoShow);
 
+/// <summary>One entry of <c>attendees</c>: for a seated event type only the seat's own attendee(s) are listed.</summary>
+public sealed record Attendee(string? Name, string? Email, string? Phone, bool? NoShow, string? SeatId);
+
 /// <summary>
 /// One Cal.com booking event, normalised from either the real or the seed's shape. Every field but the trigger and
 /// the uid is optional: Cal.com omits undefined fields and several events carry only a few.
@@ -28,6 +31,21 @@ public sealed record BookingEvent
     public string? TimeZone { get; init; }
     public Person? Customer { get; init; }
     public Person? Organizer { get; init; }
+    /// <summary>The organizer's Cal.com user id (<c>organizer.id</c>, <c>userId</c> on flat rows): the staff identity.</summary>
+    public long? OrganizerId { get; init; }
+    /// <summary>Every attendee listed (null when the payload lists none); e-mails as sent.</summary>
+    public IReadOnlyList<Attendee>? Attendees { get; init; }
+    /// <summary><c>seatsPerTimeSlot</c> when the event type is seated (null or 0 otherwise).</summary>
+    public int? SeatsPerTimeSlot { get; init; }
+    /// <summary>BOOKING_REASSIGNED: Cal.com user ids that became, or stopped being, hosts.</summary>
+    public IReadOnlyList<long>? AddedHostUserIds { get; init; }
+    public IReadOnlyList<long>? RemovedHostUserIds { get; init; }
+    /// <summary>BOOKING_LOCATION_UPDATED: the location before the change.</summary>
+    public string? PreviousLocation { get; init; }
+    /// <summary>AFTER_HOSTS_CAL_VIDEO_NO_SHOW: the host who did not join.</summary>
+    public string? HostEmail { get; init; }
+    /// <summary><c>attendeeSeatId</c>: the reference of the seat a seated BOOKING_CREATED booked.</summary>
+    public string? AttendeeSeatId { get; init; }
     public string? Location { get; init; }
     public string? Notes { get; init; }
     public string? Source { get; init; }
@@ -43,4 +61,8 @@ public sealed record BookingEvent
     public IReadOnlyList<NoShowMark> NoShowAttendees { get; init; } = [];
     public bool? NoShowHost { get; init; }
     public bool? Paid { get; init; }
+
+    /// <summary>A seated event type: <c>seatsPerTimeSlot</c> set, or an attendee carrying a seat reference.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsSeated => SeatsPerTimeSlot is > 0 || AttendeeSeatId is not null || (Attendees?.Any(a => a.SeatId is not null) ?? false);
 }

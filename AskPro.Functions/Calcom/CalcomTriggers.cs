@@ -16,11 +16,20 @@ public static class CalcomTriggers
     public const string BookingNoShowUpdated = "BOOKING_NO_SHOW_UPDATED";
     public const string MeetingStarted = "MEETING_STARTED";
     public const string MeetingEnded = "MEETING_ENDED";
+    /// <summary>Round-robin or manual host change: same uid, <c>organizer</c> is the new host.</summary>
+    public const string BookingReassigned = "BOOKING_REASSIGNED";
+    /// <summary>Location changed in place: same uid, <c>previousLocation</c> says what it was.</summary>
+    public const string BookingLocationUpdated = "BOOKING_LOCATION_UPDATED";
+    /// <summary>Cal Video's automatic signal that a host did not join (<c>bookingUid</c>, <c>hostEmail</c>).</summary>
+    public const string AfterHostsNoShow = "AFTER_HOSTS_CAL_VIDEO_NO_SHOW";
+    /// <summary>Cal Video's automatic signal that guests did not join.</summary>
+    public const string AfterGuestsNoShow = "AFTER_GUESTS_CAL_VIDEO_NO_SHOW";
 
     private static readonly HashSet<string> AppliedSet = new(StringComparer.Ordinal)
     {
         BookingCreated, BookingRescheduled, BookingCancelled, BookingConfirmed, BookingRejected, BookingRequested,
         BookingPaymentInitiated, BookingPaid, BookingNoShowUpdated, MeetingStarted, MeetingEnded,
+        BookingReassigned, BookingLocationUpdated, AfterHostsNoShow, AfterGuestsNoShow,
     };
 
     public static IReadOnlyCollection<string> Applied => AppliedSet;
@@ -29,4 +38,10 @@ public static class CalcomTriggers
 
     /// <summary>MEETING_* from Cal.com's scheduled path is a flat booking row without <c>payload</c>.</summary>
     public static bool MayBeFlat(string trigger) => trigger is MeetingStarted or MeetingEnded;
+
+    /// <summary>Triggers that name their booking <c>bookingUid</c> rather than <c>uid</c>.</summary>
+    public static bool NamesBookingUid(string trigger) => trigger is BookingNoShowUpdated or AfterHostsNoShow or AfterGuestsNoShow;
+
+    /// <summary>Changes made to a booking in place (same uid) that say nothing about its status.</summary>
+    public static bool IsInPlaceChange(string trigger) => trigger is BookingReassigned or BookingLocationUpdated;
 }

@@ -147,7 +147,7 @@ public static class CalcomWebhookReader
     {
         // No-show updates name the booking bookingUid; a plain uid is read only when that is absent, and when
         // both are missing the error names the field Cal.com sends.
-        var uidField = trigger == CalcomTriggers.BookingNoShowUpdated && (b.TryGetProperty("bookingUid", out _) || !b.TryGetProperty("uid", out _))
+        var uidField = CalcomTriggers.NamesBookingUid(trigger) && (b.TryGetProperty("bookingUid", out _) || !b.TryGetProperty("uid", out _))
             ? "bookingUid"
             : "uid";
         var uid = ReadUid(b, uidField, p + uidField, errors);
@@ -179,8 +179,10 @@ public static class CalcomWebhookReader
 
         JsonElement? firstAttendee = null;
         var noShow = new List<NoShowMark>();
+        List<Attendee>? attendeeList = null;
         if (attendees is { } list)
         {
+            attendeeList = [];
             var i = 0;
             foreach (var a in list.EnumerateArray())
             {
@@ -191,10 +193,20 @@ public static class CalcomWebhookReader
                 else
                 {
                     firstAttendee ??= a;
-                    var flag = ReadBool(a, "noShow", $"{p}attendees[{i}].noShow", errors);
+                    var at = $"{p}attendees[{i}].";
+                    var email = NullIfEmpty(ReadString(a, "email", at + "email", errors));
+                    var flag = ReadBool(a, "noShow", at + "noShow", errors);
+                    var seat = ReadObject(a, "bookingSeat", at + "bookingSeat", errors) is { } bs ? ReadString(bs, "referenceUid", at + "bookingSeat.referenceUid", errors) : null;
+                    attendeeList.Add(new Attendee(NullIfEmpty(ReadString(a, "name", at + "name", errors)), email,
+                        NullIfEmpty(ReadString(a, "phoneNumber", at + "phoneNumber", errors)), flag, NullIfEmpty(seat)));
                     if (flag is { } f && trigger == CalcomTriggers.BookingNoShowUpdated)
                     {
-                        noShow.Add(new NoShowMark(ReadString(a, "email", $"{p}attendees[{i}].email", errors), f));
+                        noShow.Add(new NoShowMark(email, f));
+                    }
+                    else if (trigger == CalcomTriggers.AfterGuestsNoShow)
+                    {
+                        // Cal Video names the guests who did not join: each of them is a no-show unless it says otherwise.
+                        noShow.Add(new NoShowMark(email, flag ?? true));
                     }
                 }
 
@@ -204,15 +216,19 @@ public static class CalcomWebhookReader
 
         var customer = ReadCustomer(responses, firstAttendee, p, errors);
         Person? organizer = null;
+        long? organizerId = null;
         if (organizerElement is { } o)
         {
             organizer = new Person(ReadString(o, "name", p + "organizer.name", errors), ReadString(o, "email", p + "organizer.email", errors), null);
+            organizerId = ReadId(o, "id", p + "organizer.", errors);
         }
         else if (ReadString(b, "userPrimaryEmail", p + "userPrimaryEmail", errors) is { } primaryEmail)
         {
             organizer = new Person(null, primaryEmail, null);
         }
 
+        // Flat booking rows name the host userId (the user id) next to user.email (the account address).
+        organizerId ??= ReadId(b, "userId", p, errors);
         string? askProId = null, companyId = null, source = null;
         if (metadata is { } m)
         {
@@ -257,7 +273,17 @@ public static class CalcomWebhookReader
             RescheduleReason = NullIfEmpty(ResponseText(responses, "rescheduleReason") ?? ReadString(b, "reschedulingReason", p + "reschedulingReason", errors)),
             RescheduledBy = NullIfEmpty(ReadString(b, "rescheduledBy", p + "rescheduledBy", errors)),
             NoShowAttendees = noShow,
-            NoShowHost = ReadBool(b, "noShowHost", p + "noShowHost", errors),
+            // Flat MEETING_* rows carry noShowHost as it was when the job was scheduled: it says nothing, so it is not read.
+            NoShowHost = CalcomTriggers.MayBeFlat(trigger) ? null
+                : ReadBool(b, "noShowHost", p + "noShowHost", errors) ?? (trigger == CalcomTriggers.AfterHostsNoShow ? true : null),
+            OrganizerId = organizerId,
+            Attendees = attendeeList is { Count: > 0 } ? attendeeList : null,
+            SeatsPerTimeSlot = ReadInt(b, "seatsPerTimeSlot", p + "seatsPerTimeSlot", errors),
+            AttendeeSeatId = NullIfEmpty(ReadString(b, "attendeeSeatId", p + "attendeeSeatId", errors)),
+            AddedHostUserIds = ReadIds(b, "addedHostUserIds", p + "addedHostUserIds", errors),
+            RemovedHostUserIds = ReadIds(b, "removedHostUserIds", p + "removedHostUserIds", errors),
+            PreviousLocation = NullIfEmpty(ReadString(b, "previousLocation", p + "previousLocation", errors)),
+            HostEmail = NullIfEmpty(ReadString(b, "hostEmail", p + "hostEmail", errors)),
             Paid = ReadBool(b, "paid", p + "paid", errors),
         };
         return uid is null ? null : result;
@@ -350,7 +376,7 @@ public static class CalcomWebhookReader
 
         if (v.ValueKind is JsonValueKind.String or JsonValueKind.Number)
         {
-            return v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText();
+            return Clip(v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText());
         }
 
         errors.Add($"{path} must be a string or a number, not {Describe(v.ValueKind)}");
@@ -393,6 +419,53 @@ public static class CalcomWebhookReader
 
         errors.Add($"{p}{name} must be an integer, not {Describe(v.ValueKind)}");
         return null;
+    }
+
+    private static int? ReadInt(JsonElement o, string name, string path, List<string> errors)
+    {
+        if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n))
+        {
+            return n;
+        }
+
+        errors.Add($"{path} must be an integer, not {Describe(v.ValueKind)}");
+        return null;
+    }
+
+    /// <summary>A list of Cal.com user ids (numbers, or digit strings); null when absent.</summary>
+    private static List<long>? ReadIds(JsonElement o, string name, string path, List<string> errors)
+    {
+        if (ReadArray(o, name, path, errors) is not { } array)
+        {
+            return null;
+        }
+
+        var ids = new List<long>();
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            if (item.ValueKind == JsonValueKind.Number && item.TryGetInt64(out var n))
+            {
+                ids.Add(n);
+            }
+            else if (item.ValueKind == JsonValueKind.String && long.TryParse(item.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                ids.Add(parsed);
+            }
+            else
+            {
+                errors.Add($"{path}[{i}] must be an integer, not {Describe(item.ValueKind)}");
+            }
+
+            i++;
+        }
+
+        return ids;
     }
 
     private static bool? ReadBool(JsonElement o, string name, string path, List<string> errors)
