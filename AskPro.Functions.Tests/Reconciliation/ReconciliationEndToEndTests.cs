@@ -167,6 +167,22 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
     }
 
     [Fact]
+    public async Task A_reassignment_without_a_webhook_moves_the_record_to_the_new_host()
+    {
+        await DeliverAsync("booking_created_web.json");
+        _api.Upsert(FakeCalcomApi.Booking("k3VbP9qWm2xYc7RtL5nD8a", Web, _changed, hostId: 55555, hostEmail: "dr.neu@praxis-example.de", location: "Hauptstraße 12, 10115 Berlin"));
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal((1, 1), (pass.Different, pass.Enqueued));
+        await DrainAsync();
+
+        var record = await RecordAsync("k3VbP9qWm2xYc7RtL5nD8a");
+        Assert.Equal(55555, record.StaffUserId);
+        Assert.Equal("dr.neu@praxis-example.de", record.StaffEmail);
+        Assert.Equal(AppointmentStatus.Confirmed, record.Status);
+    }
+
+    [Fact]
     public async Task A_lost_confirmation_is_recovered()
     {
         await DeliverAsync("booking_requested.json");

@@ -95,8 +95,11 @@ public static class BookingDrift
         };
     }
 
+    /// <summary>Staff are the Cal.com user id where both sides know it (e-mails vary per event type), else the e-mail.</summary>
     private static bool SameStaff(CalcomApiPerson host, Appointment record) =>
-        host.Email is null || string.Equals(host.Email, record.StaffEmail, StringComparison.OrdinalIgnoreCase);
+        host.Id is { } id && record.StaffUserId is { } known
+            ? id == known
+            : host.Email is null || string.Equals(host.Email, record.StaffEmail, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// The API's <c>location</c> is the video call URL when there is one, the booking's location otherwise; webhooks
