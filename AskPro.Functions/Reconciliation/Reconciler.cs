@@ -123,6 +123,22 @@ public sealed partial class Reconciler(
         return summary;
     }
 
+    /// <summary>
+    /// Repairs exactly these bookings (the series follow-up: every occurrence of a series one webhook changed): the same
+    /// comparison and synthetic events as a pass, without the lease or the checkpoint.
+    /// </summary>
+    public async Task<PassSummary> RepairAsync(IReadOnlyList<CalcomApiBooking> bookings, string passId, int apiCalls, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(bookings);
+        var started = time.GetTimestamp();
+        var pass = new Pass(api, store, queue, logger, passId, time.GetUtcNow()) { ApiCalls = apiCalls };
+        await pass.HandleAsync(bookings, ct);
+        var summary = pass.Summary("completed", null, null, false, time.GetElapsedTime(started).TotalMilliseconds);
+        Log.Summary(logger, summary.PassId, summary.Outcome, summary.WindowFrom, summary.WindowTo, summary.Swept, summary.Seen, summary.Unchanged,
+            summary.Missing, summary.Different, summary.Enqueued, summary.Unrepairable, summary.ApiCalls, summary.DurationMs);
+        return summary;
+    }
+
     /// <summary>The counting and the per-booking work of one pass.</summary>
     private sealed class Pass(CalcomApiClient api, AppointmentTableStore store, WebhookQueue queue, ILogger logger, string passId, DateTimeOffset now)
     {
@@ -230,7 +246,7 @@ public sealed partial class Reconciler(
             return found;
         }
 
-        public PassSummary Summary(string outcome, DateTimeOffset from, DateTimeOffset to, bool swept, double durationMs) => new()
+        public PassSummary Summary(string outcome, DateTimeOffset? from, DateTimeOffset? to, bool swept, double durationMs) => new()
         {
             PassId = passId,
             Outcome = outcome,

@@ -17,6 +17,7 @@ public static class ReconciliationRegistration
         services.AddSingleton<IValidateOptions<ReconciliationScheduleOptions>, ReconciliationScheduleValidator>();
         services.AddSingleton<ReconciliationState>();
         services.AddSingleton<Reconciler>();
+        services.AddSingleton<SeriesFollowUp>();
         services.AddTransient<ReconcileFunctions>();
         return services;
     }
