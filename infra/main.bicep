@@ -69,6 +69,10 @@ param alertEmail string = ''
 @minValue(1)
 param failureAlertThreshold int = 3
 
+@description('Alert when an accepted delivery still waits to be applied after this many minutes (transient storage failures being retried).')
+@minValue(5)
+param queueAgeAlertMinutes int = 30
+
 @description('Alert when no webhook was accepted for this many hours during business hours. 0 = off.')
 @minValue(0)
 @maxValue(48)
@@ -93,7 +97,9 @@ var tags = { 'azd-env-name': environmentName, app: 'askpro-calcom-gateway' }
 
 var webhookQueueName = 'calcom-webhooks'
 var webhookPoisonQueueName = '${webhookQueueName}-poison'
+var deadLetterQueueName = '${webhookQueueName}-deadletter'
 var bodyContainerName = 'calcom-webhook-bodies'
+var deadLetterContainerName = 'calcom-dead-letters'
 var appointmentsTableName = 'Appointments'
 var deploymentContainerName = 'app-package'
 var webhookRoute = 'webhooks/calcom'
@@ -153,6 +159,12 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
       name: bodyContainerName
       properties: { publicAccess: 'None' }
     }
+
+    // Dead letters too large for a queue message and copies of their bodies: no lifecycle rule, they wait for an operator.
+    resource deadLetterContainer 'containers' = {
+      name: deadLetterContainerName
+      properties: { publicAccess: 'None' }
+    }
   }
 
   resource queueService 'queueServices' = {
@@ -162,9 +174,14 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
       name: webhookQueueName
     }
 
-    // The host creates it on first use; declaring it lets the alert and operators find it from day one.
+    // The host's poison queue: only a backstop (the processor dead-letters itself), but it must exist for the alert.
     resource webhookPoisonQueue 'queues' = {
       name: webhookPoisonQueueName
+    }
+
+    // Messages the processor gave up on, with the reason; they never expire.
+    resource deadLetterQueue 'queues' = {
+      name: deadLetterQueueName
     }
   }
 
@@ -422,8 +439,8 @@ resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   location: location
   tags: tags
   properties: {
-    displayName: 'AskPro: a Cal.com delivery reached ${webhookPoisonQueueName}'
-    description: 'A webhook was accepted (Cal.com got 2xx) but could not be applied after every retry. Inspect and replay it.'
+    displayName: 'AskPro: a Cal.com delivery was dead-lettered'
+    description: 'A webhook was accepted (Cal.com got 2xx) but could not be applied (${deadLetterQueueName} says why; ${webhookPoisonQueueName} is the host backstop). Inspect and replay it.'
     severity: 1
     enabled: true
     scopes: [logs.id]
@@ -432,7 +449,7 @@ resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
     criteria: {
       allOf: [
         {
-          query: 'StorageQueueLogs | where OperationName == "PutMessage" and ObjectKey contains "/${webhookPoisonQueueName}"'
+          query: 'StorageQueueLogs | where OperationName == "PutMessage" and (ObjectKey contains "/${deadLetterQueueName}" or ObjectKey contains "/${webhookPoisonQueueName}")'
           timeAggregation: 'Count'
           operator: 'GreaterThan'
           threshold: 0
@@ -476,6 +493,36 @@ resource failureAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
+// A delivery the processor defers after a transient failure logs its age (event 2003, AgeMinutes): storage has been
+// failing for that long. Queue metrics are per account, so message age is read from the app's own log line.
+resource queueAgeAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-askpro-queue-age-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    displayName: 'AskPro: accepted deliveries wait more than ${queueAgeAlertMinutes} min to be applied'
+    description: 'Storage keeps failing transiently, so deliveries are retried instead of applied. They are kept (dead-lettered only after Queue__TransientRetryFor), but appointment records are stale.'
+    severity: 2
+    enabled: true
+    scopes: [appInsights.id]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: 'traces | where tostring(customDimensions.EventId) == "2003" and todouble(customDimensions.AgeMinutes) > ${queueAgeAlertMinutes}'
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: alertActions
+  }
+}
+
 resource silenceAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (noWebhookAlertHours > 0) {
   name: 'alert-askpro-silence-${resourceToken}'
   location: location
@@ -506,6 +553,24 @@ resource silenceAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Health workbook: intake, outcomes, latency, queue age, dead letters, drift (README "Operating" has the same KQL).
+// ---------------------------------------------------------------------------------------------------------------
+
+resource healthWorkbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  // A workbook's name must be a GUID; this one is stable per resource group and environment.
+  name: guid(resourceGroup().id, environmentName, 'askpro-health-workbook')
+  location: location
+  tags: tags
+  kind: 'shared'
+  properties: {
+    displayName: 'AskPro Cal.com gateway health (${environmentName})'
+    category: 'workbook'
+    sourceId: appInsights.id
+    serializedData: loadTextContent('workbook.json')
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Outputs
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -515,3 +580,4 @@ output functionAppName string = functionApp.name
 output storageAccountName string = storage.name
 output keyVaultName string = vault.name
 output resourceGroupName string = resourceGroup().name
+output healthWorkbookId string = healthWorkbook.id

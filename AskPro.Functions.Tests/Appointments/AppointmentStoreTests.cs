@@ -1,4 +1,5 @@
 using AskPro.Functions.Appointments;
+using AskPro.Functions.Queueing;
 using AskPro.Functions.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -204,7 +205,7 @@ public sealed class AppointmentStoreTests(AzuriteFixture azurite, ITestOutputHel
     private const int CalcomWebhookReaderMax = AskPro.Functions.Calcom.CalcomWebhookReader.MaxTextLength;
 
     [Fact]
-    public async Task Same_delivery_twice_or_from_a_second_registration_changes_nothing_and_writes_nothing()
+    public async Task Same_delivery_twice_writes_nothing_and_a_second_registration_only_notes_the_duplicate_in_the_history()
     {
         await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
         var body = Examples.Calcom("booking_created_web.json");
@@ -213,13 +214,24 @@ public sealed class AppointmentStoreTests(AzuriteFixture azurite, ITestOutputHel
 
         h.Counter.Reset();
         var again = await h.ApplyAsync(body);
+        Assert.Equal(ApplyOutcome.Unchanged, again!.Outcome);
+        Assert.DoesNotContain(h.Counter.Requests, r => r.Contains("POST", StringComparison.Ordinal) || r.Contains("PUT", StringComparison.Ordinal) || r.Contains("MERGE", StringComparison.Ordinal));
+
         var resent = LifecycleGenerator.WithCreatedAt(body, DateTimeOffset.Parse("2026-01-20T10:21:08.123Z", System.Globalization.CultureInfo.InvariantCulture));
         Assert.NotEqual(body, resent);
+        h.Counter.Reset();
         var otherRegistration = await h.ApplyAsync(resent);
-        Assert.Equal(ApplyOutcome.Unchanged, again!.Outcome);
         Assert.Equal(ApplyOutcome.Unchanged, otherRegistration!.Outcome);
-        Assert.DoesNotContain(h.Counter.Requests, r => r.Contains("POST", StringComparison.Ordinal) || r.Contains("PUT", StringComparison.Ordinal) || r.Contains("MERGE", StringComparison.Ordinal));
+        // One read, one transaction that merges only the History column: "what happened" shows the second delivery.
+        Assert.Equal(2, h.Counter.Requests.Count);
         AssertSameRecords(before, await h.AppointmentsAsync(), "after duplicates");
+        var (_, history) = Assert.Single(await h.Store.LookupByUidAsync("k3VbP9qWm2xYc7RtL5nD8a", CancellationToken.None));
+        Assert.Equal([HistoryOutcome.Applied, HistoryOutcome.Duplicate], history.Select(e => e.Outcome));
+        Assert.Equal([WebhookQueue.DeliveryIdOf(body), WebhookQueue.DeliveryIdOf(resent)], history.Select(e => e.SourceId));
+
+        h.Counter.Reset();
+        await h.ApplyAsync(resent);
+        Assert.Single(h.Counter.Requests); // the same second delivery again: already noted, nothing written
     }
 
     [Fact]

@@ -10,8 +10,10 @@ namespace AskPro.Functions.Tests.Appointments;
 /// <summary>
 /// Generated lifecycles (<see cref="LifecycleGenerator"/>) end to end: signed bodies → HTTP function → Azurite queue → the queue function (8 parallel
 /// workers, the message as the host hands it over) → Table Storage, in shuffled orders with duplicates. The records
-/// must equal in-order delivery to the pure book.
+/// must equal in-order delivery to the pure book. Timing-sensitive under load (message visibility, the SDK's network
+/// timeout), so it runs alone, after the parallel tests.
 /// </summary>
+[Collection(RunsAloneCollection.Name)]
 public sealed class EndToEndConvergenceTests(ITestOutputHelper output)
 {
     [Theory]

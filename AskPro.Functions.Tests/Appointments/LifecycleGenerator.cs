@@ -57,7 +57,7 @@ public sealed record Scenario(IReadOnlyList<Lifecycle> Lifecycles)
 
 /// <summary>
 /// Generates realistic Cal.com booking lifecycles from a seeded <see cref="Random"/> as the webhook bodies Cal.com would
-/// emit (see shared/calcom/WEBHOOKS.md): envelope <c>{triggerEvent, createdAt, payload}</c> with <c>{label, value}</c>
+/// emit (see docs/calcom-webhooks.md): envelope <c>{triggerEvent, createdAt, payload}</c> with <c>{label, value}</c>
 /// responses, flat MEETING_ENDED rows, CANCELLED without metadata and with <c>+00:00</c> times; some lifecycles in the
 /// seed page's shapes (flat responses, numeric <c>askpro_appointment_id</c>, <c>BOOKING_CONFIRMED</c>, reschedule with
 /// <c>uid</c> = existing and <c>rescheduleUid</c> = new). The same seed always gives the same bodies, byte for byte.

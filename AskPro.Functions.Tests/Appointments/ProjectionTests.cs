@@ -4,7 +4,7 @@ using static AskPro.Functions.Tests.Appointments.ExampleBodies;
 namespace AskPro.Functions.Tests.Appointments;
 
 /// <summary>
-/// The record each example story documents (shared/calcom/examples and TestData/seed), delivered in order and
+/// The record each example story documents (TestData/calcom and TestData/seed), delivered in order and
 /// reversed: the projection is a function of the set of events, so both must give the same record.
 /// </summary>
 public sealed class ProjectionTests

@@ -86,4 +86,110 @@ public sealed class CompositionTests
         Assert.Equal(StorageNames.WebhookQueue, app.Get<StorageClients>().WebhookQueue.Name);
         Assert.Equal(StorageNames.BodyContainer, app.Get<StorageClients>().BodyContainer.Name);
     }
+
+    private const string Unresolved = "@Microsoft.KeyVault(VaultName=kv-askpro;SecretName=calcom-webhook-secret-2)";
+
+    [Fact]
+    public async Task An_unresolved_additional_secret_is_left_out_and_named_in_the_log_while_the_app_starts()
+    {
+        await using var app = TestApp.Create(Storage, s => s["CalcomWebhook:Secrets:1"] = Unresolved);
+
+        app.Get<IStartupValidator>().Validate();
+        var options = app.Get<IOptions<WebhookOptions>>().Value;
+        var key = Assert.Single(options.SecretKeys);
+        Assert.Equal(TestApp.Secret, System.Text.Encoding.UTF8.GetString(key));
+        // Once per validation (start-up, then first use of the options): the same line.
+        var line = Assert.Single(app.Logs.Lines.Where(l => l.Contains("[9100]", StringComparison.Ordinal)).Distinct());
+        Assert.StartsWith("Error", line, StringComparison.Ordinal);
+        Assert.Contains("CalcomWebhook__Secrets__1 is not used: it is an unresolved Key Vault reference", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(TestApp.Secret, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_no_usable_secret_start_up_fails_naming_each_bad_one()
+    {
+        await using var app = TestApp.Create(Storage, s =>
+        {
+            s["CalcomWebhook:Secrets:0"] = "short-secret";
+            s["CalcomWebhook:Secrets:1"] = Unresolved;
+        });
+
+        var failure = Assert.Throws<OptionsValidationException>(() => app.Get<IStartupValidator>().Validate());
+        Assert.Contains("CalcomWebhook__Secrets__0 is shorter than 32 characters", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("CalcomWebhook__Secrets__1 is an unresolved Key Vault reference", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("short-secret", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(31, false)]
+    [InlineData(32, true)]
+    public async Task A_secret_needs_at_least_32_characters(int length, bool usable)
+    {
+        await using var app = TestApp.Create(Storage, s =>
+        {
+            s["CalcomWebhook:Secrets:0"] = new string('k', length);
+            s.Remove("CalcomWebhook:Secrets:1");
+        });
+
+        if (usable)
+        {
+            app.Get<IStartupValidator>().Validate();
+        }
+        else
+        {
+            Assert.Throws<OptionsValidationException>(() => app.Get<IStartupValidator>().Validate());
+        }
+    }
+
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\r\n")]
+    public async Task A_trailing_newline_from_the_vault_is_trimmed_so_Cal_coms_signature_matches(string newline)
+    {
+        await using var app = TestApp.Create(Storage, s => s["CalcomWebhook:Secrets:0"] = TestApp.Secret + newline);
+
+        app.Get<IStartupValidator>().Validate();
+        var body = Examples.Calcom("ping.compact.txt");
+        var options = app.Get<IOptions<WebhookOptions>>().Value;
+        Assert.Equal(SignatureResult.Valid, WebhookSignature.Verify(body, WebhookCall.Sign(body, TestApp.Secret), [options.SecretKeys[0]]));
+    }
+
+    [Fact]
+    public async Task A_secret_with_a_line_break_inside_is_refused()
+    {
+        await using var app = TestApp.Create(Storage, s =>
+        {
+            s["CalcomWebhook:Secrets:0"] = TestApp.Secret + "\n" + TestApp.Secret;
+            s.Remove("CalcomWebhook:Secrets:1");
+        });
+
+        var failure = Assert.Throws<OptionsValidationException>(() => app.Get<IStartupValidator>().Validate());
+        Assert.Contains("CalcomWebhook__Secrets__0 contains control characters", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_managed_identity_connection_without_clientId_fails_at_start_instead_of_guessing_an_identity()
+    {
+        await using var app = TestApp.Create(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage:accountName"] = "staskpro",
+            ["AzureWebJobsStorage:credential"] = "managedidentity",
+            ["CalcomWebhook:Secrets:0"] = TestApp.Secret,
+            ["ReconciliationSchedule"] = "0 */10 * * * *",
+        });
+
+        var failure = Assert.Throws<OptionsValidationException>(() => app.Get<IStartupValidator>().Validate());
+        Assert.Contains("AzureWebJobsStorage__clientId is not set", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("*/10 * * * *")]
+    public async Task A_missing_or_five_field_reconciliation_schedule_fails_at_start_naming_ReconciliationSchedule(string? schedule)
+    {
+        await using var app = TestApp.Create(Storage, s => s["ReconciliationSchedule"] = schedule);
+
+        var failure = Assert.Throws<OptionsValidationException>(() => app.Get<IStartupValidator>().Validate());
+        Assert.Contains("ReconciliationSchedule", failure.Message, StringComparison.Ordinal);
+    }
 }

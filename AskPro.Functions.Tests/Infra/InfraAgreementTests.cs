@@ -35,7 +35,7 @@ public sealed partial class InfraAgreementTests
         [$"{WebhookOptions.Section}__Secrets__1"] = Need.Optional,
         [$"{WebhookOptions.Section}__{nameof(WebhookOptions.MaxBodyBytes)}"] = Need.Optional,
         ["Appointments__TableName"] = Need.Optional,
-        // Telemetry, read by the host; the authentication string makes ingestion Entra-only.
+        // Telemetry, read by the host and the worker's Application Insights SDK; the authentication string makes ingestion Entra-only.
         ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = Need.Required,
         ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = Need.Required,
     };
@@ -149,15 +149,16 @@ public sealed partial class InfraAgreementTests
     [Fact]
     public void Queue_container_and_table_names_are_the_ones_the_code_uses()
     {
-        Assert.Equal([StorageNames.WebhookQueue, StorageNames.WebhookPoisonQueue],
+        Assert.Equal([StorageNames.WebhookQueue, StorageNames.DeadLetterQueue, StorageNames.WebhookPoisonQueue],
             Infra.ChildNames("Microsoft.Storage/storageAccounts/queueServices/queues"));
         Assert.Equal([new StorageOptions().AppointmentsTable], Infra.ChildNames("Microsoft.Storage/storageAccounts/tableServices/tables"));
         Assert.Equal(new StorageOptions().AppointmentsTable, Infra.AppSettings()["Appointments__TableName"]);
 
         var deployment = Infra.Single("Microsoft.Web/sites").GetProperty("properties").GetProperty("functionAppConfig").GetProperty("deployment");
         var deploymentContainer = deployment.GetProperty("storage").GetProperty("value").GetString()!.Split('\'')[^2];
-        Assert.Equal([StorageNames.BodyContainer, deploymentContainer],
-            Infra.ChildNames("Microsoft.Storage/storageAccounts/blobServices/containers").OrderBy(n => n != StorageNames.BodyContainer));
+        Assert.Equal([StorageNames.BodyContainer, StorageNames.DeadLetterContainer, deploymentContainer],
+            Infra.ChildNames("Microsoft.Storage/storageAccounts/blobServices/containers")
+                .OrderBy(n => n == StorageNames.BodyContainer ? 0 : n == StorageNames.DeadLetterContainer ? 1 : 2));
 
         var lifecycle = Infra.Single("Microsoft.Storage/storageAccounts/managementPolicies").GetProperty("properties").GetProperty("policy");
         var prefixes = lifecycle.GetProperty("rules").EnumerateArray()
@@ -166,7 +167,8 @@ public sealed partial class InfraAgreementTests
 
         Assert.Contains(Infra.Resources("Microsoft.Insights/scheduledQueryRules"), rule =>
             rule.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("query").GetString()!
-                .Contains($"\"/{StorageNames.WebhookPoisonQueue}\"", StringComparison.Ordinal));
+                .Contains($"\"/{StorageNames.WebhookPoisonQueue}\"", StringComparison.Ordinal) && rule.GetProperty("properties").GetProperty("criteria")
+                .GetProperty("allOf")[0].GetProperty("query").GetString()!.Contains($"\"/{StorageNames.DeadLetterQueue}\"", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -191,8 +193,16 @@ public sealed partial class InfraAgreementTests
         TestApp.Create(settings.ToDictionary(
             s => s.Key.Replace("__", ":", StringComparison.Ordinal),
             s => (string?)(resolveKeyVault && KeyVaultReference().Match(s.Value) is { Success: true } reference
-                ? $"value-of-{reference.Groups["secret"].Value}"
-                : InfraSnapshot.IsExpression(s.Value) ? "resolved-at-deployment" : s.Value)));
+                ? $"value-of-{reference.Groups["secret"].Value}-at-least-32-characters"
+                : InfraSnapshot.IsExpression(s.Value) ? Resolved(s.Key) : s.Value)));
+
+    /// <summary>A stand-in for a value ARM computes at deployment, shaped like the real one where the app parses it.</summary>
+    private static string Resolved(string setting) => setting switch
+    {
+        "APPLICATIONINSIGHTS_CONNECTION_STRING" => "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING" => "ClientId=00000000-0000-0000-0000-000000000000;Authorization=AAD",
+        _ => "resolved-at-deployment",
+    };
 
     /// <summary>What the host does before the first function runs: validate every option registered with ValidateOnStart.</summary>
     private static Exception? StartupFailure(TestApp app)

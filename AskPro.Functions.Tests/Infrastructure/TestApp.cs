@@ -12,8 +12,8 @@ namespace AskPro.Functions.Tests.Infrastructure;
 /// </summary>
 public sealed class TestApp : IAsyncDisposable
 {
-    public const string Secret = "askpro-test-secret";
-    public const string SecondSecret = "askpro-rotated-secret";
+    public const string Secret = "askpro-test-secret-7f3c9a1e5b2d8c4f6a0e";
+    public const string SecondSecret = "askpro-rotated-secret-2b8e4d6f0a1c3e5b7d9f";
 
     private TestApp(ServiceProvider services, LogCapture logs)
     {

@@ -36,7 +36,7 @@ public static class WebhookCall
     public static Task<WebhookResponse> PostSignedAsync(TestApp app, byte[] body) =>
         PostAsync(app, new MemoryStream(body), body.Length, new() { [WebhookSignature.HeaderName] = Sign(body) });
 
-    public static async Task<WebhookResponse> PostAsync(TestApp app, Stream body, long? contentLength, Dictionary<string, string> headers)
+    public static async Task<WebhookResponse> PostAsync(TestApp app, Stream body, long? contentLength, Dictionary<string, string> headers, CancellationToken requestAborted = default)
     {
         var context = new DefaultHttpContext();
         context.Request.Method = "POST";
@@ -51,7 +51,8 @@ public static class WebhookCall
 
         using var responseBody = new MemoryStream();
         context.Response.Body = responseBody;
-        var result = await app.Get<CalcomWebhookFunction>().CalcomWebhook(context.Request, CancellationToken.None);
+        context.RequestAborted = requestAborted;
+        var result = await app.Get<CalcomWebhookFunction>().CalcomWebhook(context.Request, requestAborted);
         await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new ActionDescriptor()));
         return new WebhookResponse(context.Response.StatusCode, context.Response.Headers, context.Response.ContentType ?? "",
             Encoding.UTF8.GetString(responseBody.ToArray()));

@@ -9,16 +9,19 @@ using AskPro.Functions.Tests.Infrastructure;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Microsoft.Azure.WebJobs.Host;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace AskPro.Functions.Tests.Queueing;
 
 /// <summary>
-/// Issue 3, "Poison": a message that can never succeed ends in <c>calcom-webhooks-poison</c> after
-/// <c>maxDequeueCount</c> tries with a log line saying why; a transient failure is retried and then succeeds.
-/// Proven with the WebJobs SDK queue listener against Azurite with this project's host.json queue settings.
+/// Nothing accepted is lost to the queue: a message that can never succeed is dead-lettered by the processor at the
+/// first try, with the reason, in <c>calcom-webhooks-deadletter</c> (never expires), not left to the host's poison queue
+/// (whose copies expire after 7 days); transient storage failures are retried without spending dequeue counts and
+/// dead-lettered only after <c>Queue__TransientRetryFor</c>; an unknown failure is retried by the host and kept at the
+/// last try. Proven with the WebJobs SDK queue listener against Azurite with this project's host.json queue settings.
 /// The class has its own emulator (never an external account: the tests empty the webhook queues), and each test
-/// starts with both queues and the appointments table empty and stops its listener, so no other test's messages reach a listener.
+/// starts with the queues and the appointments table empty and stops its listener, so no other test's messages reach a listener.
 /// </summary>
 [Collection(RunsAloneCollection.Name)]
 public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOutputHelper output) : IClassFixture<PoisonQueueTests.Emulator>, IAsyncLifetime
@@ -39,7 +42,7 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
     public async Task InitializeAsync()
     {
         var queues = new QueueServiceClient(_azurite.ConnectionString);
-        foreach (var name in new[] { StorageNames.WebhookQueue, StorageNames.WebhookPoisonQueue })
+        foreach (var name in new[] { StorageNames.WebhookQueue, StorageNames.WebhookPoisonQueue, StorageNames.DeadLetterQueue })
         {
             var queue = queues.GetQueueClient(name);
             if ((await queue.ExistsAsync()).Value)
@@ -110,6 +113,9 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
         var clock = Stopwatch.StartNew();
         var envelope = await app.Queue.EnqueueAsync(body, booking.TriggerEvent, booking.Uid, booking.RescheduleUid, DateTimeOffset.UtcNow, CancellationToken.None);
         Assert.NotNull(envelope.Body); // inline, not a claim check
+        // Never expires (the service default is 7 days): Azurite reports an infinite time-to-live as year 9999.
+        var peeked = Assert.Single((await app.RawQueue(StorageNames.WebhookQueue).PeekMessagesAsync(32)).Value);
+        AssertNeverExpires(peeked.ExpiresOn);
 
         var listener = await StartListener(app);
         await QueueListenerHarness.WaitUntilAsync(async () => listener.Attempts.All.Count > 0 && await QueueListenerHarness.CountAsync(app.MainQueue) == 0,
@@ -126,8 +132,9 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
         Assert.NotNull(stored);
         Assert.Equal(booking.Uid, stored.Record.CalcomUid);
         Assert.Equal(AppointmentStatus.Confirmed, stored.Record.Status);
-        Assert.Contains(app.Logs.Lines, l => l.Contains("[2000]", StringComparison.Ordinal) && l.Contains(booking.Uid, StringComparison.Ordinal)
+        Assert.Contains(app.Logs.Lines, l => l.Contains("[2000]", StringComparison.Ordinal) && l.Contains(Functions.Logging.UidPseudonym.Of(booking.Uid), StringComparison.Ordinal)
             && l.Contains(": Created,", StringComparison.Ordinal));
+        Assert.DoesNotContain(app.Logs.Lines, l => l.Contains(booking.Uid, StringComparison.Ordinal));
         Assert.Equal(0, await QueueListenerHarness.CountAsync(app.PoisonQueue));
     }
 
@@ -216,7 +223,7 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
     }
 
     [Fact]
-    public async Task UnreadableEnvelopeIsTriedMaxDequeueCountTimesThenPoisonedWithTheReasonLogged()
+    public async Task UnreadableEnvelopeIsDeadLetteredAtTheFirstTryWithTheReasonAndNeverExpires()
     {
         var app = await StartApp(_azurite.ConnectionString);
         await app.Queue.EnsureCreatedAsync(CancellationToken.None);
@@ -224,11 +231,11 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
         var sent = (await app.Storage.WebhookQueue.SendMessageAsync(new BinaryData(garbage))).Value; // Base64, as the host expects
 
         var listener = await StartListener(app);
-        await AssertPoisonedAfterEveryTryAsync(app, listener, sent.MessageId, garbage, "message is not a webhook envelope");
+        await AssertDeadLetteredAtFirstTryAsync(app, listener, sent.MessageId, garbage, "message is not a webhook envelope", deliveryId: null);
     }
 
     [Fact]
-    public async Task EnvelopeWithMissingClaimCheckBlobIsTriedMaxDequeueCountTimesThenPoisonedNamingTheBlob()
+    public async Task EnvelopeWithMissingClaimCheckBlobIsDeadLetteredAtTheFirstTryNamingTheBlob()
     {
         var app = await StartApp(_azurite.ConnectionString);
         await app.Queue.EnsureCreatedAsync(CancellationToken.None);
@@ -239,11 +246,11 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
         var sent = (await app.Storage.WebhookQueue.SendMessageAsync(new BinaryData(envelope))).Value;
 
         var listener = await StartListener(app);
-        await AssertPoisonedAfterEveryTryAsync(app, listener, sent.MessageId, envelope, $"claim-check blob {blobName} does not exist");
+        await AssertDeadLetteredAtFirstTryAsync(app, listener, sent.MessageId, envelope, $"claim-check blob {blobName} does not exist", deliveryId);
     }
 
     [Fact]
-    public async Task EnvelopeWithForeignClaimCheckNameIsTriedMaxDequeueCountTimesThenPoisonedNamingIt()
+    public async Task EnvelopeWithForeignClaimCheckNameIsDeadLetteredAtTheFirstTryNamingIt()
     {
         var app = await StartApp(_azurite.ConnectionString);
         await app.Queue.EnsureCreatedAsync(CancellationToken.None);
@@ -253,16 +260,17 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
         var sent = (await app.Storage.WebhookQueue.SendMessageAsync(new BinaryData(envelope))).Value;
 
         var listener = await StartListener(app);
-        await AssertPoisonedAfterEveryTryAsync(app, listener, sent.MessageId, envelope, "claim-check blob name ../x.json is not the name of delivery " + deliveryId);
+        // The name is refused while reading the envelope, so the dead letter names no delivery; the reason does.
+        await AssertDeadLetteredAtFirstTryAsync(app, listener, sent.MessageId, envelope, "claim-check blob name ../x.json is not the name of delivery " + deliveryId, deliveryId: null);
     }
 
     [Fact]
-    public async Task StorageBrieflyDownIsRetriedAndThenSucceeds()
+    public async Task StorageBrieflyDownIsRetriedWithoutUsingDequeueCountsAndThenSucceeds()
     {
         // The queue (and claim-check blobs) on one emulator, the appointment table on a second one that goes down.
         var tables = await Track(await Azurite.StartAsync(allowExternal: false));
         var appStorage = Endpoints(_azurite.ConnectionString, except: "TableEndpoint") + Endpoint(tables.ConnectionString, "TableEndpoint");
-        var app = await StartApp(appStorage);
+        var app = await StartApp(appStorage, s => s["Queue:TransientRetryDelay"] = "00:00:00.500");
         var body = Examples.Calcom("booking_created_web.json");
         var booking = CalcomWebhookReader.Read(body).Event!;
         await app.Queue.EnqueueAsync(body, booking.TriggerEvent, booking.Uid, booking.RescheduleUid, DateTimeOffset.UtcNow, CancellationToken.None);
@@ -270,79 +278,141 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
 
         var clock = Stopwatch.StartNew();
         var started = DateTimeOffset.UtcNow;
-        // host.json's own timing: how long an outage the retries bridge depends on visibilityTimeout, so it is not shortened here.
+        // host.json's own timing: the retries must not depend on the host's visibility timeout or dequeue count.
         var listener = await Track(await QueueListenerHarness.StartAsync(_azurite.ConnectionString, app.Processor));
         PoisonHostJson.Read().AssertBoundTo(listener.Options);
-        await QueueListenerHarness.WaitUntilAsync(() => Task.FromResult(listener.Attempts.All.Count > 0), Timeout, "the first try failed");
+        // More failed tries than maxDequeueCount: with the host's retries alone this message would be poisoned by now.
+        await QueueListenerHarness.WaitUntilAsync(() => Task.FromResult(Deferred(app).Count > listener.Options.MaxDequeueCount), Timeout,
+            "the message was deferred more often than maxDequeueCount");
         var restarting = clock.Elapsed;
         await tables.RestartAsync();
         var restarted = clock.Elapsed;
         try
         {
-            await QueueListenerHarness.WaitUntilAsync(() => Task.FromResult(listener.Attempts.All.Any(a => a.Succeeded)), Timeout, "a retry succeeded");
+            await QueueListenerHarness.WaitUntilAsync(() => Task.FromResult(app.Logs.Lines.Any(l => l.Contains("[2000]", StringComparison.Ordinal))), Timeout, "a retry applied it");
             await QueueListenerHarness.WaitUntilAsync(async () => await QueueListenerHarness.CountAsync(app.MainQueue) == 0, Timeout, "the message was deleted");
         }
         finally
         {
             foreach (var a in listener.Attempts.All)
             {
-                output.WriteLine($"dequeue {a.DequeueCount} at +{(a.StartedAt - started).TotalMilliseconds:F0} ms: "
-                    + (a.Succeeded ? "applied" : $"{a.Failure!.GetType().Name}: {FirstLine(a.Failure.Message)}"));
+                output.WriteLine($"message {a.MessageId[..8]} dequeue {a.DequeueCount} at +{(a.StartedAt - started).TotalMilliseconds:F0} ms: "
+                    + (a.Succeeded ? "completed" : $"{a.Failure!.GetType().Name}: {FirstLine(a.Failure.Message)}"));
             }
 
             output.WriteLine($"table storage was down until +{restarted.TotalMilliseconds:F0} ms (restart began at +{restarting.TotalMilliseconds:F0} ms)");
         }
 
         var attempts = listener.Attempts.All;
-        Assert.Single(attempts.Select(a => a.MessageId).Distinct());
-        var success = Assert.Single(attempts, a => a.Succeeded);
-        Assert.InRange(success.DequeueCount, 2, listener.Options.MaxDequeueCount);
-        Assert.Equal(Enumerable.Range(1, (int)success.DequeueCount).Select(i => (long)i), attempts.Select(a => a.DequeueCount));
-        Assert.All(attempts.Where(a => !a.Succeeded), a => Assert.IsNotType<InvalidEnvelopeException>(a.Failure));
-        Assert.DoesNotContain(app.Logs.Lines, l => l.Contains("[2001]", StringComparison.Ordinal)); // not called unreadable
+        // Each retry is a new message seen once: no dequeue count was spent, nothing threw to the host.
+        Assert.All(attempts, a => Assert.True(a.Succeeded && a.DequeueCount == 1, $"{a.MessageId}: dequeue {a.DequeueCount}, {a.Failure?.GetType().Name}"));
+        Assert.True(attempts.Select(a => a.MessageId).Distinct().Count() > listener.Options.MaxDequeueCount);
+        Assert.DoesNotContain(app.Logs.Lines, l => l.Contains("[2001]", StringComparison.Ordinal));
         Assert.NotNull(await app.Store.FindByUidAsync(booking.Uid, CancellationToken.None));
         Assert.Equal(0, await QueueListenerHarness.CountAsync(app.PoisonQueue));
+        Assert.Equal(0, await QueueListenerHarness.CountAsync(app.DeadLetterQueue));
     }
 
-    private async Task AssertPoisonedAfterEveryTryAsync(TestAppFor app, QueueListenerHarness listener, string messageId, byte[] original, string reason)
+    [Fact]
+    public async Task TransientFailuresLongerThanTheRetryWindowAreDeadLetteredWithTheReason()
     {
-        var max = listener.Options.MaxDequeueCount;
-        await QueueListenerHarness.WaitUntilAsync(async () => await QueueListenerHarness.CountAsync(app.PoisonQueue) > 0, Timeout, "the message is in the poison queue");
+        var faults = new FaultPolicy { Fault = (service, _) => FaultPolicy.ServerBusy("table", service) };
+        var app = await StartApp(_azurite.ConnectionString, s =>
+        {
+            s["Queue:TransientRetryDelay"] = "00:00:00.200";
+            s["Queue:TransientRetryFor"] = "00:00:03";
+        }, faults);
+        var body = Examples.Calcom("booking_created_web.json");
+        var booking = CalcomWebhookReader.Read(body).Event!;
+        var envelope = await app.Queue.EnqueueAsync(body, booking.TriggerEvent, booking.Uid, booking.RescheduleUid, DateTimeOffset.UtcNow, CancellationToken.None);
+
+        var listener = await StartListener(app);
+        await QueueListenerHarness.WaitUntilAsync(async () => await QueueListenerHarness.CountAsync(app.DeadLetterQueue) > 0, Timeout, "the message was dead-lettered");
         await QueueListenerHarness.WaitUntilAsync(async () => await QueueListenerHarness.CountAsync(app.MainQueue) == 0, Timeout, "the message left the queue");
 
-        var attempts = listener.Attempts.Of(messageId);
-        for (var i = 0; i < attempts.Count; i++)
-        {
-            var gap = i == 0 ? "" : $" (+{(attempts[i].StartedAt - attempts[i - 1].StartedAt).TotalMilliseconds:F0} ms)";
-            output.WriteLine($"dequeue {attempts[i].DequeueCount}{gap}: {attempts[i].Failure?.GetType().Name}");
-        }
+        var letter = await SingleDeadLetterAsync(app);
+        Assert.Contains("longer than Queue__TransientRetryFor", letter.Reason, StringComparison.Ordinal);
+        Assert.Contains("status 503", letter.Reason, StringComparison.Ordinal);
+        Assert.Equal(envelope.DeliveryId, letter.DeliveryId);
+        // The dead letter keeps the message as it was last sent (with its retry count), and it applies as the original.
+        var kept = WebhookEnvelope.Parse(Encoding.UTF8.GetBytes(letter.Message!));
+        Assert.Equal(envelope.Body, kept.Body);
+        Assert.True(kept.TransientFailures > 1);
+        Assert.All(listener.Attempts.All, a => Assert.True(a.Succeeded && a.DequeueCount == 1));
+        Assert.Equal(0, await QueueListenerHarness.CountAsync(app.PoisonQueue));
+        output.WriteLine(letter.Reason);
+    }
 
-        // Tried exactly maxDequeueCount times, every time for the same reason, never again once poisoned.
+    [Fact]
+    public async Task AFailureThatIsNeitherTransientNorKnownIsRetriedByTheHostThenDeadLetteredAtTheLastTry()
+    {
+        // A bug, say: not a storage failure, not a known unappliable message. The host retries it; the processor
+        // keeps it at the last try instead of letting the host poison it (the poison copy would expire).
+        var faults = new FaultPolicy { Fault = (service, _) => service == "table" ? new InvalidOperationException("injected bug") : null };
+        var app = await StartApp(_azurite.ConnectionString, faults: faults);
+        var body = Examples.Calcom("booking_created_web.json");
+        var booking = CalcomWebhookReader.Read(body).Event!;
+        var envelope = await app.Queue.EnqueueAsync(body, booking.TriggerEvent, booking.Uid, booking.RescheduleUid, DateTimeOffset.UtcNow, CancellationToken.None);
+
+        var listener = await StartListener(app);
+        var max = listener.Options.MaxDequeueCount;
+        await QueueListenerHarness.WaitUntilAsync(async () => await QueueListenerHarness.CountAsync(app.DeadLetterQueue) > 0, Timeout, "the message was dead-lettered");
+        await QueueListenerHarness.WaitUntilAsync(async () => await QueueListenerHarness.CountAsync(app.MainQueue) == 0, Timeout, "the message left the queue");
+
+        var attempts = listener.Attempts.All;
         Assert.Equal(Enumerable.Range(1, max).Select(i => (long)i), attempts.Select(a => a.DequeueCount));
-        Assert.All(attempts, a => Assert.IsType<InvalidEnvelopeException>(a.Failure));
-        Assert.All(attempts, a => Assert.Equal(original, a.Body.ToArray()));
-        // A retry waits for the visibility timeout: the listener, not a tight loop, paces them.
-        for (var i = 1; i < attempts.Count; i++)
-        {
-            Assert.True(attempts[i].StartedAt - attempts[i - 1].StartedAt >= listener.Options.VisibilityTimeout - TimeSpan.FromMilliseconds(100),
-                $"retry {i + 1} came {(attempts[i].StartedAt - attempts[i - 1].StartedAt).TotalMilliseconds:F0} ms after the previous try");
-        }
+        Assert.All(attempts.Take(max - 1), a => Assert.IsType<InvalidOperationException>(a.Failure));
+        Assert.True(attempts[^1].Succeeded);
+        var letter = await SingleDeadLetterAsync(app);
+        Assert.Equal($"failed on all {max} tries of delivery {envelope.DeliveryId}, last with InvalidOperationException", letter.Reason);
+        Assert.Equal(Encoding.UTF8.GetString(envelope.ToUtf8()), letter.Message);
+        Assert.Equal(0, await QueueListenerHarness.CountAsync(app.PoisonQueue));
+        Assert.Empty(MovedToPoison(listener));
+    }
 
-        // The poison queue holds the original content, encoded as the queue expects it (so it can be moved back as is).
-        var poisoned = Assert.Single((await app.RawQueue(StorageNames.WebhookPoisonQueue).ReceiveMessagesAsync(32)).Value);
-        Assert.Equal(original, Convert.FromBase64String(poisoned.Body.ToString()));
+    [Fact]
+    public void TheProcessorsDequeueLimitIsHostJsons()
+    {
+        Assert.Equal(PoisonHostJson.Read().MaxDequeueCount, new ApplyQueueOptions().MaxDequeueCount);
+    }
 
-        // The app said why, naming the message, on every try.
-        var why = app.Logs.Lines.Where(l => l.Contains("[2001]", StringComparison.Ordinal) && l.Contains(messageId, StringComparison.Ordinal)).ToList();
-        Assert.Equal(max, why.Count);
-        Assert.All(why, l => Assert.Contains(reason, l, StringComparison.Ordinal));
-        Assert.Contains(why, l => l.Contains($"(dequeue {max})", StringComparison.Ordinal));
-        output.WriteLine(why[^1]);
+    private static List<string> Deferred(TestAppFor app) => [.. app.Logs.Lines.Where(l => l.Contains("[2003]", StringComparison.Ordinal))];
 
-        // The SDK moved it once, after the last try.
-        var moved = Assert.Single(MovedToPoison(listener));
-        Assert.Contains($"MaxDequeueCount of {max}.", moved, StringComparison.Ordinal);
-        Assert.Equal(max, listener.Attempts.All.Count);
+    private static async Task<DeadLetter> SingleDeadLetterAsync(TestAppFor app)
+    {
+        var message = Assert.Single((await app.RawQueue(StorageNames.DeadLetterQueue).PeekMessagesAsync(32)).Value);
+        AssertNeverExpires(message.ExpiresOn);
+        return DeadLetter.Parse(Convert.FromBase64String(message.MessageText));
+    }
+
+    private static void AssertNeverExpires(DateTimeOffset? expiresOn) =>
+        Assert.True(expiresOn is null || expiresOn > DateTimeOffset.UtcNow.AddYears(1000), $"the message expires on {expiresOn:O}");
+
+    private async Task AssertDeadLetteredAtFirstTryAsync(TestAppFor app, QueueListenerHarness listener, string messageId, byte[] original, string reason, string? deliveryId)
+    {
+        await QueueListenerHarness.WaitUntilAsync(async () => await QueueListenerHarness.CountAsync(app.DeadLetterQueue) > 0, Timeout, "the message is in the dead-letter queue");
+        await QueueListenerHarness.WaitUntilAsync(async () => await QueueListenerHarness.CountAsync(app.MainQueue) == 0, Timeout, "the message left the queue");
+
+        // Tried once, not maxDequeueCount times: it can never succeed, so the tries stay for failures that may pass.
+        var attempt = Assert.Single(listener.Attempts.Of(messageId));
+        Assert.True(attempt.Succeeded, $"the processor threw {attempt.Failure}");
+        Assert.Equal(1, attempt.DequeueCount);
+
+        var letter = await SingleDeadLetterAsync(app);
+        Assert.Contains(reason, letter.Reason, StringComparison.Ordinal);
+        Assert.Equal(deliveryId, letter.DeliveryId);
+        Assert.Equal(messageId, letter.MessageId);
+        // The exact original content, so it can be sent back as is once the cause is fixed.
+        Assert.Equal(original, Encoding.UTF8.GetBytes(letter.Message!));
+
+        // The app said why, naming the message.
+        var why = Assert.Single(app.Logs.Lines, l => l.Contains("[2001]", StringComparison.Ordinal) && l.Contains(messageId, StringComparison.Ordinal));
+        Assert.Contains(reason, why, StringComparison.Ordinal);
+        output.WriteLine(why);
+
+        // And the host never poisoned it: its copy would expire after 7 days.
+        Assert.Equal(0, await QueueListenerHarness.CountAsync(app.PoisonQueue));
+        Assert.Empty(MovedToPoison(listener));
     }
 
     /// <summary>The SDK's own "moving to the poison queue" lines (not the HTTP request logs that name the queue too).</summary>
@@ -359,7 +429,8 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
     private async Task<QueueListenerHarness> StartListener(TestAppFor app) =>
         await Track(await QueueListenerHarness.StartAsync(_azurite.ConnectionString, app.Processor, ShortenTiming));
 
-    private Task<TestAppFor> StartApp(string storage) => Track(new TestAppFor(TestApp.Create(storage)));
+    private Task<TestAppFor> StartApp(string storage, Action<Dictionary<string, string?>>? edit = null, FaultPolicy? faults = null) =>
+        Track(new TestAppFor(TestApp.Create(storage, edit, faults is null ? null : s => s.AddSingleton<Azure.Core.Pipeline.HttpPipelinePolicy>(faults))));
 
     private async Task<T> Track<T>(T item) where T : IAsyncDisposable
     {
@@ -387,6 +458,7 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
         public LogCapture Logs => app.Logs;
         public QueueClient MainQueue => Storage.WebhookQueue;
         public QueueClient PoisonQueue => Storage.Queues.GetQueueClient(StorageNames.WebhookPoisonQueue);
+        public QueueClient DeadLetterQueue => Storage.DeadLetterQueue;
 
         public QueueClient RawQueue(string name) =>
             new QueueServiceClient(Endpoints(ConnectionString, except: "none"), new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None }).GetQueueClient(name);

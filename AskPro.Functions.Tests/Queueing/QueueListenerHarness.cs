@@ -3,6 +3,7 @@ using System.Text.Json;
 using AskPro.Functions.Queueing;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Tests.Infrastructure;
+using AskPro.LocalHost;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Microsoft.Azure.WebJobs;
@@ -25,7 +26,7 @@ namespace AskPro.Functions.Tests.Queueing;
 public sealed class QueueListenerHarness : IAsyncDisposable
 {
     /// <summary>The configuration section the Functions host loads host.json into.</summary>
-    public const string HostJsonRoot = "AzureFunctionsJobHost";
+    public const string HostJsonRoot = LocalFunctionsHost.HostJsonRoot;
 
     private readonly IHost _host;
 
@@ -48,13 +49,7 @@ public sealed class QueueListenerHarness : IAsyncDisposable
     public static string HostJsonPath => Path.Combine(Azurite.RepoRoot(), "host.json");
 
     /// <summary>host.json flattened into configuration keys under <see cref="HostJsonRoot"/>, as the host does.</summary>
-    public static Dictionary<string, string?> HostJsonSettings()
-    {
-        var json = new ConfigurationBuilder().AddJsonFile(HostJsonPath, optional: false, reloadOnChange: false).Build();
-        return json.AsEnumerable()
-            .Where(kv => kv.Value is not null)
-            .ToDictionary(kv => $"{HostJsonRoot}:{kv.Key}", kv => kv.Value, StringComparer.OrdinalIgnoreCase);
-    }
+    public static Dictionary<string, string?> HostJsonSettings() => LocalFunctionsHost.HostJson(HostJsonPath);
 
     /// <summary>The <c>extensions.queues</c> object of host.json, read with a JSON parser, not the configuration binder.</summary>
     public static JsonElement HostJsonQueues()

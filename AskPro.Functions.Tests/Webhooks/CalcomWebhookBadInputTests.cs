@@ -116,9 +116,9 @@ public sealed class CalcomWebhookBadInputTests(AzuriteFixture azurite) : IAsyncL
     [InlineData("meeting_ended.json", "\"uid\": \"k3VbP9qWm2xYc7RtL5nD8a\",", "", "uid is required for MEETING_ENDED")]
     [InlineData("booking_no_show_updated.json", "\"bookingUid\": \"k3VbP9qWm2xYc7RtL5nD8a\",", "", "payload.bookingUid is required for BOOKING_NO_SHOW_UPDATED")]
     [InlineData("booking_created_web.json", "\"endTime\": \"2026-01-27T09:30:00Z\"", "\"endTime\": \"2026-01-27T08:30:00Z\"", "payload.endTime must not be before payload.startTime")]
-    [InlineData("booking_created_web.json", "\"uid\": \"k3VbP9qWm2xYc7RtL5nD8a\"", "\"uid\": \"\"", "payload.uid must be 1 to 200 characters")]
-    [InlineData("booking_created_web.json", "\"uid\": \"k3VbP9qWm2xYc7RtL5nD8a\"", "\"uid\": \"   \"", "payload.uid must be 1 to 200 characters")]
-    [InlineData("booking_created_web.json", "\"uid\": \"k3VbP9qWm2xYc7RtL5nD8a\"", "\"uid\": \"../k3VbP9qWm2xYc7RtL5nD8a\"", "payload.uid must be 1 to 200 characters")]
+    [InlineData("booking_created_web.json", "\"uid\": \"k3VbP9qWm2xYc7RtL5nD8a\"", "\"uid\": \"\"", "payload.uid must be 1 to 64 characters")]
+    [InlineData("booking_created_web.json", "\"uid\": \"k3VbP9qWm2xYc7RtL5nD8a\"", "\"uid\": \"   \"", "payload.uid must be 1 to 64 characters")]
+    [InlineData("booking_created_web.json", "\"uid\": \"k3VbP9qWm2xYc7RtL5nD8a\"", "\"uid\": \"../k3VbP9qWm2xYc7RtL5nD8a\"", "payload.uid must be 1 to 64 characters")]
     public async Task A_real_example_missing_what_the_event_needs_is_rejected_with_422_saying_what(string example, string find, string replace, string detail)
     {
         var response = await PostAsync(Edit(example, find, replace));
@@ -126,6 +126,39 @@ public sealed class CalcomWebhookBadInputTests(AzuriteFixture azurite) : IAsyncL
         AssertError(response, 422, ErrorCodes.InvalidPayload);
         Assert.Contains(response.Details, d => d.StartsWith(detail, StringComparison.Ordinal));
         Assert.Empty(await _queue.PeekAllAsync());
+    }
+
+    /// <summary>
+    /// Only what Cal.com's uids are made of: a '%' would break the point read of the uid row, a ',' the comma-joined
+    /// uid columns; a space, '.', '+' or a non-ASCII letter is no uid Cal.com makes either.
+    /// </summary>
+    [Theory]
+    [InlineData("k3VbP9qWm2%2FxYc7RtL")]
+    [InlineData("k3VbP9qWm2,xYc7RtL5nD8a")]
+    [InlineData("k3VbP9qW m2")]
+    [InlineData("k3VbP9.qWm2")]
+    [InlineData("k3VbP9+qWm2")]
+    [InlineData("k3VbP9ümlaut")]
+    [InlineData("a123456789b123456789c123456789d123456789e123456789f123456789g1234")]
+    public async Task A_uid_with_characters_Cal_com_never_uses_or_over_64_characters_is_rejected(string uid)
+    {
+        var response = await PostAsync(Edit("booking_created_web.json", "\"uid\": \"k3VbP9qWm2xYc7RtL5nD8a\"", $"\"uid\": \"{uid}\""));
+
+        AssertError(response, 422, ErrorCodes.InvalidPayload);
+        Assert.Contains("payload.uid must be 1 to 64 characters, only letters, digits, '-' and '_'", response.Details);
+        Assert.Empty(await _queue.PeekAllAsync());
+    }
+
+    [Theory]
+    [InlineData("0f8c1d2e-3b4a-4c5d-9e6f-7a8b9c0d1e2f")]
+    [InlineData("seed_uid-01")]
+    [InlineData("a123456789b123456789c123456789d123456789e123456789f123456789g123")]
+    public async Task A_uid_of_letters_digits_dashes_and_underscores_up_to_64_characters_is_accepted(string uid)
+    {
+        var response = await PostAsync(Edit("booking_created_web.json", "\"uid\": \"k3VbP9qWm2xYc7RtL5nD8a\"", $"\"uid\": \"{uid}\""));
+
+        Assert.Equal(202, response.StatusCode);
+        Assert.Equal(uid, response.Json.GetProperty("uid").GetString());
     }
 
     [Theory]

@@ -23,7 +23,10 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
     private readonly TableClient _table = storage.Appointments;
     private readonly CreateOnce _created = new(ct => storage.Appointments.CreateIfNotExistsAsync(ct));
 
-    public async Task<ApplyResult> ApplyAsync(BookingEvent e, CancellationToken ct)
+    public Task<ApplyResult> ApplyAsync(BookingEvent e, CancellationToken ct) => ApplyAsync(e, null, ct);
+
+    /// <summary>Applies an event; <paramref name="source"/> (the delivery or reconciliation pass) goes into the record's history.</summary>
+    public async Task<ApplyResult> ApplyAsync(BookingEvent e, ApplySource? source, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(e);
         await EnsureCreatedAsync(ct);
@@ -31,7 +34,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         {
             try
             {
-                return await TryApplyAsync(e, ct);
+                return await TryApplyAsync(e, source, ct);
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404 && attempt < MaxAttempts)
             {
@@ -41,9 +44,11 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         }
     }
 
-    private async Task<ApplyResult> TryApplyAsync(BookingEvent e, CancellationToken ct)
+    private async Task<ApplyResult> TryApplyAsync(BookingEvent e, ApplySource? source, CancellationToken ct)
     {
         var book = new AppointmentBook();
+        // History hook 1 of 3: each loaded record's history, by AppointmentId.
+        var histories = new Dictionary<string, IReadOnlyList<HistoryEntry>>(StringComparer.Ordinal);
         var etags = new Dictionary<string, ETag>(StringComparer.Ordinal);
         var existingRows = new HashSet<string>(StringComparer.Ordinal);
         var createdAt = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
@@ -60,6 +65,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             var stored = E.FromEntity(row);
             book.Load(stored);
             createdAt[stored.Record.AppointmentId] = row.GetDateTimeOffset("CreatedAt") ?? time.GetUtcNow();
+            histories[stored.Record.AppointmentId] = AppointmentHistory.Read(row);
             existingRows.Add(E.AppointmentKey(stored.Record.AppointmentId));
             existingRows.UnionWith(stored.Uids.Select(E.UidKey));
         }
@@ -77,12 +83,15 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         }
 
         var result = book.Apply(e);
+        var now = time.GetUtcNow();
+        var entry = source is null ? null : new HistoryEntry(source.Id, source.Kind, e.TriggerEvent, e.CreatedAt, now, HistoryOutcome.Of(result));
         if (result.Outcome == ApplyOutcome.Unchanged)
         {
+            // History hook 2 of 3: a duplicate from another delivery is noted; a retry of a delivery already noted writes nothing.
+            await NoteDuplicateAsync(book, result, entry, histories, etags, ct);
             return result;
         }
 
-        var now = time.GetUtcNow();
         var batch = new List<TableTransactionAction>();
         void Write(TableEntity entity, TableTransactionActionType update = TableTransactionActionType.UpdateReplace)
         {
@@ -132,10 +141,14 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
                 Log.FactsDegraded(logger, id, stored.Facts.Count, fitted.Facts.Count, fitted.Bytes.Length);
             }
 
-            Write(E.ToEntity(E.AppointmentKey(id), stored, fitted.Bytes, created, now, fitted.Facts.Count));
+            // History hook 3 of 3: the histories of every record that lives on as this one, plus this event's entry.
+            var history = AppointmentHistory.ToJson(AppointmentHistory.Merge(
+                histories.Where(h => h.Key == id || book.Retired.GetValueOrDefault(h.Key) == id).Select(h => h.Value),
+                id == result.AppointmentId ? entry : null));
+            Write(E.ToEntity(E.AppointmentKey(id), stored, fitted.Bytes, created, now, fitted.Facts.Count).WithHistory(history));
             foreach (var uid in stored.Uids)
             {
-                Write(E.ToEntity(E.UidKey(uid), stored, fitted.Bytes, created, now, fitted.Facts.Count));
+                Write(E.ToEntity(E.UidKey(uid), stored, fitted.Bytes, created, now, fitted.Facts.Count).WithHistory(history));
             }
         }
 
@@ -159,11 +172,36 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         await _table.SubmitTransactionAsync(batch, ct);
         if (result.ConflictsWith.Count > 0)
         {
-            Log.Conflict(logger, result.AppointmentId, e.Uid, string.Join(',', result.ConflictsWith));
+            Log.Conflict(logger, result.AppointmentId, UidPseudonym.Of(e.Uid), string.Join(',', result.ConflictsWith));
         }
 
         return result;
     }
+
+    private async Task NoteDuplicateAsync(AppointmentBook book, ApplyResult result, HistoryEntry? entry,
+        Dictionary<string, IReadOnlyList<HistoryEntry>> histories, Dictionary<string, ETag> etags, CancellationToken ct)
+    {
+        if (entry is null || !book.Records.TryGetValue(result.AppointmentId, out var stored)
+            || !histories.TryGetValue(result.AppointmentId, out var history)
+            || AppointmentHistory.Contains(history, new ApplySource(entry.SourceId!, entry.SourceKind)))
+        {
+            return;
+        }
+
+        var merged = AppointmentHistory.ToJson(AppointmentHistory.Merge([history], entry));
+        var keys = stored.Uids.Select(E.UidKey).Prepend(E.AppointmentKey(result.AppointmentId));
+        // The ETags of the uid rows read guard the patch: a concurrent change re-runs the whole apply.
+        var batch = keys.Select(key => new TableTransactionAction(TableTransactionActionType.UpdateMerge,
+            new TableEntity(E.PartitionKey, key).WithHistory(merged), etags.GetValueOrDefault(key, ETag.All))).ToList();
+        if (batch.Count <= MaxBatch)
+        {
+            await _table.SubmitTransactionAsync(batch, ct);
+        }
+    }
+
+    /// <summary>The records reached by a uid (today one; a seated booking's uid may reach several), each with its history.</summary>
+    public async Task<IReadOnlyList<(StoredAppointment Appointment, IReadOnlyList<HistoryEntry> History)>> LookupByUidAsync(string uid, CancellationToken ct) =>
+        await ReadAsync(E.UidKey(uid), ct) is { } row ? [(E.FromEntity(row), AppointmentHistory.Read(row))] : [];
 
     private async Task<TableEntity?> ReadAsync(string rowKey, CancellationToken ct)
     {

@@ -28,7 +28,8 @@ public sealed record WebhookReadResult(WebhookKind Kind, string? TriggerEvent, B
 /// </summary>
 public static class CalcomWebhookReader
 {
-    public const int MaxUidLength = 200;
+    /// <summary>Cal.com uids are 22 base58 characters (or a UUID); 64 leaves room without inviting abuse.</summary>
+    public const int MaxUidLength = 64;
 
     /// <summary>
     /// Free text (notes, titles, reasons, names) is kept up to this many characters and cut with "…" beyond: a table
@@ -393,9 +394,11 @@ public static class CalcomWebhookReader
             return null;
         }
 
-        if (string.IsNullOrWhiteSpace(uid) || uid.Length > MaxUidLength || uid.Any(c => char.IsControl(c) || c is '/' or '\\' or '#' or '?'))
+        // Only what Cal.com uses: a '%' breaks point reads by row key, a ',' the comma-joined uid columns, and anything
+        // else is not a uid Cal.com made.
+        if (uid.Length is 0 or > MaxUidLength || !uid.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
         {
-            errors.Add($"{path} must be 1 to {MaxUidLength} characters, not blank, without '/', '\\', '#', '?' or control characters");
+            errors.Add($"{path} must be 1 to {MaxUidLength} characters, only letters, digits, '-' and '_'");
             return null;
         }
 

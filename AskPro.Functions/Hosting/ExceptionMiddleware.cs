@@ -23,9 +23,19 @@ public sealed partial class ExceptionMiddleware(ILogger<ExceptionMiddleware> log
         }
         catch (Exception ex) when (context.GetHttpContext() is { } http && !http.Response.HasStarted)
         {
-            Log.Unhandled(logger, context.FunctionDefinition.Name, context.InvocationId, ex.GetType().Name);
-            await WriteInternalErrorAsync(http.Response);
+            await HandleUnexpectedAsync(logger, context.FunctionDefinition.Name, context.InvocationId, ex, http.Response);
         }
+    }
+
+    /// <summary>
+    /// Logs an unexpected exception of an HTTP function (type only) and answers the uniform 500. Public so that a
+    /// host other than the Functions worker (the local host under tools/) handles it exactly the same way.
+    /// </summary>
+    public static Task HandleUnexpectedAsync(ILogger logger, string functionName, string invocationId, Exception exception, HttpResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        Log.Unhandled(logger, functionName, invocationId, exception.GetType().Name);
+        return WriteInternalErrorAsync(response);
     }
 
     public static Task WriteInternalErrorAsync(HttpResponse response) =>

@@ -1,7 +1,9 @@
 using AskPro.Functions.Appointments;
+using AskPro.Functions.Operating;
 using AskPro.Functions.Queueing;
 using AskPro.Functions.Reconciliation;
 using AskPro.Functions.Storage;
+using AskPro.Functions.Telemetry;
 using AskPro.Functions.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,14 +29,23 @@ public static class ServiceCollectionExtensions
         services.AddOptions<StorageOptions>().Configure(o => BindStorage(o, configuration)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
 
+        services.AddOptions<ApplyQueueOptions>().Bind(configuration.GetSection(ApplyQueueOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApplyQueueOptions>, ApplyQueueOptionsValidator>();
+
         services.AddSingleton<StorageClients>();
         services.AddSingleton<WebhookQueue>();
         services.AddSingleton<AppointmentTableStore>();
         services.AddSingleton<CalcomEventProcessor>();
+        services.AddMetrics();
+        services.AddSingleton<AskProMetrics>();
+        services.AddSingleton<DeadLetterOperations>();
+        services.AddAskProTelemetry(configuration);
 
         services.AddTransient<CalcomWebhookFunction>();
         services.AddTransient<ApplyCalcomEventFunction>();
         services.AddReconciliation(configuration);
+        services.AddTransient<AppointmentLookupFunction>();
+        services.AddTransient<DeadLetterFunctions>();
         return services;
     }
 
@@ -48,6 +59,7 @@ public static class ServiceCollectionExtensions
         o.QueueServiceUri = AsUri(section["queueServiceUri"]);
         o.TableServiceUri = AsUri(section["tableServiceUri"]);
         o.ClientId = section["clientId"];
+        o.Credential = section["credential"];
         if (configuration["Appointments:TableName"] is { Length: > 0 } table)
         {
             o.AppointmentsTable = table;

@@ -22,6 +22,14 @@ public sealed record WebhookEnvelope(
 {
     public const int CurrentVersion = 1;
 
+    /// <summary>Transient failures so far (null: none). Carried by a re-sent message instead of the host's dequeue count.</summary>
+    [JsonPropertyName("transientFailures")]
+    public int? TransientFailures { get; init; }
+
+    /// <summary>When the first transient failure happened: retrying stops <c>Queue__TransientRetryFor</c> after it.</summary>
+    [JsonPropertyName("firstFailureAt")]
+    public DateTimeOffset? FirstFailureAt { get; init; }
+
     private static readonly JsonSerializerOptions Options = new(EnvelopeJsonContext.Default.Options)
     {
         // Umlauts and quotes stay as they are: smaller messages, same text.

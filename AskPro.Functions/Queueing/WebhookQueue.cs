@@ -12,11 +12,19 @@ public sealed class WebhookQueue(StorageClients storage)
     /// <summary>A queue message holds 64 KiB of text; with Base64 that is 48 KiB of envelope bytes.</summary>
     public const int MaxMessageBytes = 48 * 1024;
 
+    /// <summary>
+    /// Time-to-live of every message this app writes: never expire. The service's default (7 days) would delete an
+    /// accepted delivery Cal.com will never send again if the queue function were broken for a week.
+    /// </summary>
+    public static readonly TimeSpan NeverExpires = TimeSpan.FromSeconds(-1);
+
     private readonly CreateOnce _created = new(async ct =>
     {
         await storage.WebhookQueue.CreateIfNotExistsAsync(cancellationToken: ct);
         await storage.Queues.GetQueueClient(StorageNames.WebhookPoisonQueue).CreateIfNotExistsAsync(cancellationToken: ct);
+        await storage.DeadLetterQueue.CreateIfNotExistsAsync(cancellationToken: ct);
         await storage.BodyContainer.CreateIfNotExistsAsync(cancellationToken: ct);
+        await storage.DeadLetterContainer.CreateIfNotExistsAsync(cancellationToken: ct);
     });
 
     public static string DeliveryIdOf(ReadOnlySpan<byte> body) => Convert.ToHexStringLower(SHA256.HashData(body));
@@ -36,9 +44,61 @@ public sealed class WebhookQueue(StorageClients storage)
             message = envelope.ToUtf8();
         }
 
-        await storage.WebhookQueue.SendMessageAsync(new BinaryData(message), cancellationToken: ct);
+        await storage.WebhookQueue.SendMessageAsync(new BinaryData(message), visibilityTimeout: null, timeToLive: NeverExpires, ct);
         return envelope;
     }
+
+    /// <summary>
+    /// Puts an envelope back on the queue, hidden for <paramref name="delay"/>: the retry after a transient failure,
+    /// as a new message, so the host's dequeue count stays for failures that are not transient.
+    /// </summary>
+    public async Task ResendAsync(WebhookEnvelope envelope, TimeSpan delay, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        await storage.WebhookQueue.SendMessageAsync(new BinaryData(envelope.ToUtf8()), visibilityTimeout: delay, timeToLive: NeverExpires, ct);
+    }
+
+    /// <summary>
+    /// Writes a dead letter that never expires: the reason, the original message and (copied out of the body
+    /// container, whose lifecycle rule deletes bodies) its claim-check body. Throws when it cannot be written, so the
+    /// host retries the original rather than lose it.
+    /// </summary>
+    public async Task<DeadLetter> DeadLetterAsync(ReadOnlyMemory<byte> message, string messageId, long dequeueCount, WebhookEnvelope? envelope, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        await EnsureCreatedAsync(ct);
+        string? bodyBlob = null;
+        if (envelope?.BodyBlob is { } claimCheck)
+        {
+            var source = storage.BodyContainer.GetBlobClient(claimCheck);
+            try
+            {
+                var content = (await source.DownloadContentAsync(ct)).Value.Content;
+                await storage.DeadLetterContainer.GetBlobClient("bodies/" + claimCheck).UploadAsync(content, overwrite: true, ct);
+                bodyBlob = "bodies/" + claimCheck;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                // Nothing to keep: the reason says the body is missing.
+            }
+        }
+
+        var text = System.Text.Unicode.Utf8.IsValid(message.Span) ? Encoding.UTF8.GetString(message.Span) : null;
+        var letter = new DeadLetter(1, reason, envelope?.DeliveryId, messageId, dequeueCount, now, text, text is null ? Convert.ToBase64String(message.Span) : null, null, bodyBlob);
+        var bytes = letter.ToUtf8();
+        if (bytes.Length > MaxMessageBytes)
+        {
+            // The reason stays in the queue, the original message moves to a blob named by the message id.
+            var blobName = $"messages/{messageId}";
+            await storage.DeadLetterContainer.GetBlobClient(blobName).UploadAsync(new BinaryData(message), overwrite: true, ct);
+            letter = letter with { Message = null, MessageBase64 = null, MessageBlob = blobName, Reason = Clip(reason, 4096) };
+            bytes = letter.ToUtf8();
+        }
+
+        await storage.DeadLetterQueue.SendMessageAsync(new BinaryData(bytes), visibilityTimeout: null, timeToLive: NeverExpires, ct);
+        return letter;
+    }
+
+    private static string Clip(string text, int max) => text.Length <= max ? text : text[..max];
 
     /// <summary>The exact original body of an envelope, from the message or its claim-check blob.</summary>
     public async Task<byte[]> ReadBodyAsync(WebhookEnvelope envelope, CancellationToken ct)

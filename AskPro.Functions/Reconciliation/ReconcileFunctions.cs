@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 using AskPro.Functions.Calcom;
-using AskPro.Functions.Hosting;
+using AskPro.Functions.Operating;
 using AskPro.Functions.Webhooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -60,7 +60,7 @@ public sealed class ReconcileFunctions(Reconciler reconciler, TimeProvider time)
             "busy" => StatusCodes.Status409Conflict,
             "off" or "unauthorized" or _ => StatusCodes.Status503ServiceUnavailable,
         };
-        return new JsonResponse<PassSummary>(status, summary, ReconcileJsonContext.Default.PassSummary);
+        return new OperatorResult<PassSummary>(summary, ReconcileJsonContext.Default.PassSummary, status);
     }
 
     private static DateTimeOffset? Time(HttpRequest request, string name, List<string> errors)

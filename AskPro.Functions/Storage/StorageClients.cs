@@ -30,16 +30,20 @@ public sealed class StorageClients
         }
         else
         {
-            TokenCredential credential = string.IsNullOrWhiteSpace(o.ClientId)
-                ? new DefaultAzureCredential()
-                : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(o.ClientId));
+            // In Azure exactly the configured user-assigned identity (validated at start); elsewhere (no credential setting) the
+            // developer's own sign-in, never a managed identity the SDK happens to find.
+            TokenCredential credential = !string.IsNullOrWhiteSpace(o.ClientId)
+                ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(o.ClientId))
+                : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ExcludeManagedIdentityCredential = true, ExcludeWorkloadIdentityCredential = true });
             Queues = new QueueServiceClient(o.ServiceUri("queue"), credential, queueOptions);
             Blobs = new BlobServiceClient(o.ServiceUri("blob"), credential, blobOptions);
             Tables = new TableServiceClient(o.ServiceUri("table"), credential, tableOptions);
         }
 
         WebhookQueue = Queues.GetQueueClient(StorageNames.WebhookQueue);
+        DeadLetterQueue = Queues.GetQueueClient(StorageNames.DeadLetterQueue);
         BodyContainer = Blobs.GetBlobContainerClient(StorageNames.BodyContainer);
+        DeadLetterContainer = Blobs.GetBlobContainerClient(StorageNames.DeadLetterContainer);
         Appointments = Tables.GetTableClient(o.AppointmentsTable);
     }
 
@@ -47,7 +51,9 @@ public sealed class StorageClients
     public BlobServiceClient Blobs { get; }
     public TableServiceClient Tables { get; }
     public QueueClient WebhookQueue { get; }
+    public QueueClient DeadLetterQueue { get; }
     public BlobContainerClient BodyContainer { get; }
+    public BlobContainerClient DeadLetterContainer { get; }
     public TableClient Appointments { get; }
 
     /// <summary>Extra pipeline policies registered in DI are added to every client (tests count requests with one).</summary>

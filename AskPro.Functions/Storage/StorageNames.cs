@@ -6,7 +6,12 @@ public static class StorageNames
     /// <summary>The connection the queue trigger and every client of this app use (host storage).</summary>
     public const string Connection = "AzureWebJobsStorage";
     public const string WebhookQueue = "calcom-webhooks";
+    /// <summary>The host's poison queue: a backstop only (its copies expire after 7 days), see <see cref="DeadLetterQueue"/>.</summary>
     public const string WebhookPoisonQueue = WebhookQueue + "-poison";
+    /// <summary>Where the processor itself puts a message that can never be applied: never-expiring, with the reason.</summary>
+    public const string DeadLetterQueue = WebhookQueue + "-deadletter";
+    /// <summary>Dead letters too large for one queue message, and copies of their claim-check bodies (no lifecycle rule).</summary>
+    public const string DeadLetterContainer = "calcom-dead-letters";
     /// <summary>Claim-check bodies too large for one queue message.</summary>
     public const string BodyContainer = "calcom-webhook-bodies";
 }

@@ -15,6 +15,10 @@ public sealed class StorageOptions
     public Uri? QueueServiceUri { get; set; }
     public Uri? TableServiceUri { get; set; }
     public string? ClientId { get; set; }
+    /// <summary><c>AzureWebJobsStorage__credential</c>: <c>managedidentity</c> in Azure.</summary>
+    public string? Credential { get; set; }
+
+    public bool UsesManagedIdentity => string.Equals(Credential, "managedidentity", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Table of appointment records (issue: apply events). Setting <c>Appointments__TableName</c>.</summary>
     public string AppointmentsTable { get; set; } = "Appointments";
@@ -40,6 +44,13 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         {
             failures.Add($"{StorageNames.Connection} is not set: give a connection string (UseDevelopmentStorage=true for Azurite) "
                 + $"or {StorageNames.Connection}__accountName for an identity-based connection.");
+        }
+
+        // Without the client id the SDK would pick whichever identity it finds (system-assigned, another user-assigned one).
+        if (!options.UsesConnectionString && options.UsesManagedIdentity && string.IsNullOrWhiteSpace(options.ClientId))
+        {
+            failures.Add($"{StorageNames.Connection}__clientId is not set: with {StorageNames.Connection}__credential=managedidentity the app "
+                + "authenticates as the user-assigned identity of that client id, and will not guess another one.");
         }
 
         if (!IsValidTableName(options.AppointmentsTable))

@@ -9,6 +9,7 @@ namespace AskPro.Functions.Webhooks;
 public static class ErrorCodes
 {
     public const string PayloadTooLarge = "payload_too_large";
+    public const string IncompleteBody = "incomplete_body";
     public const string MissingSignature = "missing_signature";
     public const string UnsignedDelivery = "unsigned_delivery";
     public const string InvalidSignature = "invalid_signature";

@@ -1,4 +1,5 @@
 using AskPro.Functions.Calcom;
+using AskPro.Functions.Logging;
 using AskPro.Functions.Queueing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -30,7 +31,22 @@ public sealed partial class CalcomWebhookFunction(
         var started = time.GetTimestamp();
         var settings = options.Value;
 
-        var body = await ReadBoundedAsync(request, settings.MaxBodyBytes, cancellationToken);
+        byte[]? body;
+        try
+        {
+            body = await ReadBoundedAsync(request, settings.MaxBodyBytes, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException || (ex is OperationCanceledException && (cancellationToken.IsCancellationRequested || request.HttpContext.RequestAborted.IsCancellationRequested)))
+        {
+            // The client went away or sent a broken transfer (Kestrel's BadHttpRequestException is an IOException):
+            // nothing was verified or stored, and it is not a server failure, so no 5xx trips the failure alert.
+            var status = ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest;
+            Log.Rejected(logger, status == StatusCodes.Status413PayloadTooLarge ? "too_large" : "incomplete_body", status, request.ContentLength ?? -1, Elapsed(started));
+            return status == StatusCodes.Status413PayloadTooLarge
+                ? ApiResult.Error(status, ErrorCodes.PayloadTooLarge, $"The body is larger than {settings.MaxBodyBytes} bytes.")
+                : ApiResult.Error(status, ErrorCodes.IncompleteBody, "The request body could not be read completely (connection closed or malformed transfer); nothing was stored.");
+        }
+
         if (body is null)
         {
             Log.Rejected(logger, "too_large", StatusCodes.Status413PayloadTooLarge, request.ContentLength ?? -1, Elapsed(started));
@@ -82,12 +98,12 @@ public sealed partial class CalcomWebhookFunction(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            Log.StorageFailed(logger, deliveryId, bookingEvent.TriggerEvent, bookingEvent.Uid, ex.GetType().Name, (ex as Azure.RequestFailedException)?.Status ?? 0, Elapsed(started));
+            Log.StorageFailed(logger, deliveryId, bookingEvent.TriggerEvent, UidPseudonym.Of(bookingEvent.Uid), ex.GetType().Name, (ex as Azure.RequestFailedException)?.Status ?? 0, Elapsed(started));
             return ApiResult.Error(StatusCodes.Status503ServiceUnavailable, ErrorCodes.StorageUnavailable,
                 "The delivery could not be stored; nothing was queued. Please retry.", retryAfter: TimeSpan.FromSeconds(5));
         }
 
-        Log.Delivery(logger, deliveryId, bookingEvent.TriggerEvent, bookingEvent.Uid, "accepted", StatusCodes.Status202Accepted, body.Length, Elapsed(started));
+        Log.Delivery(logger, deliveryId, bookingEvent.TriggerEvent, UidPseudonym.Of(bookingEvent.Uid), "accepted", StatusCodes.Status202Accepted, body.Length, Elapsed(started));
         return ApiResult.Status(StatusCodes.Status202Accepted, new StatusBody("accepted", bookingEvent.TriggerEvent, deliveryId, bookingEvent.Uid));
     }
 
@@ -99,7 +115,9 @@ public sealed partial class CalcomWebhookFunction(
             return null;
         }
 
-        using var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? ChunkSize, limit));
+        // Sized by what arrives, not by what Content-Length promises: a client that declares 16 MiB and sends nothing
+        // must not make us allocate 16 MiB.
+        using var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? ChunkSize, ChunkSize));
         var chunk = new byte[ChunkSize];
         int read;
         // Never ask for more than one byte past the limit: that byte is what tells an over-long body from one of exactly the limit.
@@ -121,8 +139,8 @@ public sealed partial class CalcomWebhookFunction(
     private static partial class Log
     {
         [LoggerMessage(EventId = 1000, Level = LogLevel.Information,
-            Message = "Webhook delivery {DeliveryId} trigger {TriggerEvent} uid {Uid}: {Outcome} ({StatusCode}), {BodyBytes} bytes in {DurationMs:F1} ms")]
-        public static partial void Delivery(ILogger logger, string deliveryId, string? triggerEvent, string? uid, string outcome, int statusCode, int bodyBytes, double durationMs);
+            Message = "Webhook delivery {DeliveryId} trigger {TriggerEvent} uid {UidPseudonym}: {Outcome} ({StatusCode}), {BodyBytes} bytes in {DurationMs:F1} ms")]
+        public static partial void Delivery(ILogger logger, string deliveryId, string? triggerEvent, string? uidPseudonym, string outcome, int statusCode, int bodyBytes, double durationMs);
 
         [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
             Message = "Webhook delivery {DeliveryId} rejected: signature {SignatureResult} (401), {BodyBytes} bytes in {DurationMs:F1} ms")]
@@ -133,7 +151,7 @@ public sealed partial class CalcomWebhookFunction(
         public static partial void Rejected(ILogger logger, string outcome, int statusCode, long contentLength, double durationMs);
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Error,
-            Message = "Webhook delivery {DeliveryId} trigger {TriggerEvent} uid {Uid}: storage failed ({ExceptionType}, status {StorageStatus}) (503) in {DurationMs:F1} ms")]
-        public static partial void StorageFailed(ILogger logger, string deliveryId, string triggerEvent, string uid, string exceptionType, int storageStatus, double durationMs);
+            Message = "Webhook delivery {DeliveryId} trigger {TriggerEvent} uid {UidPseudonym}: storage failed ({ExceptionType}, status {StorageStatus}) (503) in {DurationMs:F1} ms")]
+        public static partial void StorageFailed(ILogger logger, string deliveryId, string triggerEvent, string uidPseudonym, string exceptionType, int storageStatus, double durationMs);
     }
 }

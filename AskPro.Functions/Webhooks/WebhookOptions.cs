@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AskPro.Functions.Webhooks;
@@ -8,6 +9,9 @@ public sealed class WebhookOptions
 {
     public const string Section = "CalcomWebhook";
     public const int DefaultMaxBodyBytes = 1024 * 1024;
+
+    /// <summary>Shorter secrets are refused: a webhook secret is the only authentication, and guessable ones exist.</summary>
+    public const int MinSecretLength = 32;
 
     private byte[][]? _keys;
 
@@ -20,29 +24,69 @@ public sealed class WebhookOptions
     /// <summary>Largest body accepted (<c>CalcomWebhook__MaxBodyBytes</c>); larger ones get 413 unread.</summary>
     public int MaxBodyBytes { get; set; } = DefaultMaxBodyBytes;
 
+    /// <summary>The keys of every usable secret; rejected ones (see <see cref="Rejected"/>) are left out.</summary>
     public IReadOnlyList<byte[]> SecretKeys =>
-        _keys ??= Secrets.Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => Encoding.UTF8.GetBytes(s)).ToArray();
+        _keys ??= Secrets.Select(Usable).OfType<string>().Select(s => Encoding.UTF8.GetBytes(s)).ToArray();
+
+    /// <summary>Configured secrets that cannot be used, by index, with the reason (never the value).</summary>
+    public IReadOnlyList<(int Index, string Reason)> Rejected =>
+        Secrets.Select((s, i) => (Index: i, Reason: Problem(s))).Where(r => r.Reason is not null).Select(r => (r.Index, r.Reason!)).ToList();
+
+    /// <summary>
+    /// A vault value set from a file often ends with a newline Cal.com's secret does not have: it is trimmed.
+    /// Anything else about the value is kept exactly, since the HMAC key must match Cal.com's byte for byte.
+    /// </summary>
+    internal static string Normalise(string secret) => secret.TrimEnd('\r', '\n');
+
+    private static string? Usable(string secret) => string.IsNullOrWhiteSpace(secret) || Problem(secret) is not null ? null : Normalise(secret);
+
+    private static string? Problem(string secret)
+    {
+        if (string.IsNullOrWhiteSpace(secret))
+        {
+            return null; // not configured (e.g. an empty slot in local.settings.json)
+        }
+
+        var value = Normalise(secret);
+        // In Azure the secrets are Key Vault references. One that cannot be resolved (secret missing or disabled, no
+        // access) reaches the app as its own text, which names no secret: as an HMAC key it would accept forgeries.
+        if (value.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
+        {
+            return "is an unresolved Key Vault reference: create or enable the secret in the vault and let the app's identity read it "
+                + "(Key Vault Secrets User), then restart the app";
+        }
+
+        if (value.Length < MinSecretLength)
+        {
+            return $"is shorter than {MinSecretLength} characters: use a long random secret (openssl rand -hex 32) in Cal.com and here";
+        }
+
+        return value.Any(char.IsControl) ? "contains control characters (a line break inside the value?)" : null;
+    }
 }
 
-internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
+/// <summary>
+/// Start when at least one secret is usable, and say which are not: one bad <em>additional</em> secret (a disabled
+/// rotation secret, say) must not stop every delivery, but with no usable secret at all the app cannot run.
+/// </summary>
+internal sealed partial class WebhookOptionsValidator(ILogger<WebhookOptionsValidator> logger) : IValidateOptions<WebhookOptions>
 {
     public ValidateOptionsResult Validate(string? name, WebhookOptions options)
     {
         var failures = new List<string>();
-        if (!options.Secrets.Exists(s => !string.IsNullOrWhiteSpace(s)))
+        var rejected = options.Rejected;
+        if (options.SecretKeys.Count == 0)
         {
-            failures.Add("CalcomWebhook__Secrets__0 is not set: configure at least one Cal.com webhook secret "
-                + "(the app refuses unsigned deliveries, so it cannot run without one).");
+            failures.Add(rejected.Count == 0
+                ? "CalcomWebhook__Secrets__0 is not set: configure at least one Cal.com webhook secret "
+                    + "(the app refuses unsigned deliveries, so it cannot run without one)."
+                : "No usable Cal.com webhook secret: " + string.Join("; ", rejected.Select(r => $"CalcomWebhook__Secrets__{r.Index} {r.Reason}")) + ".");
         }
-
-        // In Azure the secrets are Key Vault references. One that cannot be resolved (secret missing, no access) reaches
-        // the app as its own text, which names no secret: using it as an HMAC key would accept forged deliveries.
-        for (var i = 0; i < options.Secrets.Count; i++)
+        else
         {
-            if (options.Secrets[i].TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
+            foreach (var (index, reason) in rejected)
             {
-                failures.Add($"CalcomWebhook__Secrets__{i} is an unresolved Key Vault reference: create the secret in the vault "
-                    + "and let the app's identity read it (Key Vault Secrets User), then restart the app.");
+                Log.SecretRejected(logger, $"CalcomWebhook__Secrets__{index}", reason, options.SecretKeys.Count);
             }
         }
 
@@ -52,5 +96,12 @@ internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 9100, Level = LogLevel.Error,
+            Message = "{Setting} is not used: it {Reason}. The app runs on the other {UsableSecrets} secret(s); deliveries signed with this one get 401")]
+        public static partial void SecretRejected(ILogger logger, string setting, string reason, int usableSecrets);
     }
 }

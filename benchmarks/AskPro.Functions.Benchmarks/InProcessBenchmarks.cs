@@ -17,6 +17,7 @@ public class InProcessBenchmarks
     private string _signature = "";
     private BookingEvent[] _story = [];
     private StoredAppointment _stored = null!;
+    private Azure.Data.Tables.TableEntity _fullHistoryRow = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -32,6 +33,19 @@ public class InProcessBenchmarks
         }
 
         _stored = book.Records.Values.Single();
+        var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var full = Enumerable.Range(0, AppointmentHistory.MaxEntries)
+            .Select(i => new HistoryEntry(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i))), ApplySource.Delivery,
+                "BOOKING_RESCHEDULED", t0.AddMinutes(i), t0.AddMinutes(i).AddSeconds(1), HistoryOutcome.Applied)).ToList();
+        _fullHistoryRow = new Azure.Data.Tables.TableEntity("calcom", "uid_x").WithHistory(AppointmentHistory.ToJson(full));
+    }
+
+    [Benchmark(Description = "History at its bound (50): read from row, add one, JSON for the write")]
+    public string HistoryAppend()
+    {
+        var history = AppointmentHistory.Read(_fullHistoryRow);
+        var added = new HistoryEntry("d", ApplySource.Delivery, "BOOKING_CANCELLED", null, DateTimeOffset.UnixEpoch.AddYears(60), HistoryOutcome.Applied);
+        return AppointmentHistory.ToJson(AppointmentHistory.Merge([history], added));
     }
 
     [Benchmark(Description = "Verify signature (4 KB body, 2 secrets)")]

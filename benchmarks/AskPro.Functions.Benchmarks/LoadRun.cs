@@ -19,7 +19,7 @@ namespace AskPro.Functions.Benchmarks;
 /// </summary>
 internal static class LoadRun
 {
-    private const string Secret = "load-run-secret";
+    private const string Secret = "load-run-secret-0123456789abcdef0123";
 
     public static async Task<int> RunAsync(int bookings)
     {

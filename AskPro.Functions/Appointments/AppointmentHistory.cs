@@ -1,0 +1,108 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure.Data.Tables;
+
+namespace AskPro.Functions.Appointments;
+
+/// <summary>What reached an appointment, for the operator's "what happened to this booking?" (README "Operating").</summary>
+public static class HistoryOutcome
+{
+    /// <summary>The event changed the record.</summary>
+    public const string Applied = "applied";
+    /// <summary>Nothing new: the same event content had arrived before under another delivery.</summary>
+    public const string Duplicate = "duplicate";
+    /// <summary>An AskPro-made booking: only the uid link is kept.</summary>
+    public const string Skipped = "skipped";
+    /// <summary>Applied, and the appointment now overlaps another one of the same staff member.</summary>
+    public const string Conflict = "conflict";
+    /// <summary>Written by a reconciliation pass (Cal.com API), not by a webhook delivery.</summary>
+    public const string Reconciled = "reconciled";
+
+    public static string Of(ApplyResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Outcome switch
+        {
+            ApplyOutcome.Unchanged => Duplicate,
+            ApplyOutcome.Skipped => Skipped,
+            _ when result.ConflictsWith.Count > 0 => Conflict,
+            _ => Applied,
+        };
+    }
+}
+
+/// <summary>Where an event came from: a webhook delivery (its id) or a reconciliation pass (its pass id).</summary>
+public sealed record ApplySource(string Id, string Kind = ApplySource.Delivery)
+{
+    public const string Delivery = "delivery";
+    public const string Reconciliation = "reconciliation";
+}
+
+/// <summary>One line of an appointment's history. No personal data: ids, trigger and times only.</summary>
+public sealed record HistoryEntry(
+    [property: JsonPropertyName("src")] string? SourceId,
+    [property: JsonPropertyName("kind")] string SourceKind,
+    [property: JsonPropertyName("trigger")] string TriggerEvent,
+    [property: JsonPropertyName("createdAt")] DateTimeOffset? CalcomCreatedAt,
+    [property: JsonPropertyName("appliedAt")] DateTimeOffset AppliedAt,
+    [property: JsonPropertyName("outcome")] string Outcome);
+
+/// <summary>
+/// An appointment's bounded history, stored as one string property (<see cref="PropertyName"/>, JSON) on the record's
+/// rows and written in the same transaction as the record, so it can never disagree with it. Only the newest
+/// <see cref="MaxEntries"/> entries are kept: at about 200 characters each that is under 16 KB, far inside a row's
+/// 1 MiB and a string property's 64 KiB, however long the appointment lives.
+/// </summary>
+public static class AppointmentHistory
+{
+    public const string PropertyName = "History";
+    public const int MaxEntries = 50;
+
+    public static IReadOnlyList<HistoryEntry> Read(TableEntity row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        if (row.GetString(PropertyName) is not { Length: > 0 } json)
+        {
+            return [];
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(json, HistoryJsonContext.Default.ListHistoryEntry) ?? [];
+        }
+        catch (JsonException)
+        {
+            // A damaged history must never block applying events: it restarts from here.
+            return [];
+        }
+    }
+
+    /// <summary>The union of several records' histories (a chain join) plus <paramref name="added"/>, oldest first, newest <see cref="MaxEntries"/>.</summary>
+    public static List<HistoryEntry> Merge(IEnumerable<IReadOnlyList<HistoryEntry>> histories, HistoryEntry? added)
+    {
+        ArgumentNullException.ThrowIfNull(histories);
+        var all = histories.SelectMany(h => h).Concat(added is null ? [] : [added]).Distinct().OrderBy(h => h.AppliedAt).ToList();
+        return all.Count <= MaxEntries ? all : all.GetRange(all.Count - MaxEntries, MaxEntries);
+    }
+
+    public static bool Contains(IReadOnlyList<HistoryEntry> history, ApplySource source)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentNullException.ThrowIfNull(source);
+        return history.Any(h => h.SourceId == source.Id && h.SourceKind == source.Kind);
+    }
+
+    public static string ToJson(IReadOnlyList<HistoryEntry> history) =>
+        JsonSerializer.Serialize(history as List<HistoryEntry> ?? [.. history], HistoryJsonContext.Default.ListHistoryEntry);
+
+    /// <summary>Sets the history property (its JSON, made once for all of a record's rows) on a row about to be written.</summary>
+    public static TableEntity WithHistory(this TableEntity entity, string historyJson)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        entity[PropertyName] = historyJson;
+        return entity;
+    }
+}
+
+[JsonSerializable(typeof(List<HistoryEntry>))]
+internal sealed partial class HistoryJsonContext : JsonSerializerContext;

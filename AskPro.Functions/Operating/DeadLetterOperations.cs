@@ -1,0 +1,324 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AskPro.Functions.Queueing;
+using AskPro.Functions.Storage;
+using Azure;
+using Azure.Storage.Queues.Models;
+using Microsoft.Extensions.Logging;
+
+namespace AskPro.Functions.Operating;
+
+public sealed record DeadLetterItem(
+    [property: JsonPropertyName("queueMessageId")] string QueueMessageId,
+    [property: JsonPropertyName("reason")] string Reason,
+    [property: JsonPropertyName("deliveryId")] string? DeliveryId,
+    [property: JsonPropertyName("triggerEvent")] string? TriggerEvent,
+    [property: JsonPropertyName("acceptedAt")] DateTimeOffset? AcceptedAt,
+    [property: JsonPropertyName("firstTry")] DateTimeOffset? FirstTry,
+    [property: JsonPropertyName("lastTry")] DateTimeOffset? LastTry,
+    [property: JsonPropertyName("dequeueCount")] long? DequeueCount,
+    [property: JsonPropertyName("claimCheck")] bool ClaimCheck);
+
+public sealed record DeadLetterListBody(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("count")] int Count,
+    [property: JsonPropertyName("approximateTotal")] int? ApproximateTotal,
+    [property: JsonPropertyName("deadLetters")] IReadOnlyList<DeadLetterItem> DeadLetters);
+
+public sealed record ReplayOutcome(
+    [property: JsonPropertyName("queueMessageId")] string QueueMessageId,
+    [property: JsonPropertyName("deliveryId")] string? DeliveryId,
+    [property: JsonPropertyName("result")] string Result,
+    [property: JsonPropertyName("reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason);
+
+public sealed record ReplayReport(
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("dryRun")] bool DryRun,
+    [property: JsonPropertyName("moved")] int Moved,
+    [property: JsonPropertyName("kept")] int Kept,
+    [property: JsonPropertyName("failed")] int Failed,
+    [property: JsonPropertyName("messages")] IReadOnlyList<ReplayOutcome> Messages);
+
+/// <summary>
+/// Reading and replaying <c>calcom-webhooks-deadletter</c>. Replay moves a dead letter's original message back to
+/// <c>calcom-webhooks</c>: the dead letter is received (hidden from other replays while it is moved), its claim-check
+/// body restored, the copy sent never-expiring, and only then the dead letter deleted. A failure before the delete
+/// leaves the dead letter where it was (visible again at the end of the run); a crash between send and delete can
+/// leave one extra copy, which the processor applies as a duplicate (records are an idempotent set union).
+/// </summary>
+public sealed partial class DeadLetterOperations(StorageClients storage, WebhookQueue queue, ILogger<DeadLetterOperations> logger)
+{
+    /// <summary>The Queue service peeks at most 32 messages at a time.</summary>
+    public const int MaxList = 32;
+    public const int MaxReplay = 1000;
+    /// <summary>How long a dead letter stays hidden while a replay moves it.</summary>
+    public static readonly TimeSpan MoveLock = TimeSpan.FromMinutes(5);
+
+    public const string Moved = "moved";
+    public const string WouldMove = "would_move";
+    public const string Kept = "kept";
+    public const string Failed = "failed";
+
+    /// <summary>The oldest <paramref name="max"/> dead letters, without bodies and without changing anything.</summary>
+    public async Task<DeadLetterListBody> ListAsync(int max, CancellationToken ct)
+    {
+        await queue.EnsureCreatedAsync(ct);
+        var peeked = (await storage.DeadLetterQueue.PeekMessagesAsync(Math.Clamp(max, 1, MaxList), ct)).Value;
+        var items = new List<DeadLetterItem>(peeked.Length);
+        foreach (var message in peeked.OrderBy(m => m.InsertedOn))
+        {
+            items.Add(await DescribeAsync(message.MessageId, message.Body, ct));
+        }
+
+        var total = (await storage.DeadLetterQueue.GetPropertiesAsync(ct)).Value.ApproximateMessagesCount;
+        return new DeadLetterListBody("ok", items.Count, total, items);
+    }
+
+    private async Task<DeadLetterItem> DescribeAsync(string queueMessageId, BinaryData body, CancellationToken ct)
+    {
+        DeadLetter letter;
+        try
+        {
+            letter = DeadLetter.Parse(body.ToMemory().Span);
+        }
+        catch (JsonException ex)
+        {
+            return new DeadLetterItem(queueMessageId, $"not a dead letter: {ex.Message}", null, null, null, null, null, null, false);
+        }
+
+        var envelope = TryEnvelope(await OriginalAsync(letter, ct), out _);
+        return new DeadLetterItem(queueMessageId, letter.Reason, letter.DeliveryId ?? envelope?.DeliveryId, envelope?.TriggerEvent, envelope?.ReceivedAt,
+            envelope?.FirstFailureAt ?? letter.DeadLetteredAt, letter.DeadLetteredAt, letter.DequeueCount, envelope?.BodyBlob is not null);
+    }
+
+    /// <summary>Moves up to <paramref name="max"/> dead letters, oldest first, back to the work queue (or, with <paramref name="dryRun"/>, says what would move).</summary>
+    public async Task<ReplayReport> ReplayAsync(int max, bool dryRun, CancellationToken ct)
+    {
+        await queue.EnsureCreatedAsync(ct);
+        max = Math.Clamp(max, 1, MaxReplay);
+        var outcomes = new List<ReplayOutcome>();
+        // Kept (and, in a dry run, all) dead letters stay hidden until the run ends, so one run never sees one twice.
+        var release = new List<(string Id, string PopReceipt)>();
+        try
+        {
+            while (outcomes.Count < max)
+            {
+                var batch = (await storage.DeadLetterQueue.ReceiveMessagesAsync(Math.Min(32, max - outcomes.Count), MoveLock, ct)).Value;
+                if (batch.Length == 0)
+                {
+                    break;
+                }
+
+                foreach (var message in batch.OrderBy(m => m.InsertedOn))
+                {
+                    var outcome = await ReplayOneAsync(message, dryRun, ct);
+                    outcomes.Add(outcome);
+                    if (outcome.Result != Moved)
+                    {
+                        release.Add((message.MessageId, message.PopReceipt));
+                    }
+
+                    if (outcome.Result == Failed)
+                    {
+                        // Storage refuses the work queue: stop rather than churn through every dead letter.
+                        return Report(dryRun, outcomes);
+                    }
+                }
+            }
+
+            return Report(dryRun, outcomes);
+        }
+        finally
+        {
+            foreach (var (id, receipt) in release)
+            {
+                try
+                {
+                    await storage.DeadLetterQueue.UpdateMessageAsync(id, receipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: CancellationToken.None);
+                }
+                catch (RequestFailedException)
+                {
+                    // It becomes visible by itself when the move lock ends.
+                }
+            }
+        }
+    }
+
+    private static ReplayReport Report(bool dryRun, List<ReplayOutcome> outcomes) =>
+        new("ok", dryRun, outcomes.Count(o => o.Result is Moved or WouldMove), outcomes.Count(o => o.Result == Kept), outcomes.Count(o => o.Result == Failed), outcomes);
+
+    private async Task<ReplayOutcome> ReplayOneAsync(QueueMessage message, bool dryRun, CancellationToken ct)
+    {
+        DeadLetter letter;
+        try
+        {
+            letter = DeadLetter.Parse(message.Body.ToMemory().Span);
+        }
+        catch (JsonException ex)
+        {
+            return Keep(message, null, $"not a dead letter: {ex.Message}");
+        }
+
+        var original = await OriginalAsync(letter, ct);
+        if (original is null)
+        {
+            return Keep(message, letter.DeliveryId, $"the original message is missing ({letter.MessageBlob ?? "no message in the dead letter"})");
+        }
+
+        if (TryEnvelope(original, out var why) is not { } envelope)
+        {
+            return Keep(message, letter.DeliveryId, $"the original message is not a webhook envelope, replaying it would fail again: {why}");
+        }
+
+        if (envelope.BodyBlob is { } claimCheck && !await BodyAvailableAsync(letter, claimCheck, dryRun, ct))
+        {
+            return Keep(message, envelope.DeliveryId, $"the claim-check body {claimCheck} is neither in {StorageNames.BodyContainer} nor copied in {StorageNames.DeadLetterContainer}");
+        }
+
+        if (dryRun)
+        {
+            return new ReplayOutcome(message.MessageId, envelope.DeliveryId, WouldMove, null);
+        }
+
+        try
+        {
+            // A fresh start: the transient-retry clock of the failed attempt would dead-letter it again at once.
+            await queue.ResendAsync(envelope with { TransientFailures = null, FirstFailureAt = null }, TimeSpan.Zero, ct);
+        }
+        catch (RequestFailedException ex)
+        {
+            Log.ReplayFailed(logger, message.MessageId, envelope.DeliveryId, ex.Status, ex.ErrorCode);
+            return new ReplayOutcome(message.MessageId, envelope.DeliveryId, Failed, $"the work queue refused the copy (status {ex.Status}); the dead letter stays");
+        }
+
+        try
+        {
+            await storage.DeadLetterQueue.DeleteMessageAsync(message.MessageId, message.PopReceipt, ct);
+        }
+        catch (RequestFailedException ex)
+        {
+            // Queued, but still here: a later replay sends it again, which the processor applies as a duplicate.
+            Log.DeleteFailed(logger, message.MessageId, envelope.DeliveryId, ex.Status);
+            return new ReplayOutcome(message.MessageId, envelope.DeliveryId, Moved, $"queued, but the dead letter could not be deleted (status {ex.Status}); a second replay is a harmless duplicate");
+        }
+
+        // The dead letter's blob copies go with it: stored bodies never outlive what refers to them. (Should the copy
+        // fail again, the processor copies the body out of the body container anew.)
+        foreach (var blob in new[] { letter.BodyBlob, letter.MessageBlob }.OfType<string>())
+        {
+            try
+            {
+                await storage.DeadLetterContainer.GetBlobClient(blob).DeleteIfExistsAsync(cancellationToken: ct);
+            }
+            catch (RequestFailedException)
+            {
+                // A leftover copy is harmless: nothing refers to it any more.
+            }
+        }
+
+        Log.Replayed(logger, message.MessageId, envelope.DeliveryId, envelope.TriggerEvent);
+        return new ReplayOutcome(message.MessageId, envelope.DeliveryId, Moved, null);
+    }
+
+    private ReplayOutcome Keep(QueueMessage message, string? deliveryId, string reason)
+    {
+        Log.Kept(logger, message.MessageId, deliveryId, reason);
+        return new ReplayOutcome(message.MessageId, deliveryId, Kept, reason);
+    }
+
+    private async Task<byte[]?> OriginalAsync(DeadLetter letter, CancellationToken ct)
+    {
+        if (letter.Message is not null)
+        {
+            return Encoding.UTF8.GetBytes(letter.Message);
+        }
+
+        if (letter.MessageBase64 is not null)
+        {
+            try
+            {
+                return Convert.FromBase64String(letter.MessageBase64);
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+
+        if (letter.MessageBlob is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return (await storage.DeadLetterContainer.GetBlobClient(letter.MessageBlob).DownloadContentAsync(ct)).Value.Content.ToArray();
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    private static WebhookEnvelope? TryEnvelope(byte[]? original, out string? why)
+    {
+        why = null;
+        if (original is null)
+        {
+            why = "missing";
+            return null;
+        }
+
+        try
+        {
+            return WebhookEnvelope.Parse(original);
+        }
+        catch (InvalidEnvelopeException ex)
+        {
+            why = ex.Message;
+            return null;
+        }
+    }
+
+    /// <summary>Puts the claim-check body back where the processor reads it (the body container's lifecycle rule may have deleted it).</summary>
+    private async Task<bool> BodyAvailableAsync(DeadLetter letter, string claimCheck, bool dryRun, CancellationToken ct)
+    {
+        if (letter.BodyBlob is { } copy)
+        {
+            var source = storage.DeadLetterContainer.GetBlobClient(copy);
+            if (dryRun)
+            {
+                return (await source.ExistsAsync(ct)).Value;
+            }
+
+            try
+            {
+                var content = (await source.DownloadContentAsync(ct)).Value.Content;
+                await storage.BodyContainer.GetBlobClient(claimCheck).UploadAsync(content, overwrite: true, ct);
+                return true;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                // Fall through: the body may still be in the body container.
+            }
+        }
+
+        return (await storage.BodyContainer.GetBlobClient(claimCheck).ExistsAsync(ct)).Value;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4100, Level = LogLevel.Information, Message = "Dead letter {QueueMessageId} of delivery {DeliveryId} {TriggerEvent} replayed to the work queue")]
+        public static partial void Replayed(ILogger logger, string queueMessageId, string deliveryId, string triggerEvent);
+
+        [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Dead letter {QueueMessageId} of delivery {DeliveryId} kept: {Reason}")]
+        public static partial void Kept(ILogger logger, string queueMessageId, string? deliveryId, string reason);
+
+        [LoggerMessage(EventId = 4102, Level = LogLevel.Error, Message = "Dead letter {QueueMessageId} of delivery {DeliveryId} not replayed: the work queue refused the copy (status {StorageStatus}, {ErrorCode})")]
+        public static partial void ReplayFailed(ILogger logger, string queueMessageId, string deliveryId, int storageStatus, string? errorCode);
+
+        [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Dead letter {QueueMessageId} of delivery {DeliveryId} was queued but could not be deleted (status {StorageStatus})")]
+        public static partial void DeleteFailed(ILogger logger, string queueMessageId, string deliveryId, int storageStatus);
+    }
+}

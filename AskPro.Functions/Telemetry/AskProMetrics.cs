@@ -1,0 +1,53 @@
+using System.Diagnostics.Metrics;
+
+namespace AskPro.Functions.Telemetry;
+
+/// <summary>
+/// The service's own metrics (README "Operating"), on a <see cref="System.Diagnostics.Metrics.Meter"/> so they are
+/// the same everywhere: exported to Application Insights as custom metrics by <see cref="ApplicationInsightsMetricBridge"/>,
+/// visible locally with <c>dotnet-counters monitor --counters AskPro.Functions</c>, and read by tests with a
+/// <see cref="MeterListener"/>. Dimensions are low-cardinality (outcome, trigger, reason kind), never ids.
+/// </summary>
+public sealed class AskProMetrics : IDisposable
+{
+    public const string MeterName = "AskPro.Functions";
+    public const string Deliveries = "askpro.deliveries";
+    public const string ApplyDuration = "askpro.apply.duration";
+    public const string QueueAge = "askpro.queue.age";
+    public const string DeadLetters = "askpro.deadletters";
+    public const string ReconciliationDrift = "askpro.reconciliation.drift";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _deliveries;
+    private readonly Histogram<double> _applyDuration;
+    private readonly Histogram<double> _queueAge;
+    private readonly Counter<long> _deadLetters;
+    private readonly Histogram<long> _drift;
+
+    public AskProMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _meter = meterFactory.Create(MeterName);
+        _deliveries = _meter.CreateCounter<long>(Deliveries, "{delivery}", "Queued deliveries processed, by outcome (applied, duplicate, skipped, conflict, not_applied, deferred, dead_lettered) and trigger");
+        _applyDuration = _meter.CreateHistogram<double>(ApplyDuration, "ms", "Time to apply one delivery to the appointment table");
+        _queueAge = _meter.CreateHistogram<double>(QueueAge, "s", "Time from accepting a delivery (202) to applying it");
+        _deadLetters = _meter.CreateCounter<long>(DeadLetters, "{message}", "Messages moved to the dead letter, by reason kind");
+        _drift = _meter.CreateHistogram<long>(ReconciliationDrift, "{appointment}", "Appointments a reconciliation pass found different from Cal.com");
+    }
+
+    public void Delivery(string outcome, string triggerEvent) =>
+        _deliveries.Add(1, new KeyValuePair<string, object?>("Outcome", outcome), new KeyValuePair<string, object?>("TriggerEvent", triggerEvent));
+
+    public void Applied(double durationMs, TimeSpan queueAge, string outcome)
+    {
+        _applyDuration.Record(durationMs, new KeyValuePair<string, object?>("Outcome", outcome));
+        _queueAge.Record(Math.Max(0, queueAge.TotalSeconds));
+    }
+
+    public void DeadLettered(string reasonKind) => _deadLetters.Add(1, new KeyValuePair<string, object?>("ReasonKind", reasonKind));
+
+    /// <summary>For the reconciliation pass (not built yet): how many appointments it had to correct.</summary>
+    public void Drift(long appointments, string passKind) => _drift.Record(appointments, new KeyValuePair<string, object?>("PassKind", passKind));
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,172 @@
+using System.Text.Json;
+using AskPro.Functions.Hosting;
+using AskPro.Functions.Operating;
+using AskPro.Functions.Queueing;
+using AskPro.Functions.Reconciliation;
+using AskPro.Functions.Storage;
+using AskPro.Functions.Webhooks;
+using Azure.Storage.Queues.Models;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Abstractions;
+using Microsoft.Azure.WebJobs;
+using Microsoft.Azure.WebJobs.Host;
+using Microsoft.Extensions.Options;
+
+namespace AskPro.LocalHost;
+
+/// <summary>
+/// Runs the product's own function classes from its own composition (<c>AddAskProFunctions</c>)
+/// the way the Functions host does, without Core Tools: the HTTP function on Kestrel under the host's route prefix, the
+/// queue function driven by the WebJobs SDK queue listener with host.json's queue settings. Nothing of the product's
+/// logic is repeated here; the smoke test builds exactly this application.
+/// </summary>
+public static class LocalFunctionsHost
+{
+    /// <summary>The configuration section the Functions host loads host.json into (the WebJobs SDK reads its options there).</summary>
+    public const string HostJsonRoot = "AzureFunctionsJobHost";
+    public const int DefaultPort = 7071;
+
+    /// <param name="args"><c>--port N</c> (default: local.settings.json <c>Host.LocalHttpPort</c>, else 7071), <c>--urls</c>,
+    /// <c>--settings PATH</c> (default: local.settings.json in the current directory), <c>--hostjson PATH</c> (default: the one beside this program).</param>
+    /// <param name="replace">Registrations after the product's (tests only: to make a part fail on purpose).</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? replace = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Host.ConfigureWebJobs(b => b.AddAzureStorageQueues());
+        var settingsPath = builder.Configuration["settings"] ?? Path.Combine(Environment.CurrentDirectory, "local.settings.json");
+        var (values, localPort) = LocalSettings.Read(settingsPath);
+        builder.Configuration
+            .AddInMemoryCollection(HostJson(builder.Configuration["hostjson"] ?? Path.Combine(AppContext.BaseDirectory, "host.json")))
+            .AddInMemoryCollection(values)
+            .AddEnvironmentVariables() // as with func: a variable that is already set wins over local.settings.json
+            .AddCommandLine(args);
+        var port = builder.Configuration["port"] ?? (localPort ?? DefaultPort).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? $"http://localhost:{port}");
+
+        // The storage SDK's per-request lines (a 404 on every poll of a queue not created yet) are noise on a console;
+        // storage failures that matter are logged by the product itself.
+        builder.Logging.AddFilter("Azure.Core", LogLevel.Error);
+        builder.Services.AddAskProFunctions(builder.Configuration);
+        builder.Services.AddSingleton<ITypeLocator>(new JobTypes());
+        builder.Services.AddSingleton<IJobActivator, ServiceJobActivator>();
+        replace?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        app.MapPost(WebhookPath(app.Configuration), (HttpContext http, CalcomWebhookFunction function) =>
+            RunAsync(http, nameof(CalcomWebhookFunction.CalcomWebhook), () => function.CalcomWebhook(http.Request, http.RequestAborted)));
+        // The operator endpoints (function keys in Azure; func start does not check keys locally either).
+        app.MapGet(RoutePath(app.Configuration, AppointmentLookupFunction.Route), (HttpContext http, string uid, AppointmentLookupFunction function) =>
+            RunAsync(http, nameof(AppointmentLookupFunction.AppointmentLookup), () => function.AppointmentLookup(http.Request, uid, http.RequestAborted)));
+        app.MapGet(RoutePath(app.Configuration, "deadletter"), (HttpContext http, DeadLetterFunctions function) =>
+            RunAsync(http, nameof(DeadLetterFunctions.DeadLetterList), () => function.DeadLetterList(http.Request, http.RequestAborted)));
+        app.MapPost(RoutePath(app.Configuration, "deadletter/replay"), (HttpContext http, DeadLetterFunctions function) =>
+            RunAsync(http, nameof(DeadLetterFunctions.DeadLetterReplay), () => function.DeadLetterReplay(http.Request, http.RequestAborted)));
+        app.MapPost(RoutePath(app.Configuration, ReconcileFunctions.Route), (HttpContext http, ReconcileFunctions function) =>
+            RunAsync(http, nameof(ReconcileFunctions.ReconcileOnDemand), () => function.ReconcileOnDemand(http.Request, http.RequestAborted)));
+        return app;
+    }
+
+    /// <summary><c>/{routePrefix}/webhooks/calcom</c>, with host.json's <c>extensions.http.routePrefix</c> (default <c>api</c>) as the host applies it.</summary>
+    public static string WebhookPath(IConfiguration configuration) => RoutePath(configuration, CalcomWebhookFunction.Route);
+
+    /// <summary>A function's route under host.json's route prefix, as the host serves it.</summary>
+    public static string RoutePath(IConfiguration configuration, string route)
+    {
+        var prefix = (configuration[$"{HostJsonRoot}:extensions:http:routePrefix"] ?? "api").Trim('/');
+        return prefix.Length == 0 ? $"/{route}" : $"/{prefix}/{route}";
+    }
+
+    /// <summary>Runs one function method and writes its answer; an unexpected exception gets the product's uniform 500.</summary>
+    private static async Task RunAsync(HttpContext http, string functionName, Func<Task<IActionResult>> function)
+    {
+        try
+        {
+            var result = await function();
+            await result.ExecuteResultAsync(new ActionContext(http, http.GetRouteData(), new ActionDescriptor()));
+        }
+        catch (Exception ex) when (!http.Response.HasStarted)
+        {
+            var logger = http.RequestServices.GetRequiredService<ILogger<ExceptionMiddleware>>();
+            await ExceptionMiddleware.HandleUnexpectedAsync(logger, functionName, http.TraceIdentifier, ex, http.Response);
+        }
+    }
+
+    public static string TableName(IServiceProvider services) => services.GetRequiredService<IOptions<StorageOptions>>().Value.AppointmentsTable;
+
+    /// <summary>
+    /// host.json flattened under <see cref="HostJsonRoot"/>, as the Functions host loads it, and the key that tells the
+    /// WebJobs SDK to read its options there. The tests' queue-listener harness configures itself with this too.
+    /// </summary>
+    public static Dictionary<string, string?> HostJson(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"host.json not found at {path}: it is copied into the build output from the repository's top level.", path);
+        }
+
+        var json = new ConfigurationBuilder().AddJsonFile(path, optional: false, reloadOnChange: false).Build();
+        var settings = json.AsEnumerable().Where(kv => kv.Value is not null)
+            .ToDictionary(kv => $"{HostJsonRoot}:{kv.Key}", kv => kv.Value, StringComparer.OrdinalIgnoreCase);
+        settings["AzureWebJobsConfigurationSection"] = HostJsonRoot;
+        return settings;
+    }
+
+    /// <summary>The queue function as the WebJobs SDK indexes it: its trigger, and a call of the product's own function.</summary>
+    public sealed class QueueJob(ApplyCalcomEventFunction function)
+    {
+        [FunctionName(nameof(ApplyCalcomEventFunction.ApplyCalcomEvent))]
+        public Task ApplyCalcomEvent(
+            [QueueTrigger(StorageNames.WebhookQueue, Connection = StorageNames.Connection)] QueueMessage message,
+            CancellationToken cancellationToken) => function.ApplyCalcomEvent(message, cancellationToken);
+    }
+
+    private sealed class JobTypes : ITypeLocator
+    {
+        public IReadOnlyList<Type> GetTypes() => [typeof(QueueJob)];
+    }
+
+    private sealed class ServiceJobActivator(IServiceProvider services) : IJobActivator
+    {
+        public T CreateInstance<T>() => ActivatorUtilities.CreateInstance<T>(services);
+    }
+}
+
+/// <summary>local.settings.json read as func reads it: <c>Values</c> become settings (<c>__</c> separates sections), <c>Host.LocalHttpPort</c> is the port.</summary>
+public static class LocalSettings
+{
+    public static (Dictionary<string, string?> Values, int? Port) Read(string path)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        if (!File.Exists(path))
+        {
+            Console.Error.WriteLine($"no {path}: settings come from the environment only (tools/run-local.sh creates it from local.settings.sample.json)");
+            return (values, null);
+        }
+
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var root = doc.RootElement;
+        if (root.TryGetProperty("IsEncrypted", out var encrypted) && encrypted.ValueKind == JsonValueKind.True)
+        {
+            throw new InvalidOperationException($"{path} is encrypted (IsEncrypted: true); decrypt it with 'func settings decrypt' or recreate it from local.settings.sample.json.");
+        }
+
+        if (root.TryGetProperty("Values", out var settings) && settings.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var setting in settings.EnumerateObject())
+            {
+                values[setting.Name.Replace("__", ":", StringComparison.Ordinal)] = setting.Value.ValueKind == JsonValueKind.String ? setting.Value.GetString() : setting.Value.GetRawText();
+            }
+        }
+
+        if (root.TryGetProperty("ConnectionStrings", out var connections) && connections.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var connection in connections.EnumerateObject())
+            {
+                values[$"ConnectionStrings:{connection.Name}"] = connection.Value.GetString();
+            }
+        }
+
+        int? port = root.TryGetProperty("Host", out var host) && host.TryGetProperty("LocalHttpPort", out var p) && p.TryGetInt32(out var n) ? n : null;
+        return (values, port);
+    }
+}
