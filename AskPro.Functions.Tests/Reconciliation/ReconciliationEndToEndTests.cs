@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using AskPro.Functions.Appointments;
+using AskPro.Functions.Calcom;
+using AskPro.Functions.Tests.Appointments;
 using AskPro.Functions.Queueing;
 using AskPro.Functions.Reconciliation;
 using AskPro.Functions.Storage;
@@ -234,6 +236,68 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
 
         Assert.Equal(("completed", 1), (pass.Outcome, pass.Enqueued));
         Assert.True(_api.Requests.Count >= 3, "the 429 and the 500 were not retried");
+    }
+
+    [Theory]
+    [InlineData(20261202, 40, 0.35)]
+    [InlineData(20261203, 60, 0.5)]
+    [InlineData(20261204, 60, 0.2)]
+    public async Task Generated_lifecycles_with_webhooks_dropped_end_as_full_delivery_after_one_pass(int seed, int lifecycles, double dropRate)
+    {
+        var random = new Random(seed);
+        var generated = new LifecycleGenerator(seed).NextLifecycles(lifecycles, staffMembers: 3, days: 5);
+        var inOrder = new Scenario(generated).InOrder;
+        var truth = new AppointmentBook();
+        foreach (var g in inOrder)
+        {
+            truth.Apply(CalcomWebhookReader.Read(g.Body).Event!);
+        }
+
+        // What Cal.com's API shows at the end: every booking row of every lifecycle, dated by its last change.
+        var compared = new List<Lifecycle>();
+        foreach (var lifecycle in generated)
+        {
+            var stored = truth.FindByUid(lifecycle.FinalUid)!;
+            foreach (var (current, previous) in SnapshotConvergencePropertyTests.ApiRows([stored], lifecycle.Events.Max(e => e.CreatedAt)))
+            {
+                if (current.Uid == lifecycle.FinalUid)
+                {
+                    compared.Add(lifecycle);
+                }
+
+                foreach (var row in new[] { current, previous }.OfType<CalcomApiBooking>().Where(r => r.Start is not null))
+                {
+                    _api.Upsert(System.Text.Json.JsonSerializer.SerializeToNode(row, CalcomApiJsonContext.Default.CalcomApiBooking)!.AsObject());
+                }
+            }
+        }
+
+        // Cal.com's deliveries, a third of them lost.
+        var kept = inOrder.Where(_ => random.NextDouble() >= dropRate).ToList();
+        foreach (var g in kept)
+        {
+            Assert.Equal(202, (await WebhookCall.PostSignedAsync(_app, g.Body)).StatusCode);
+        }
+
+        await DrainAsync();
+        var from = inOrder.Min(g => g.CreatedAt).AddMinutes(-1);
+        var to = inOrder.Max(g => g.CreatedAt).AddMinutes(1);
+        var pass = await Reconciler.RunAsync(from, to, CancellationToken.None);
+        Assert.Equal("completed", pass.Outcome);
+        await DrainAsync();
+
+        foreach (var lifecycle in compared)
+        {
+            var want = truth.FindByUid(lifecycle.FinalUid)!.Record;
+            var got = await RecordAsync(lifecycle.FinalUid);
+            Assert.True(SnapshotConvergencePropertyTests.Key(got) == SnapshotConvergencePropertyTests.Key(want) && got.CalcomUids.SequenceEqual(want.CalcomUids),
+                $"seed {seed}, {lifecycle}: after {kept.Count} of {inOrder.Count} deliveries and a pass ({pass.Missing} missing, {pass.Different} different, {pass.Enqueued} queued): "
+                + $"{SnapshotConvergencePropertyTests.Key(got)} [{string.Join(">", got.CalcomUids)}], full delivery {SnapshotConvergencePropertyTests.Key(want)} [{string.Join(">", want.CalcomUids)}]");
+        }
+
+        Assert.True(compared.Count > lifecycles / 2, $"only {compared.Count} lifecycles had API rows to compare");
+        // A second pass finds nothing left to repair.
+        Assert.Equal(0, (await Reconciler.RunAsync(from, to, CancellationToken.None)).Enqueued);
     }
 
     [Fact]

@@ -103,7 +103,7 @@ public sealed class SnapshotConvergencePropertyTests(ITestOutputHelper output)
         }
     }
 
-    private static (string Status, DateTimeOffset? Start, DateTimeOffset? End, string Uid, string Id, string? Staff, string? Location) Key(Appointment a) =>
+    internal static (string Status, DateTimeOffset? Start, DateTimeOffset? End, string Uid, string Id, string? Staff, string? Location) Key(Appointment a) =>
         (a.Status, a.StartTime, a.EndTime, a.CalcomUid, a.AppointmentId, a.StaffKey, a.Location);
 
     /// <summary>Real webhooks and synthetic ones, shuffled, some twice, applied to a fresh book.</summary>
@@ -135,8 +135,27 @@ public sealed class SnapshotConvergencePropertyTests(ITestOutputHelper output)
 
         var updatedAt = prefix.Max(g => g.CreatedAt);
         var bodies = new List<byte[]>();
-        foreach (var record in book.Records.Values.Select(s => s.Record))
+        foreach (var (current, previous) in ApiRows(book.Records.Values, updatedAt))
         {
+            if (SyntheticWebhook.TriggerFor(current) is { } trigger)
+            {
+                bodies.Add(SyntheticWebhook.Body(current, trigger, "pass-prop", updatedAt, previous));
+            }
+        }
+
+        return bodies;
+    }
+
+    /// <summary>
+    /// The rows the API shows for records in these states: the current uid in its state (with the uid it replaced), and
+    /// the replaced uid as the cancelled row a reschedule leaves. Records whose events state no booking status yet
+    /// (payment or no-show only) have no row.
+    /// </summary>
+    internal static IEnumerable<(CalcomApiBooking Current, CalcomApiBooking? Previous)> ApiRows(IEnumerable<StoredAppointment> records, DateTimeOffset updatedAt)
+    {
+        foreach (var stored in records)
+        {
+            var record = stored.Record;
             var status = record.Status switch
             {
                 AppointmentStatus.Confirmed => "accepted",
@@ -151,6 +170,7 @@ public sealed class SnapshotConvergencePropertyTests(ITestOutputHelper output)
             }
 
             var chain = record.CalcomUids;
+            var host = new CalcomApiPerson { Id = record.StaffUserId, Email = record.StaffEmail, Name = record.StaffName };
             var current = new CalcomApiBooking
             {
                 Id = record.CalcomBookingId,
@@ -160,24 +180,40 @@ public sealed class SnapshotConvergencePropertyTests(ITestOutputHelper output)
                 Start = record.StartTime,
                 End = record.EndTime,
                 UpdatedAt = updatedAt,
-                Hosts = [new CalcomApiPerson { Id = record.StaffUserId, Email = record.StaffEmail, Name = record.StaffName }],
+                Hosts = [host],
                 Attendees = [new CalcomApiPerson { Name = record.CustomerName, Email = record.CustomerEmail, PhoneNumber = record.CustomerPhone }],
                 Location = record.Location,
                 EventTypeId = record.EventTypeId,
                 CancellationReason = record.CancellationReason ?? record.RejectionReason,
                 RescheduledFromUid = chain.Count > 1 ? chain[^2] : null,
             };
-            var previous = chain.Count > 1
-                ? new CalcomApiBooking { Uid = chain[^2], Status = "cancelled", Start = record.PreviousStartTime, End = record.PreviousEndTime, RescheduledToUid = record.CalcomUid, UpdatedAt = updatedAt }
-                : null;
-            if (SyntheticWebhook.TriggerFor(current) is { } trigger)
+            // Every earlier uid of the chain is the cancelled row its reschedule left, linked both ways.
+            CalcomApiBooking? previous = null;
+            for (var i = chain.Count - 2; i >= 0; i--)
             {
-                bodies.Add(SyntheticWebhook.Body(current, trigger, "pass-prop", updatedAt, previous));
+                var (start, end) = i == chain.Count - 2 ? (record.PreviousStartTime, record.PreviousEndTime) : TimesOf(stored.Facts, chain[i]);
+                var row = new CalcomApiBooking
+                {
+                    Uid = chain[i], Status = "cancelled", Start = start ?? record.StartTime, End = end ?? record.EndTime, UpdatedAt = updatedAt, Hosts = [host],
+                    RescheduledToUid = chain[i + 1], RescheduledFromUid = i > 0 ? chain[i - 1] : null,
+                };
+                if (i == chain.Count - 2)
+                {
+                    previous = row;
+                }
+                else
+                {
+                    yield return (row, null);
+                }
             }
-        }
 
-        return bodies;
+            yield return (current, previous);
+        }
     }
+
+    /// <summary>The times a uid's own newest booking event states (for the older rows of a chain).</summary>
+    private static (DateTimeOffset? Start, DateTimeOffset? End) TimesOf(BookingFacts facts, string uid) =>
+        facts.Events.Where(e => e.Uid == uid && e.StartTime is not null).OrderByDescending(e => e.CreatedAt).Select(e => (e.StartTime, e.EndTime)).FirstOrDefault();
 
     private static BookingEvent Read(byte[] body)
     {

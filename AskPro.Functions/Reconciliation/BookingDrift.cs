@@ -36,8 +36,10 @@ public static class BookingDrift
         var fields = new List<string>();
         if (IsSuperseded(booking))
         {
-            // Replaced by a reschedule: the record follows the new booking, so only the link is this row's to check.
-            return record.CalcomUids.Contains(booking.RescheduledToUid!) ? Drift.None : new Drift(DriftKind.Different, ["chain"]);
+            // Replaced by a reschedule: the record follows the new booking, so only this row's links are its to check.
+            return record.CalcomUids.Contains(booking.RescheduledToUid!) && (booking.RescheduledFromUid is not { } earlier || record.CalcomUids.Contains(earlier))
+                ? Drift.None
+                : new Drift(DriftKind.Different, ["chain"]);
         }
 
         if (ExpectedStatus(booking) is { } status && status != record.Status)

@@ -179,42 +179,51 @@ public sealed partial class Reconciler(
                 return;
             }
 
-            // A booking superseded by a reschedule is repaired through the booking that replaced it.
-            var target = booking;
-            if (SyntheticWebhook.TriggerFor(booking) is null && booking.RescheduledToUid is { } next)
-            {
-                target = await FindAsync(next, ct) ?? booking;
-                if (ReferenceEquals(target, booking))
-                {
-                    Count(drift);
-                    _unrepairable++;
-                    return;
-                }
-            }
-
-            if (SyntheticWebhook.TriggerFor(target) is not { } trigger)
-            {
-                Count(drift);
-                _unrepairable++;
-                return;
-            }
-
-            var replaced = target.RescheduledFromUid is { } previous ? await FindAsync(previous, ct) : null;
-            var body = SyntheticWebhook.Body(target, trigger, passId, now, replaced);
-            var read = CalcomWebhookReader.Read(body);
             Count(drift);
-            if (read.Event is not { } e || (stored is not null && stored.Facts.Contains(e) && ReferenceEquals(target, booking)))
+            var bodies = new List<byte[]>();
+            var trigger = SyntheticWebhook.TriggerFor(booking);
+            // The link this row carries to the booking it replaced, when the record lacks it. A cancelled or rejected
+            // row (and a superseded one, itself replaced again) states its status with an event that carries no link,
+            // so the link travels as its own reschedule event (its status rank is below a cancel's: it revives nothing).
+            if (booking.RescheduledFromUid is { } from && stored?.Record.CalcomUids.Contains(from) != true
+                && trigger is not (CalcomTriggers.BookingRescheduled or CalcomTriggers.BookingRequested))
             {
-                // This very snapshot is already in the record's facts, and the record still differs (e.g. Cal.com shows a
-                // cancelled booking accepted again): queuing it again would change nothing, pass after pass.
+                bodies.Add(SyntheticWebhook.Body(booking, CalcomTriggers.BookingRescheduled, passId, now, await FindAsync(from, ct)));
+            }
+
+            if (trigger is not null)
+            {
+                var replaced = booking.RescheduledFromUid is { } previous ? await FindAsync(previous, ct) : null;
+                bodies.Add(SyntheticWebhook.Body(booking, trigger, passId, now, replaced));
+            }
+            else if (booking.RescheduledToUid is { } next && await FindAsync(next, ct) is { } replacement && _seen.Add((next, replacement.UpdatedAt)))
+            {
+                // Superseded by a reschedule outside this window: the booking that replaced it carries the repair.
+                await HandleAsync(replacement, ct);
+            }
+
+            var queued = 0;
+            foreach (var body in bodies)
+            {
+                var e = CalcomWebhookReader.Read(body).Event;
+                if (e is null || (stored is not null && stored.Facts.Contains(e)))
+                {
+                    continue; // already in the record's facts: queuing it again would change nothing, pass after pass
+                }
+
+                await queue.EnqueueAsync(body, e.TriggerEvent, e.Uid, e.RescheduleUid, now, ct);
+                queued++;
+                Log.Enqueued(logger, passId, UidPseudonym.Of(e.Uid), stored?.Record.AppointmentId, drift.Kind, string.Join(',', drift.Fields), e.TriggerEvent);
+            }
+
+            _enqueued += queued;
+            if (queued == 0 && bodies.Count > 0)
+            {
+                // The record holds these very snapshots and still differs (e.g. Cal.com shows accepted a booking a webhook
+                // cancelled, which no event can revive): counted and logged, not queued again.
                 _unrepairable++;
                 Log.Unrepairable(logger, passId, UidPseudonym.Of(uid), string.Join(',', drift.Fields));
-                return;
             }
-
-            await queue.EnqueueAsync(body, e.TriggerEvent, e.Uid, e.RescheduleUid, now, ct);
-            _enqueued++;
-            Log.Enqueued(logger, passId, UidPseudonym.Of(e.Uid), stored?.Record.AppointmentId, drift.Kind, string.Join(',', drift.Fields), e.TriggerEvent);
         }
 
         private void Count(Drift drift)
