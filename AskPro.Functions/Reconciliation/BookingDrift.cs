@@ -37,7 +37,7 @@ public static class BookingDrift
         if (IsSuperseded(booking))
         {
             // Replaced by a reschedule: the record follows the new booking, so only this row's links are its to check.
-            return record.CalcomUids.Contains(booking.RescheduledToUid!) && (booking.RescheduledFromUid is not { } earlier || record.CalcomUids.Contains(earlier))
+            return HasLink(record, booking.Uid, booking.RescheduledToUid!) && (booking.RescheduledFromUid is not { } earlier || HasLink(record, earlier, booking.Uid))
                 ? Drift.None
                 : new Drift(DriftKind.Different, ["chain"]);
         }
@@ -67,12 +67,36 @@ public static class BookingDrift
             fields.Add("location");
         }
 
-        if (booking.RescheduledFromUid is { } from && !record.CalcomUids.Contains(from))
+        if (booking.RescheduledFromUid is { } from && !HasLink(record, from, booking.Uid))
         {
             fields.Add("chain");
         }
 
         return fields.Count == 0 ? Drift.None : new Drift(DriftKind.Different, fields.Distinct(StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>
+    /// The record's chain has <paramref name="from"/> before <paramref name="to"/>: a link pointing the wrong way (a
+    /// seed-shaped reschedule read without its hint) is drift too, not only a missing one.
+    /// </summary>
+    public static bool HasLink(Appointment record, string? from, string? to)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var (f, t) = (from is null ? -1 : IndexOf(record.CalcomUids, from), to is null ? -1 : IndexOf(record.CalcomUids, to));
+        return f >= 0 && t > f;
+    }
+
+    private static int IndexOf(IReadOnlyList<string> uids, string uid)
+    {
+        for (var i = 0; i < uids.Count; i++)
+        {
+            if (uids[i] == uid)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>A cancelled booking that a reschedule replaced (the old row of a completed reschedule).</summary>
@@ -98,10 +122,14 @@ public static class BookingDrift
     }
 
     /// <summary>Staff are the Cal.com user id where both sides know it (e-mails vary per event type), else the e-mail.</summary>
-    private static bool SameStaff(CalcomApiPerson host, Appointment record) =>
-        host.Id is { } id && record.StaffUserId is { } known
-            ? id == known
-            : host.Email is null || string.Equals(host.Email, record.StaffEmail, StringComparison.OrdinalIgnoreCase);
+    private static bool SameStaff(CalcomApiPerson host, Appointment record) => (host.Id, record.StaffUserId) switch
+    {
+        ({ } id, { } known) => id == known,
+        // The API knows the user id the record lacks (the webhooks that carried it were lost): the record's staff
+        // calendar is keyed by e-mail and misses overlaps with the same person's id-keyed bookings.
+        ({ }, null) => false,
+        _ => host.Email is null || string.Equals(host.Email, record.StaffEmail, StringComparison.OrdinalIgnoreCase),
+    };
 
     /// <summary>
     /// The API's <c>location</c> is the video call URL when there is one, the booking's location otherwise; webhooks

@@ -185,7 +185,7 @@ public sealed partial class Reconciler(
             // The link this row carries to the booking it replaced, when the record lacks it. A cancelled or rejected
             // row (and a superseded one, itself replaced again) states its status with an event that carries no link,
             // so the link travels as its own reschedule event (its status rank is below a cancel's: it revives nothing).
-            if (booking.RescheduledFromUid is { } from && stored?.Record.CalcomUids.Contains(from) != true
+            if (booking.RescheduledFromUid is { } from && (stored is null || !BookingDrift.HasLink(stored.Record, from, uid))
                 && trigger is not (CalcomTriggers.BookingRescheduled or CalcomTriggers.BookingRequested))
             {
                 bodies.Add(SyntheticWebhook.Body(booking, CalcomTriggers.BookingRescheduled, passId, now, await FindAsync(from, ct)));
