@@ -28,6 +28,16 @@ param maximumInstanceCount int = 40
 @maxValue(10)
 param alwaysReadyInstances int = 0
 
+@description('Cal.com API v2 key for reconciliation, written to Key Vault. Leave empty to keep the one there; with enableReconciliation false the app gets no key (reconciliation off).')
+@secure()
+param calcomApiKey string = ''
+
+@description('Reference the Cal.com API key from Key Vault (set it first: an unresolved reference stops the app at start).')
+param enableReconciliation bool = false
+
+@description('NCRONTAB schedule of the reconciliation timer (six fields).')
+param reconciliationSchedule string = '0 */10 * * * *'
+
 @description('Cal.com webhook secret, written to Key Vault. Leave empty to keep the one already there (set it with az keyvault secret set).')
 @secure()
 param calcomWebhookSecret string = ''
@@ -104,6 +114,7 @@ var appointmentsTableName = 'Appointments'
 var deploymentContainerName = 'app-package'
 var webhookRoute = 'webhooks/calcom'
 var webhookSecretName = 'calcom-webhook-secret'
+var calcomApiKeySecretName = 'calcom-api-key'
 var secondWebhookSecretName = 'calcom-webhook-secret-2'
 
 // The host's own containers (locks, keys): created here because the app's roles are scoped to containers, and a
@@ -351,6 +362,15 @@ resource webhookSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!emp
   }
 }
 
+resource calcomApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(calcomApiKey)) {
+  parent: vault
+  name: calcomApiKeySecretName
+  properties: {
+    value: calcomApiKey
+    contentType: 'Cal.com API v2 key (reconciliation)'
+  }
+}
+
 resource vaultReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, identity.id, roles.keyVaultSecretsUser)
   scope: vault
@@ -522,6 +542,8 @@ var baseAppSettings = {
   Appointments__TableName: appointmentsTableName
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+  ReconciliationSchedule: reconciliationSchedule
+  Calcom__ApiKey: enableReconciliation ? format(keyVaultReference, calcomApiKeySecretName) : ''
 }
 
 // An unresolved Key Vault reference reaches the app as its literal text, so the second secret is referenced only
@@ -547,6 +569,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     vaultReader
     telemetryPublisher
     webhookSecret
+    calcomApiKeySecret
   ]
 }
 
@@ -596,6 +619,35 @@ resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
     actions: alertActions
   }
   dependsOn: [queueWriteLogs]
+}
+
+resource driftAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-askpro-drift-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    displayName: 'AskPro: reconciliation found drift'
+    description: 'A reconciliation pass found bookings missing or different from Cal.com (lost webhooks, a series changed by one webhook, a change Cal.com sends no webhook for) and queued repairs. Look at the pass line (event 5000) and its repairs (5001).'
+    severity: 3
+    enabled: true
+    scopes: [appInsights.id]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: 'traces | where tostring(customDimensions.EventId) == "5000" | where toint(customDimensions.Missing) + toint(customDimensions.Different) > 0'
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
+        }
+      ]
+    }
+    autoMitigate: false
+    skipQueryValidation: true
+    actions: alertActions
+  }
 }
 
 resource failureAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {

@@ -78,9 +78,9 @@ public sealed class BuildOutputTests
     }
 
     [Fact]
-    public void The_metadata_declares_exactly_the_five_functions()
+    public void The_metadata_declares_exactly_the_seven_functions()
     {
-        Assert.Equal(["ApplyCalcomEvent", "AppointmentLookup", "CalcomWebhook", "DeadLetterList", "DeadLetterReplay"],
+        Assert.Equal(["ApplyCalcomEvent", "AppointmentLookup", "CalcomWebhook", "DeadLetterList", "DeadLetterReplay", "ReconcileOnDemand", "ReconcileOnSchedule"],
             ReadJson("functions.metadata").AsArray().Select(f => (string?)f!["name"]).Order(StringComparer.Ordinal));
     }
 
@@ -88,6 +88,7 @@ public sealed class BuildOutputTests
     [InlineData("AppointmentLookup", "get", "appointments/{uid}")]
     [InlineData("DeadLetterList", "get", "deadletter")]
     [InlineData("DeadLetterReplay", "post", "deadletter/replay")]
+    [InlineData("ReconcileOnDemand", "post", "ops/reconcile")]
     public void Operator_endpoints_need_a_function_key_and_avoid_the_hosts_admin_routes(string name, string method, string route)
     {
         var trigger = Binding(Function(name), "httpTrigger");
@@ -97,6 +98,14 @@ public sealed class BuildOutputTests
         Assert.Equal([method], trigger["methods"]!.AsArray().Select(m => (string?)m));
         // The host reserves every route starting with "admin" and refuses to index such a function.
         Assert.False(route.StartsWith("admin", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public void The_reconciliation_timer_takes_its_schedule_from_the_ReconciliationSchedule_setting()
+    {
+        var trigger = Binding(Function("ReconcileOnSchedule"), "timerTrigger");
+
+        Assert.Equal("%ReconciliationSchedule%", (string?)trigger["schedule"]);
     }
 
     [Fact]

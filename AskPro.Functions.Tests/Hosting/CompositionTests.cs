@@ -175,9 +175,21 @@ public sealed class CompositionTests
             ["AzureWebJobsStorage:accountName"] = "staskpro",
             ["AzureWebJobsStorage:credential"] = "managedidentity",
             ["CalcomWebhook:Secrets:0"] = TestApp.Secret,
+            ["ReconciliationSchedule"] = "0 */10 * * * *",
         });
 
         var failure = Assert.Throws<OptionsValidationException>(() => app.Get<IStartupValidator>().Validate());
         Assert.Contains("AzureWebJobsStorage__clientId is not set", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("*/10 * * * *")]
+    public async Task A_missing_or_five_field_reconciliation_schedule_fails_at_start_naming_ReconciliationSchedule(string? schedule)
+    {
+        await using var app = TestApp.Create(Storage, s => s["ReconciliationSchedule"] = schedule);
+
+        var failure = Assert.Throws<OptionsValidationException>(() => app.Get<IStartupValidator>().Validate());
+        Assert.Contains("ReconciliationSchedule", failure.Message, StringComparison.Ordinal);
     }
 }

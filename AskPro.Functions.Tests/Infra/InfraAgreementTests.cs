@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using AskPro.Functions.Reconciliation;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Tests.Infrastructure;
 using AskPro.Functions.Webhooks;
@@ -38,6 +39,10 @@ public sealed partial class InfraAgreementTests
         // Telemetry, read by the host and the worker's Application Insights SDK; the authentication string makes ingestion Entra-only.
         ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = Need.Required,
         ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = Need.Required,
+        // Reconciliation: the timer's schedule (read by the host as %ReconciliationSchedule%, checked by the worker), the
+        // API key as a Key Vault reference (empty: off).
+        [ReconcileFunctions.ScheduleSetting] = Need.Required,
+        [$"{CalcomApiOptions.Section}__{nameof(CalcomApiOptions.ApiKey)}"] = Need.Required,
     };
 
     private enum Need

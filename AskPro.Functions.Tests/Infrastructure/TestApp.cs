@@ -31,6 +31,7 @@ public sealed class TestApp : IAsyncDisposable
         ["AzureWebJobsStorage"] = storageConnectionString,
         ["CalcomWebhook:Secrets:0"] = Secret,
         ["CalcomWebhook:Secrets:1"] = SecondSecret,
+        ["ReconciliationSchedule"] = "0 */10 * * * *",
     };
 
     public static TestApp Create(string storageConnectionString, Action<Dictionary<string, string?>>? edit = null, Action<IServiceCollection>? services = null)

@@ -199,6 +199,7 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
                     ["AzureWebJobsStorage"] = _azurite.ConnectionString,
                     ["CalcomWebhook__Secrets__0"] = Secret,
                     ["Appointments__TableName"] = "SmokeAppointments",
+                    ["ReconciliationSchedule"] = "0 */10 * * * *",
                 },
             }));
 

@@ -236,6 +236,11 @@ public static class AppointmentProjection
     {
         var origins = events.Where(e => e.TriggerEvent is T.BookingCreated or T.BookingRequested or T.BookingConfirmed)
             .Select(e => e.Uid).ToHashSet(StringComparer.Ordinal);
+        // A body that carries the replaced booking's times is Cal.com's, so its direction is certain (new uid, original
+        // as rescheduleUid). An event without that hint about the same two uids reads the same way round: a seed-style
+        // body whose origin event is lost (or a reconciliation link next to it) must not make the link point back.
+        var certain = events.Where(e => e.RescheduleUid is { } r && r != e.Uid && (e.RescheduleStartTime is not null || e.RescheduleEndTime is not null))
+            .Select(e => (From: e.RescheduleUid!, To: e.Uid)).ToHashSet();
 
         // A seed reading makes its new uid a known booking, so the next seed-style step from it reads the same way
         // (A→B, then B→C): repeat until nothing changes. Events are visited in the set's fixed order.
@@ -246,7 +251,8 @@ public static class AppointmentProjection
             foreach (var e in events)
             {
                 if (!seedRead.Contains(e) && e.RescheduleUid is { } r && r != e.Uid && e.TriggerEvent == T.BookingRescheduled
-                    && e.RescheduleStartTime is null && e.RescheduleEndTime is null && origins.Contains(e.Uid) && !origins.Contains(r))
+                    && e.RescheduleStartTime is null && e.RescheduleEndTime is null
+                    && (certain.Contains((e.Uid, r)) || (!certain.Contains((r, e.Uid)) && origins.Contains(e.Uid) && !origins.Contains(r))))
                 {
                     seedRead.Add(e);
                     origins.Add(r);

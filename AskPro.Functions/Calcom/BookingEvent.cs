@@ -46,6 +46,11 @@ public sealed record BookingEvent
     public string? HostEmail { get; init; }
     /// <summary><c>attendeeSeatId</c>: the reference of the seat a seated BOOKING_CREATED booked.</summary>
     public string? AttendeeSeatId { get; init; }
+    /// <summary>
+    /// True when the payload carries <c>recurringEvent</c>: the booking is an occurrence of a series, and a cancel,
+    /// reject or confirm of it may have changed later occurrences that Cal.com sends no webhook for.
+    /// </summary>
+    public bool? IsRecurring { get; init; }
     public string? Location { get; init; }
     public string? Notes { get; init; }
     public string? Source { get; init; }

@@ -281,6 +281,8 @@ public static class CalcomWebhookReader
             Attendees = attendeeList is { Count: > 0 } ? attendeeList : null,
             SeatsPerTimeSlot = ReadInt(b, "seatsPerTimeSlot", p + "seatsPerTimeSlot", errors),
             AttendeeSeatId = NullIfEmpty(ReadString(b, "attendeeSeatId", p + "attendeeSeatId", errors)),
+            // Only the presence matters: "cancel all remaining" of a series carries it, and then more occurrences changed.
+            IsRecurring = ReadObject(b, "recurringEvent", p + "recurringEvent", errors) is null ? null : true,
             AddedHostUserIds = ReadIds(b, "addedHostUserIds", p + "addedHostUserIds", errors),
             RemovedHostUserIds = ReadIds(b, "removedHostUserIds", p + "removedHostUserIds", errors),
             PreviousLocation = NullIfEmpty(ReadString(b, "previousLocation", p + "previousLocation", errors)),

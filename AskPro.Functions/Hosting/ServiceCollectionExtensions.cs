@@ -1,6 +1,7 @@
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Operating;
 using AskPro.Functions.Queueing;
+using AskPro.Functions.Reconciliation;
 using AskPro.Functions.Security;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Telemetry;
@@ -47,6 +48,7 @@ public static class ServiceCollectionExtensions
 
         services.AddTransient<CalcomWebhookFunction>();
         services.AddTransient<ApplyCalcomEventFunction>();
+        services.AddReconciliation(configuration);
         services.AddTransient<AppointmentLookupFunction>();
         services.AddTransient<DeadLetterFunctions>();
         return services;

@@ -11,10 +11,12 @@ namespace AskPro.Functions.Operating;
 [JsonSerializable(typeof(ReplayReport))]
 internal sealed partial class OperatorJsonContext : JsonSerializerContext;
 
-/// <summary>A 200 JSON answer of an operator endpoint, written straight to the response like the webhook's answers.</summary>
-public sealed class OperatorResult<T>(T body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) : IActionResult
+/// <summary>A JSON answer of an operator endpoint (200 unless told otherwise), written straight to the response like the webhook's answers.</summary>
+public sealed class OperatorResult<T>(T body, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, int statusCode = StatusCodes.Status200OK) : IActionResult
 {
     public T Body { get; } = body;
+
+    public int StatusCode { get; } = statusCode;
 
     public Task ExecuteResultAsync(ActionContext context)
     {
@@ -26,7 +28,7 @@ public sealed class OperatorResult<T>(T body, System.Text.Json.Serialization.Met
     {
         ArgumentNullException.ThrowIfNull(response);
         var bytes = JsonSerializer.SerializeToUtf8Bytes(Body, type);
-        response.StatusCode = StatusCodes.Status200OK;
+        response.StatusCode = StatusCode;
         response.ContentType = "application/json; charset=utf-8";
         response.ContentLength = bytes.Length;
         await response.Body.WriteAsync(bytes);

@@ -1,6 +1,7 @@
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
 using AskPro.Functions.Logging;
+using AskPro.Functions.Reconciliation;
 using AskPro.Functions.Security;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Telemetry;
@@ -30,6 +31,7 @@ public sealed partial class CalcomEventProcessor(
     WebhookQueue queue,
     AppointmentTableStore store,
     AskProMetadataProof proof,
+    SeriesFollowUp series,
     IOptions<ApplyQueueOptions> options,
     TimeProvider time,
     AskProMetrics metrics,
@@ -73,6 +75,13 @@ public sealed partial class CalcomEventProcessor(
                 throw new InvalidEnvelopeException($"queued body of delivery {envelope.DeliveryId} is not an applicable webhook: {string.Join("; ", read.Errors)}");
             }
 
+            if (envelope.TriggerEvent == SeriesFollowUp.Trigger)
+            {
+                // A lookup a series occurrence's delivery queued: repair every occurrence Cal.com changed with it.
+                await series.RunAsync(envelope.Uid, ct);
+                return null;
+            }
+
             if (read.Kind != WebhookKind.Booking || read.Event is null)
             {
                 Log.NotApplied(logger, envelope.DeliveryId, envelope.TriggerEvent, read.Kind);
@@ -83,6 +92,13 @@ public sealed partial class CalcomEventProcessor(
             // Only what AskPro's booking code signed may link to an AskPro appointment and company.
             var result = await store.ApplyAsync(proof.Apply(read.Event, body), new ApplySource(envelope.DeliveryId), ct);
             await DeleteClaimCheckAsync(envelope, ct);
+            // A cancel, reject or confirm of one occurrence may have changed the whole series with this one webhook. On a
+            // retry the lookup is queued again even if the apply changed nothing now: the first try may have failed after it.
+            if (SeriesFollowUp.Wants(read.Event) && (result.Outcome != ApplyOutcome.Unchanged || dequeueCount > 1 || envelope.TransientFailures > 0))
+            {
+                await series.ScheduleAsync(read.Event, envelope.DeliveryId, ct);
+            }
+
             var durationMs = time.GetElapsedTime(started).TotalMilliseconds;
             var queueAge = time.GetUtcNow() - envelope.ReceivedAt;
             var outcome = HistoryOutcome.Of(result);

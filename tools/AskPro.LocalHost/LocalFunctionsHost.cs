@@ -2,6 +2,7 @@ using System.Text.Json;
 using AskPro.Functions.Hosting;
 using AskPro.Functions.Operating;
 using AskPro.Functions.Queueing;
+using AskPro.Functions.Reconciliation;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Webhooks;
 using Azure.Storage.Queues.Models;
@@ -60,6 +61,8 @@ public static class LocalFunctionsHost
             RunAsync(http, nameof(DeadLetterFunctions.DeadLetterList), () => function.DeadLetterList(http.Request, http.RequestAborted)));
         app.MapPost(RoutePath(app.Configuration, "deadletter/replay"), (HttpContext http, DeadLetterFunctions function) =>
             RunAsync(http, nameof(DeadLetterFunctions.DeadLetterReplay), () => function.DeadLetterReplay(http.Request, http.RequestAborted)));
+        app.MapPost(RoutePath(app.Configuration, ReconcileFunctions.Route), (HttpContext http, ReconcileFunctions function) =>
+            RunAsync(http, nameof(ReconcileFunctions.ReconcileOnDemand), () => function.ReconcileOnDemand(http.Request, http.RequestAborted)));
         return app;
     }
 

@@ -1,0 +1,408 @@
+using System.Text.Json.Nodes;
+using AskPro.Functions.Appointments;
+using AskPro.Functions.Calcom;
+using AskPro.Functions.Tests.Appointments;
+using AskPro.Functions.Queueing;
+using AskPro.Functions.Reconciliation;
+using AskPro.Functions.Storage;
+using AskPro.Functions.Tests.Infrastructure;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+
+namespace AskPro.Functions.Tests.Reconciliation;
+
+/// <summary>
+/// Webhooks Cal.com never re-sends, recovered: the example stories with some deliveries lost, a fake Cal.com API
+/// on loopback holding the truth, one reconciliation pass, the queue drained through the queue function, all on
+/// Azurite. The pass only queues; the records change through the same apply path as deliveries.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Web = new(2026, 1, 27, 9, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Api = new(2026, 1, 28, 14, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Rescheduled = new(2026, 1, 30, 10, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Requested = new(2026, 2, 3, 8, 30, 0, TimeSpan.Zero);
+    private readonly DateTimeOffset _changed = DateTimeOffset.UtcNow.AddHours(-1);
+    private FakeCalcomApi _api = null!;
+    private TestApp _app = null!;
+    private string _queueName = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await FakeCalcomApi.StartAsync();
+        var table = "rec" + Guid.NewGuid().ToString("N")[..12];
+        _app = TestApp.Create(azurite.ConnectionString, s =>
+        {
+            s["Appointments:TableName"] = table;
+            s["Calcom:ApiKey"] = FakeCalcomApi.ApiKey;
+            s["Calcom:ApiBaseUrl"] = _api.BaseUrl.ToString();
+            s["Calcom:RetryDelay"] = "00:00:00.020";
+        });
+        _queueName = StorageNames.WebhookQueue;
+        await _app.Get<WebhookQueue>().EnsureCreatedAsync(CancellationToken.None);
+        await Queue.ClearMessagesAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Queue.ClearMessagesAsync();
+        await _app.Get<StorageClients>().Appointments.DeleteAsync();
+        await _app.DisposeAsync();
+        await _api.DisposeAsync();
+    }
+
+    private QueueClient Queue => _app.Get<StorageClients>().Queues.GetQueueClient(_queueName);
+    private Reconciler Reconciler => _app.Get<Reconciler>();
+    private AppointmentTableStore Store => _app.Get<AppointmentTableStore>();
+
+    private async Task DeliverAsync(string example)
+    {
+        var response = await WebhookCall.PostSignedAsync(_app, Examples.Calcom(example));
+        Assert.Equal(202, response.StatusCode);
+        await DrainAsync();
+    }
+
+    /// <summary>Applies every queued message through the queue function, as the host would; returns how many.</summary>
+    private async Task<int> DrainAsync()
+    {
+        var function = _app.Get<ApplyCalcomEventFunction>();
+        var applied = 0;
+        while (true)
+        {
+            var messages = (await Queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1))).Value;
+            if (messages.Length == 0)
+            {
+                return applied;
+            }
+
+            foreach (var m in messages)
+            {
+                await function.ApplyCalcomEvent(m, CancellationToken.None);
+                await Queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
+                applied++;
+            }
+        }
+    }
+
+    private async Task<Appointment> RecordAsync(string uid) =>
+        (await Store.FindByUidAsync(uid, CancellationToken.None) ?? throw new Xunit.Sdk.XunitException($"no record for {uid}")).Record;
+
+    private JsonObject WebBooking(string status = "accepted") =>
+        FakeCalcomApi.Booking("k3VbP9qWm2xYc7RtL5nD8a", Web, _changed, status, location: "Hauptstraße 12, 10115 Berlin");
+
+    [Fact]
+    public async Task A_lost_create_is_recovered_and_a_second_pass_queues_nothing()
+    {
+        _api.Upsert(WebBooking());
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal(("completed", 1, 1), (pass.Outcome, pass.Missing, pass.Enqueued));
+        Assert.Equal(1, await DrainAsync());
+
+        var record = await RecordAsync("k3VbP9qWm2xYc7RtL5nD8a");
+        Assert.Equal(AppointmentStatus.Confirmed, record.Status);
+        Assert.Equal((Web, Web.AddMinutes(30)), (record.StartTime, record.EndTime));
+        Assert.Equal("anna.schmidt@praxis-example.de", record.StaffEmail);
+        Assert.Equal("Hauptstraße 12, 10115 Berlin", record.Location);
+
+        var again = await Reconciler.RunAsync(_changed.AddMinutes(-1), _changed.AddMinutes(1), CancellationToken.None);
+        Assert.Equal((1, 1, 0), (again.Seen, again.Unchanged, again.Enqueued));
+        Assert.Equal(0, await DrainAsync());
+    }
+
+    [Fact]
+    public async Task A_booking_the_webhooks_got_right_queues_nothing()
+    {
+        await DeliverAsync("booking_created_web.json");
+        _api.Upsert(WebBooking());
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+
+        Assert.Equal((1, 1, 0), (pass.Seen, pass.Unchanged, pass.Enqueued));
+        Assert.Empty((await Queue.PeekMessagesAsync(32)).Value);
+    }
+
+    [Fact]
+    public async Task A_lost_cancel_is_recovered()
+    {
+        await DeliverAsync("booking_created_web.json");
+        var cancelled = WebBooking("cancelled");
+        cancelled["cancellationReason"] = "Termin passt leider nicht mehr.";
+        _api.Upsert(cancelled);
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal((1, 1), (pass.Different, pass.Enqueued));
+        await DrainAsync();
+
+        var record = await RecordAsync("k3VbP9qWm2xYc7RtL5nD8a");
+        Assert.Equal(AppointmentStatus.Cancelled, record.Status);
+        Assert.Equal("Termin passt leider nicht mehr.", record.CancellationReason);
+    }
+
+    [Fact]
+    public async Task A_lost_reschedule_is_recovered_onto_the_same_appointment()
+    {
+        await DeliverAsync("booking_created_api_metadata.json");
+        var before = await RecordAsync("Qm7ZtXo4Lp2WcN9vR1sK6e");
+        var old = FakeCalcomApi.Booking("Qm7ZtXo4Lp2WcN9vR1sK6e", Api, _changed, "cancelled", minutes: 20);
+        old["rescheduledToUid"] = "Tz8cYw3RbN6kLq1PmV5xHd";
+        var next = FakeCalcomApi.Booking("Tz8cYw3RbN6kLq1PmV5xHd", Rescheduled, _changed, minutes: 20);
+        next["rescheduledFromUid"] = "Qm7ZtXo4Lp2WcN9vR1sK6e";
+        _api.Upsert(old, next);
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal("completed", pass.Outcome);
+        Assert.True(pass.Enqueued >= 1, $"nothing queued: {pass}");
+        await DrainAsync();
+
+        var record = await RecordAsync("Tz8cYw3RbN6kLq1PmV5xHd");
+        Assert.Equal(before.AppointmentId, record.AppointmentId);
+        Assert.Equal(["Qm7ZtXo4Lp2WcN9vR1sK6e", "Tz8cYw3RbN6kLq1PmV5xHd"], record.CalcomUids);
+        Assert.Equal(AppointmentStatus.Confirmed, record.Status);
+        Assert.Equal((Rescheduled, Rescheduled.AddMinutes(20)), (record.StartTime, record.EndTime));
+        Assert.Equal((Api, Api.AddMinutes(20)), (record.PreviousStartTime, record.PreviousEndTime));
+        Assert.Equal(record.AppointmentId, (await RecordAsync("Qm7ZtXo4Lp2WcN9vR1sK6e")).AppointmentId);
+        // And the next pass finds nothing left to repair, on either side of the reschedule.
+        var again = await Reconciler.RunAsync(_changed.AddMinutes(-1), _changed.AddMinutes(1), CancellationToken.None);
+        Assert.Equal(0, again.Enqueued);
+    }
+
+    [Fact]
+    public async Task A_reassignment_without_a_webhook_moves_the_record_to_the_new_host()
+    {
+        await DeliverAsync("booking_created_web.json");
+        _api.Upsert(FakeCalcomApi.Booking("k3VbP9qWm2xYc7RtL5nD8a", Web, _changed, hostId: 55555, hostEmail: "dr.neu@praxis-example.de", location: "Hauptstraße 12, 10115 Berlin"));
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal((1, 1), (pass.Different, pass.Enqueued));
+        await DrainAsync();
+
+        var record = await RecordAsync("k3VbP9qWm2xYc7RtL5nD8a");
+        Assert.Equal(55555, record.StaffUserId);
+        Assert.Equal("dr.neu@praxis-example.de", record.StaffEmail);
+        Assert.Equal(AppointmentStatus.Confirmed, record.Status);
+    }
+
+    [Fact]
+    public async Task A_lost_confirmation_is_recovered()
+    {
+        await DeliverAsync("booking_requested.json");
+        Assert.Equal(AppointmentStatus.Requested, (await RecordAsync("Hb2NwQ8kZr5TyL1mXc4Vp9")).Status);
+        _api.Upsert(FakeCalcomApi.Booking("Hb2NwQ8kZr5TyL1mXc4Vp9", Requested, _changed, attendeeEmail: "jonas.beispiel@example.net", location: "Hauptstraße 12, 10115 Berlin"));
+
+        await Reconciler.RunScheduledAsync(CancellationToken.None);
+        await DrainAsync();
+
+        Assert.Equal(AppointmentStatus.Confirmed, (await RecordAsync("Hb2NwQ8kZr5TyL1mXc4Vp9")).Status);
+    }
+
+    [Fact]
+    public async Task A_host_request_reschedule_and_the_rebooking_are_recovered_in_two_passes()
+    {
+        await DeliverAsync("booking_created_web.json");
+        var asked = WebBooking("cancelled");
+        asked["cancellationReason"] = "Bitte einen neuen Termin wählen.";
+        asked["cancelledByEmail"] = "anna.schmidt@praxis-example.de";
+        _api.Upsert(asked);
+
+        await Reconciler.RunScheduledAsync(CancellationToken.None);
+        await DrainAsync();
+        Assert.Equal(AppointmentStatus.Cancelled, (await RecordAsync("k3VbP9qWm2xYc7RtL5nD8a")).Status);
+
+        // The attendee rebooks: Cal.com links the new booking to the cancelled one.
+        asked["rescheduledToUid"] = "Nw4RbT8kLm2QzX6cVp1YdS";
+        asked["updatedAt"] = FakeCalcomApi.Iso(_changed.AddMinutes(10));
+        var rebooked = FakeCalcomApi.Booking("Nw4RbT8kLm2QzX6cVp1YdS", Web.AddDays(2), _changed.AddMinutes(10), location: "Hauptstraße 12, 10115 Berlin");
+        rebooked["rescheduledFromUid"] = "k3VbP9qWm2xYc7RtL5nD8a";
+        _api.Upsert(asked, rebooked);
+
+        await Reconciler.RunAsync(_changed.AddMinutes(5), _changed.AddMinutes(15), CancellationToken.None);
+        await DrainAsync();
+
+        var record = await RecordAsync("Nw4RbT8kLm2QzX6cVp1YdS");
+        Assert.Equal(AppointmentStatus.Confirmed, record.Status);
+        Assert.Equal(Web.AddDays(2), record.StartTime);
+        Assert.Equal((await RecordAsync("k3VbP9qWm2xYc7RtL5nD8a")).AppointmentId, record.AppointmentId);
+    }
+
+    [Fact]
+    public async Task Rate_limits_and_server_errors_mid_run_are_waited_out_and_the_pass_completes()
+    {
+        _api.Upsert(WebBooking());
+        _api.Inject(FakeCalcomApi.TooManyRequests(resetSeconds: 1), FakeCalcomApi.ServerError());
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+
+        Assert.Equal(("completed", 1), (pass.Outcome, pass.Enqueued));
+        Assert.True(_api.Requests.Count >= 3, "the 429 and the 500 were not retried");
+    }
+
+    [Theory]
+    [InlineData(20261202, 40, 0.35)]
+    [InlineData(20261203, 60, 0.5)]
+    [InlineData(20261204, 60, 0.2)]
+    public async Task Generated_lifecycles_with_webhooks_dropped_end_as_full_delivery_after_one_pass(int seed, int lifecycles, double dropRate)
+    {
+        var random = new Random(seed);
+        var generated = new LifecycleGenerator(seed).NextLifecycles(lifecycles, staffMembers: 3, days: 5);
+        var inOrder = new Scenario(generated).InOrder;
+        var truth = new AppointmentBook();
+        foreach (var g in inOrder)
+        {
+            truth.Apply(CalcomWebhookReader.Read(g.Body).Event!);
+        }
+
+        // What Cal.com's API shows at the end: every booking row of every lifecycle, dated by its last change.
+        var compared = new List<Lifecycle>();
+        foreach (var lifecycle in generated)
+        {
+            var stored = truth.FindByUid(lifecycle.FinalUid)!;
+            foreach (var (current, previous) in SnapshotConvergencePropertyTests.ApiRows([stored], lifecycle.Events.Max(e => e.CreatedAt)))
+            {
+                if (current.Uid == lifecycle.FinalUid)
+                {
+                    compared.Add(lifecycle);
+                }
+
+                foreach (var row in new[] { current, previous }.OfType<CalcomApiBooking>().Where(r => r.Start is not null))
+                {
+                    _api.Upsert(System.Text.Json.JsonSerializer.SerializeToNode(row, CalcomApiJsonContext.Default.CalcomApiBooking)!.AsObject());
+                }
+            }
+        }
+
+        // Cal.com's deliveries, a third of them lost.
+        var kept = inOrder.Where(_ => random.NextDouble() >= dropRate).ToList();
+        foreach (var g in kept)
+        {
+            Assert.Equal(202, (await WebhookCall.PostSignedAsync(_app, g.Body)).StatusCode);
+        }
+
+        await DrainAsync();
+        var from = inOrder.Min(g => g.CreatedAt).AddMinutes(-1);
+        var to = inOrder.Max(g => g.CreatedAt).AddMinutes(1);
+        var pass = await Reconciler.RunAsync(from, to, CancellationToken.None);
+        Assert.Equal("completed", pass.Outcome);
+        await DrainAsync();
+
+        foreach (var lifecycle in compared)
+        {
+            var want = truth.FindByUid(lifecycle.FinalUid)!.Record;
+            var got = await RecordAsync(lifecycle.FinalUid);
+            Assert.True(SnapshotConvergencePropertyTests.Key(got) == SnapshotConvergencePropertyTests.Key(want) && got.CalcomUids.SequenceEqual(want.CalcomUids),
+                $"seed {seed}, {lifecycle}: after {kept.Count} of {inOrder.Count} deliveries and a pass ({pass.Missing} missing, {pass.Different} different, {pass.Enqueued} queued): "
+                + $"{SnapshotConvergencePropertyTests.Key(got)} [{string.Join(">", got.CalcomUids)}], full delivery {SnapshotConvergencePropertyTests.Key(want)} [{string.Join(">", want.CalcomUids)}]");
+        }
+
+        Assert.True(compared.Count > lifecycles / 2, $"only {compared.Count} lifecycles had API rows to compare");
+        // A second pass finds nothing left to repair.
+        Assert.Equal(0, (await Reconciler.RunAsync(from, to, CancellationToken.None)).Enqueued);
+    }
+
+    [Fact]
+    public async Task Cancel_all_remaining_of_a_series_sends_one_webhook_and_the_follow_up_cancels_every_later_occurrence()
+    {
+        var series = Enumerable.Range(0, 3).Select(i =>
+        {
+            var b = FakeCalcomApi.Booking($"occ{i}R7wN2kLp9QzX4cVb1Ym", Web.AddDays(7 * i), _changed.AddDays(-1), location: "Hauptstraße 12, 10115 Berlin");
+            b["recurringBookingUid"] = "seriesN2kLp9QzX4cVb1Ym";
+            return b;
+        }).ToArray();
+        foreach (var occurrence in series)
+        {
+            var created = SyntheticWebhook.Body(Booking(occurrence), CalcomTriggers.BookingCreated, "setup", _changed);
+            Assert.Equal(202, (await WebhookCall.PostSignedAsync(_app, created)).StatusCode);
+        }
+
+        await DrainAsync();
+        // "Cancel all remaining" from the second occurrence: Cal.com cancels two and sends one webhook, for the clicked one.
+        foreach (var occurrence in series.Skip(1))
+        {
+            occurrence["status"] = "cancelled";
+            occurrence["updatedAt"] = FakeCalcomApi.Iso(_changed);
+        }
+
+        _api.Upsert(series);
+        var cancel = System.Text.Json.Nodes.JsonNode.Parse(SyntheticWebhook.Body(Booking(series[1]), CalcomTriggers.BookingCancelled, "setup", _changed))!.AsObject();
+        cancel.Remove("askpro");
+        cancel["payload"]!["recurringEvent"] = new JsonObject { ["freq"] = 2, ["count"] = 3, ["interval"] = 1 };
+        Assert.Equal(202, (await WebhookCall.PostSignedAsync(_app, System.Text.Encoding.UTF8.GetBytes(cancel.ToJsonString()))).StatusCode);
+
+        var applied = await DrainAsync();
+
+        Assert.True(applied >= 3, $"{applied} messages: the cancel, the series lookup and the repair of the third occurrence");
+        Assert.Equal(AppointmentStatus.Confirmed, (await RecordAsync("occ0R7wN2kLp9QzX4cVb1Ym")).Status);
+        Assert.Equal(AppointmentStatus.Cancelled, (await RecordAsync("occ1R7wN2kLp9QzX4cVb1Ym")).Status);
+        Assert.Equal(AppointmentStatus.Cancelled, (await RecordAsync("occ2R7wN2kLp9QzX4cVb1Ym")).Status);
+        Assert.Contains(_app.Logs.Lines, l => l.Contains("[5010]", StringComparison.Ordinal));
+        static CalcomApiBooking Booking(JsonObject json) => System.Text.Json.JsonSerializer.Deserialize(json.ToJsonString(), CalcomApiJsonContext.Default.CalcomApiBooking)!;
+    }
+
+    [Fact]
+    public async Task A_refused_key_stops_the_pass_and_leaves_the_checkpoint()
+    {
+        _api.Upsert(WebBooking());
+        _api.Inject(FakeCalcomApi.Unauthorized());
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+
+        Assert.Equal(("unauthorized", 0), (pass.Outcome, pass.Enqueued));
+        Assert.Equal(new ReconciliationCheckpoint(null, null), await _app.Get<ReconciliationState>().ReadCheckpointAsync(CancellationToken.None));
+        Assert.Contains(_app.Logs.Lines, l => l.Contains("[5003]", StringComparison.Ordinal) && l.Contains("Calcom__ApiKey", StringComparison.Ordinal));
+        Assert.DoesNotContain(_app.Logs.Lines, l => l.Contains(FakeCalcomApi.ApiKey, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Two_passes_at_once_do_the_work_once()
+    {
+        _api.Upsert(WebBooking());
+        _api.Inject(FakeCalcomApi.Slow(TimeSpan.FromMilliseconds(500)));
+
+        var passes = await Task.WhenAll(Reconciler.RunScheduledAsync(CancellationToken.None), Reconciler.RunScheduledAsync(CancellationToken.None));
+
+        Assert.Equal(["busy", "completed"], passes.Select(p => p.Outcome).Order(StringComparer.Ordinal));
+        Assert.Single((await Queue.PeekMessagesAsync(32)).Value);
+    }
+
+    [Fact]
+    public async Task A_pass_that_dies_mid_run_leaves_the_checkpoint_at_the_last_queued_chunk_and_the_next_pass_recovers_the_rest()
+    {
+        // 300 changed bookings over 150 minutes: the whole window fills a page and is halved; the older half (175) is
+        // one chunk, the newer half's page then fails for good.
+        var start = DateTimeOffset.UtcNow.AddDays(60);
+        var from = _changed.AddHours(-2);
+        _api.Upsert([.. Enumerable.Range(0, 300).Select(i => FakeCalcomApi.Booking($"c{i:D5}Lp2WcN9vR1sK6eQxZ", start.AddHours(i), from.AddSeconds(i * 30)))]);
+        var state = _app.Get<ReconciliationState>();
+        var checkpointBefore = from.AddMinutes(-1);
+        await state.AdvanceDeltaAsync(checkpointBefore, CancellationToken.None);
+        await state.MarkSweepAsync(DateTimeOffset.UtcNow, CancellationToken.None);
+        // The whole window (a full page, so split) and its older half answer; the newer half fails past every retry.
+        _api.Inject([NoFault(), NoFault(), .. Enumerable.Range(0, 5).Select(_ => FakeCalcomApi.ServerError())]);
+
+        var failed = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal("failed", failed.Outcome);
+        Assert.InRange(failed.Enqueued, 1, 299);
+        var checkpoint = (await state.ReadCheckpointAsync(CancellationToken.None)).DeltaUpTo!.Value;
+        var newestQueued = (await Queue.PeekMessagesAsync(32)).Value.Length; // some were queued …
+        Assert.True(newestQueued > 0);
+        Assert.True(checkpoint > checkpointBefore, "the checkpoint did not move past the queued older half");
+        Assert.True(checkpoint < from.AddSeconds(299 * 30), $"the checkpoint {checkpoint:o} moved past bookings that were never queued");
+
+        var next = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal("completed", next.Outcome);
+        await DrainAsync();
+        var table = _app.Get<StorageClients>().Appointments;
+        var uids = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var row in table.QueryAsync<TableEntity>(r => r.PartitionKey == AppointmentEntities.PartitionKey))
+        {
+            if (row.RowKey.StartsWith(AppointmentEntities.UidPrefix, StringComparison.Ordinal))
+            {
+                uids.Add(row.RowKey[AppointmentEntities.UidPrefix.Length..]);
+            }
+        }
+
+        Assert.Equal(300, uids.Count);
+        static FakeCalcomApi.Fault NoFault() => FakeCalcomApi.Slow(TimeSpan.Zero);
+    }
+}

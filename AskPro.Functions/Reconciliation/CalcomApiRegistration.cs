@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace AskPro.Functions.Reconciliation;
+
+public static class CalcomApiRegistration
+{
+    /// <summary>Header prefix of Cal.com's rate-limit reset (<c>X-RateLimit-Reset-Default</c>): seconds until the window or block ends.</summary>
+    public const string RateLimitResetPrefix = "X-RateLimit-Reset";
+
+    /// <summary>The longest a 429 makes a request wait before its retry (Cal.com blocks a key for 60 s by default).</summary>
+    public static readonly TimeSpan MaxRateLimitWait = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// The typed <see cref="CalcomApiClient"/> from <c>IHttpClientFactory</c> with the resilience the API needs:
+    /// a sliding-window limiter under the key's 120 requests/minute, retries with exponential back-off and jitter for
+    /// 5xx, 408, timeouts and network failures, and for 429 a wait of exactly the <c>X-RateLimit-Reset-*</c> seconds
+    /// Cal.com names (it sends no <c>Retry-After</c>). 401/403 are never retried.
+    /// </summary>
+    public static IServiceCollection AddCalcomApi(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<CalcomApiOptions>().Bind(configuration.GetSection(CalcomApiOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CalcomApiOptions>, CalcomApiOptionsValidator>();
+
+        services.AddHttpClient<CalcomApiClient>((sp, http) =>
+            {
+                http.BaseAddress = sp.GetRequiredService<IOptions<CalcomApiOptions>>().Value.ApiBaseUrl;
+                // Each attempt has its own timeout in the pipeline; the client's would cut retries short.
+                http.Timeout = Timeout.InfiniteTimeSpan;
+            })
+            .AddResilienceHandler("calcom-api", (pipeline, context) =>
+            {
+                var o = context.ServiceProvider.GetRequiredService<IOptions<CalcomApiOptions>>().Value;
+                pipeline.AddRetry(new HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = Math.Max(o.MaxRetries, 1),
+                    ShouldHandle = args => ValueTask.FromResult(o.MaxRetries > 0 && HttpClientResiliencePredicates.IsTransient(args.Outcome)),
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = o.RetryDelay,
+                    DelayGenerator = args => ValueTask.FromResult(RateLimitWait(args.Outcome.Result)),
+                });
+                // Inside the retry: every attempt, first or retried, takes a permit.
+                pipeline.AddRateLimiter(new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
+                {
+                    PermitLimit = o.RequestsPerMinute,
+                    Window = TimeSpan.FromMinutes(1),
+                    SegmentsPerWindow = 6,
+                    QueueLimit = int.MaxValue,
+                    QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                    AutoReplenishment = true,
+                }));
+                pipeline.AddTimeout(o.AttemptTimeout);
+            });
+        return services;
+    }
+
+    /// <summary>For a 429: the seconds Cal.com's <c>X-RateLimit-Reset-*</c> (or a <c>Retry-After</c>) names; otherwise null (back-off).</summary>
+    internal static TimeSpan? RateLimitWait(HttpResponseMessage? response)
+    {
+        if (response is not { StatusCode: HttpStatusCode.TooManyRequests })
+        {
+            return null;
+        }
+
+        TimeSpan? wait = null;
+        foreach (var (name, values) in response.Headers)
+        {
+            if (name.StartsWith(RateLimitResetPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                foreach (var value in values)
+                {
+                    if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
+                    {
+                        var w = TimeSpan.FromSeconds(seconds);
+                        wait = wait is { } max && max > w ? max : w;
+                    }
+                }
+            }
+        }
+
+        wait ??= response.Headers.RetryAfter?.Delta;
+        return wait is { } found ? (found > MaxRateLimitWait ? MaxRateLimitWait : found) : TimeSpan.FromSeconds(60);
+    }
+}

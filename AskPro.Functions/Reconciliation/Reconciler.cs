@@ -1,0 +1,308 @@
+using System.Globalization;
+using AskPro.Functions.Appointments;
+using AskPro.Functions.Calcom;
+using AskPro.Functions.Logging;
+using AskPro.Functions.Queueing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AskPro.Functions.Reconciliation;
+
+/// <summary>What one pass did (logged as one line, returned by the admin endpoint). Ids and counts only.</summary>
+public sealed record PassSummary
+{
+    public required string PassId { get; init; }
+    /// <summary><c>completed</c>, <c>off</c> (no API key), <c>busy</c> (another pass holds the lease), <c>unauthorized</c>, <c>failed</c>.</summary>
+    public required string Outcome { get; init; }
+    public DateTimeOffset? WindowFrom { get; init; }
+    public DateTimeOffset? WindowTo { get; init; }
+    public bool Swept { get; init; }
+    public int Seen { get; init; }
+    public int Unchanged { get; init; }
+    public int Missing { get; init; }
+    public int Different { get; init; }
+    public int Enqueued { get; init; }
+    /// <summary>Drift the event path cannot repair (the snapshot's event is already in the record's facts).</summary>
+    public int Unrepairable { get; init; }
+    public int ApiCalls { get; init; }
+    public double DurationMs { get; init; }
+    public int Drift => Missing + Different;
+}
+
+/// <summary>
+/// One reconciliation pass: the bookings Cal.com changed since the checkpoint (and, once a day, every booking of the
+/// sweep range, for what <c>updatedAt</c> misses), each compared with its record by point reads, and for every one
+/// that is missing or differs a synthetic webhook queued on the webhook queue, through the same envelope and apply
+/// path as a delivery. It never writes appointments. The checkpoint advances only past bookings whose events are
+/// queued, one pass runs at a time (the lease), and overlapping windows are harmless because applying is idempotent.
+/// </summary>
+public sealed partial class Reconciler(
+    CalcomApiClient api,
+    ReconciliationState state,
+    AppointmentTableStore store,
+    WebhookQueue queue,
+    IOptions<CalcomApiOptions> apiOptions,
+    IOptions<ReconciliationOptions> options,
+    TimeProvider time,
+    AskPro.Functions.Telemetry.AskProMetrics metrics,
+    ILogger<Reconciler> logger)
+{
+    /// <summary>A pass over the changes since the checkpoint (plus the sweep when it is due).</summary>
+    public Task<PassSummary> RunScheduledAsync(CancellationToken ct) => RunAsync(null, null, ct);
+
+    /// <summary>
+    /// A pass. With <paramref name="from"/>/<paramref name="to"/> (the admin endpoint, e.g. after an outage) it covers
+    /// the bookings changed in that window and leaves the checkpoint and the sweep alone.
+    /// </summary>
+    public async Task<PassSummary> RunAsync(DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        var now = time.GetUtcNow();
+        var passId = "rec-" + now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
+        if (!apiOptions.Value.IsEnabled)
+        {
+            Log.Off(logger);
+            return new PassSummary { PassId = passId, Outcome = "off" };
+        }
+
+        var o = options.Value;
+        await using var lease = await state.TryAcquireLeaseAsync(passId, o.LeaseDuration, ct);
+        if (lease is null)
+        {
+            Log.Busy(logger, passId);
+            return new PassSummary { PassId = passId, Outcome = "busy" };
+        }
+
+        var pass = new Pass(api, store, queue, logger, passId, now);
+        var manual = from is not null || to is not null;
+        var checkpoint = await state.ReadCheckpointAsync(ct);
+        var windowFrom = from ?? (checkpoint.DeltaUpTo is { } d ? d - o.Overlap : now - o.InitialLookback);
+        var windowTo = to ?? now;
+        var sweep = !manual && (checkpoint.LastSweepAt is not { } s || now - s >= o.SweepEvery);
+        var outcome = "completed";
+        try
+        {
+            var feed = new CalcomBookingFeed(api);
+            await foreach (var chunk in feed.ChangedAsync(windowFrom, windowTo, ct))
+            {
+                pass.ApiCalls++;
+                await pass.HandleAsync(chunk.Bookings, ct);
+                await lease.RenewAsync(ct);
+                if (!manual && chunk.CoveredUpTo is { } covered)
+                {
+                    await state.AdvanceDeltaAsync(covered, ct);
+                }
+            }
+
+            if (sweep)
+            {
+                await foreach (var chunk in feed.ByStartAsync(now - o.SweepPast, now + o.SweepFuture, ct))
+                {
+                    pass.ApiCalls++;
+                    await pass.HandleAsync(chunk.Bookings, ct);
+                    await lease.RenewAsync(ct);
+                }
+
+                await state.MarkSweepAsync(now, ct);
+            }
+        }
+        catch (CalcomApiException ex) when (ex.IsAuthFailure)
+        {
+            outcome = "unauthorized";
+            Log.Unauthorized(logger, passId, ex.Status, ex.ErrorCode ?? "none");
+        }
+        catch (Exception ex) when (ex is CalcomApiException or ReconciliationLeaseLostException)
+        {
+            // The checkpoint stands where the last fully queued chunk left it: the next pass resumes there.
+            outcome = "failed";
+            Log.Failed(logger, passId, ex.GetType().Name, (ex as CalcomApiException)?.Status ?? 0);
+        }
+
+        var summary = pass.Summary(outcome, windowFrom, windowTo, sweep && outcome == "completed", time.GetElapsedTime(started).TotalMilliseconds);
+        metrics.Drift(summary.Drift, manual ? "on_demand" : "scheduled");
+        Log.Summary(logger, summary.PassId, summary.Outcome, summary.WindowFrom, summary.WindowTo, summary.Swept, summary.Seen, summary.Unchanged,
+            summary.Missing, summary.Different, summary.Enqueued, summary.Unrepairable, summary.ApiCalls, summary.DurationMs);
+        return summary;
+    }
+
+    /// <summary>
+    /// Repairs exactly these bookings (the series follow-up: every occurrence of a series one webhook changed): the same
+    /// comparison and synthetic events as a pass, without the lease or the checkpoint.
+    /// </summary>
+    public async Task<PassSummary> RepairAsync(IReadOnlyList<CalcomApiBooking> bookings, string passId, int apiCalls, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(bookings);
+        var started = time.GetTimestamp();
+        var pass = new Pass(api, store, queue, logger, passId, time.GetUtcNow()) { ApiCalls = apiCalls };
+        await pass.HandleAsync(bookings, ct);
+        var summary = pass.Summary("completed", null, null, false, time.GetElapsedTime(started).TotalMilliseconds);
+        metrics.Drift(summary.Drift, "series");
+        Log.Summary(logger, summary.PassId, summary.Outcome, summary.WindowFrom, summary.WindowTo, summary.Swept, summary.Seen, summary.Unchanged,
+            summary.Missing, summary.Different, summary.Enqueued, summary.Unrepairable, summary.ApiCalls, summary.DurationMs);
+        return summary;
+    }
+
+    /// <summary>The counting and the per-booking work of one pass.</summary>
+    private sealed class Pass(CalcomApiClient api, AppointmentTableStore store, WebhookQueue queue, ILogger logger, string passId, DateTimeOffset now)
+    {
+        private readonly HashSet<(string Uid, DateTimeOffset? UpdatedAt)> _seen = [];
+        private readonly Dictionary<string, CalcomApiBooking> _known = new(StringComparer.Ordinal);
+        private int _unchanged, _missing, _different, _enqueued, _unrepairable;
+
+        public int ApiCalls { get; set; }
+
+        public async Task HandleAsync(IReadOnlyList<CalcomApiBooking> bookings, CancellationToken ct)
+        {
+            foreach (var b in bookings)
+            {
+                if (b.Uid is { Length: > 0 } uid)
+                {
+                    _known[uid] = b;
+                }
+            }
+
+            foreach (var b in bookings)
+            {
+                // Windows overlap by an instant and sweeps repeat the delta: each state of a booking is handled once.
+                if (b.Uid is { Length: > 0 } uid && _seen.Add((uid, b.UpdatedAt)))
+                {
+                    await HandleAsync(b, ct);
+                }
+            }
+        }
+
+        private async Task HandleAsync(CalcomApiBooking booking, CancellationToken ct)
+        {
+            var uid = booking.Uid!;
+            var stored = await store.FindByUidAsync(uid, ct);
+            var drift = BookingDrift.Compare(booking, stored?.Record);
+            if (drift.Kind == DriftKind.Unchanged)
+            {
+                _unchanged++;
+                return;
+            }
+
+            Count(drift);
+            var bodies = new List<byte[]>();
+            var trigger = SyntheticWebhook.TriggerFor(booking);
+            // The link this row carries to the booking it replaced, when the record lacks it. A cancelled or rejected
+            // row (and a superseded one, itself replaced again) states its status with an event that carries no link,
+            // so the link travels as its own reschedule event (its status rank is below a cancel's: it revives nothing).
+            if (booking.RescheduledFromUid is { } from && (stored is null || !BookingDrift.HasLink(stored.Record, from, uid))
+                && trigger is not (CalcomTriggers.BookingRescheduled or CalcomTriggers.BookingRequested))
+            {
+                bodies.Add(SyntheticWebhook.Body(booking, CalcomTriggers.BookingRescheduled, passId, now, await FindAsync(from, ct)));
+            }
+
+            if (trigger is not null)
+            {
+                var replaced = booking.RescheduledFromUid is { } previous ? await FindAsync(previous, ct) : null;
+                bodies.Add(SyntheticWebhook.Body(booking, trigger, passId, now, replaced));
+            }
+            else if (booking.RescheduledToUid is { } next && await FindAsync(next, ct) is { } replacement && _seen.Add((next, replacement.UpdatedAt)))
+            {
+                // Superseded by a reschedule outside this window: the booking that replaced it carries the repair.
+                await HandleAsync(replacement, ct);
+            }
+
+            var queued = 0;
+            foreach (var body in bodies)
+            {
+                var e = CalcomWebhookReader.Read(body).Event;
+                if (e is null || (stored is not null && stored.Facts.Contains(e)))
+                {
+                    continue; // already in the record's facts: queuing it again would change nothing, pass after pass
+                }
+
+                await queue.EnqueueAsync(body, e.TriggerEvent, e.Uid, e.RescheduleUid, now, ct);
+                queued++;
+                Log.Enqueued(logger, passId, UidPseudonym.Of(e.Uid), stored?.Record.AppointmentId, drift.Kind, string.Join(',', drift.Fields), e.TriggerEvent);
+            }
+
+            _enqueued += queued;
+            if (queued == 0 && bodies.Count > 0)
+            {
+                // The record holds these very snapshots and still differs (e.g. Cal.com shows accepted a booking a webhook
+                // cancelled, which no event can revive): counted and logged, not queued again.
+                _unrepairable++;
+                Log.Unrepairable(logger, passId, UidPseudonym.Of(uid), string.Join(',', drift.Fields));
+            }
+        }
+
+        private void Count(Drift drift)
+        {
+            if (drift.Kind == DriftKind.Missing)
+            {
+                _missing++;
+            }
+            else
+            {
+                _different++;
+            }
+        }
+
+        private async Task<CalcomApiBooking?> FindAsync(string uid, CancellationToken ct)
+        {
+            if (_known.TryGetValue(uid, out var known))
+            {
+                return known;
+            }
+
+            ApiCalls++;
+            var found = (await api.GetAsync(uid, ct)).FirstOrDefault(b => b.Uid == uid);
+            if (found is not null)
+            {
+                _known[uid] = found;
+            }
+
+            return found;
+        }
+
+        public PassSummary Summary(string outcome, DateTimeOffset? from, DateTimeOffset? to, bool swept, double durationMs) => new()
+        {
+            PassId = passId,
+            Outcome = outcome,
+            WindowFrom = from,
+            WindowTo = to,
+            Swept = swept,
+            Seen = _seen.Count,
+            Unchanged = _unchanged,
+            Missing = _missing,
+            Different = _different,
+            Enqueued = _enqueued,
+            Unrepairable = _unrepairable,
+            ApiCalls = ApiCalls,
+            DurationMs = durationMs,
+        };
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5000, Level = LogLevel.Information,
+            Message = "Reconciliation pass {PassId}: {Outcome}, window {WindowFrom:o}..{WindowTo:o}, sweep {Swept}; seen {Seen}, unchanged {Unchanged}, missing {Missing}, different {Different}, enqueued {Enqueued}, unrepairable {Unrepairable}; {ApiCalls} API calls in {DurationMs:F0} ms")]
+        public static partial void Summary(ILogger logger, string passId, string outcome, DateTimeOffset? windowFrom, DateTimeOffset? windowTo, bool swept,
+            int seen, int unchanged, int missing, int different, int enqueued, int unrepairable, int apiCalls, double durationMs);
+
+        [LoggerMessage(EventId = 5001, Level = LogLevel.Information,
+            Message = "Reconciliation pass {PassId}: {UidPseudonym} (appointment {AppointmentId}) {DriftKind} in {DriftFields}: queued a synthetic {TriggerEvent}")]
+        public static partial void Enqueued(ILogger logger, string passId, string uidPseudonym, string? appointmentId, DriftKind driftKind, string driftFields, string triggerEvent);
+
+        [LoggerMessage(EventId = 5002, Level = LogLevel.Warning,
+            Message = "Reconciliation pass {PassId}: {UidPseudonym} differs in {DriftFields} and an event cannot repair it (its snapshot is already applied)")]
+        public static partial void Unrepairable(ILogger logger, string passId, string uidPseudonym, string driftFields);
+
+        [LoggerMessage(EventId = 5003, Level = LogLevel.Error,
+            Message = "Reconciliation pass {PassId} stopped: the Cal.com API refused the key ({Status}, {ErrorCode}). Set Calcom__ApiKey to a valid API key; the checkpoint is unchanged")]
+        public static partial void Unauthorized(ILogger logger, string passId, int status, string errorCode);
+
+        [LoggerMessage(EventId = 5004, Level = LogLevel.Error,
+            Message = "Reconciliation pass {PassId} stopped early ({ExceptionType}, status {Status}); the next pass resumes from the checkpoint")]
+        public static partial void Failed(ILogger logger, string passId, string exceptionType, int status);
+
+        [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Reconciliation pass {PassId} skipped: another pass holds the lease")]
+        public static partial void Busy(ILogger logger, string passId);
+
+        [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "Reconciliation is off: Calcom__ApiKey is not set")]
+        public static partial void Off(ILogger logger);
+    }
+}

@@ -1,0 +1,172 @@
+using AskPro.Functions.Storage;
+using Azure;
+using Azure.Data.Tables;
+
+namespace AskPro.Functions.Reconciliation;
+
+/// <summary>How far reconciliation has come: changes up to <see cref="DeltaUpTo"/> are covered; the last full sweep ran at <see cref="LastSweepAt"/>.</summary>
+public sealed record ReconciliationCheckpoint(DateTimeOffset? DeltaUpTo, DateTimeOffset? LastSweepAt);
+
+/// <summary>
+/// Reconciliation's own rows, in the appointments table under their own partition (<c>reconciliation</c>), so it needs
+/// no storage resource of its own: the checkpoint, and a lease row that lets one pass run at a time across instances
+/// (timer and admin endpoint alike). The lease is a row with an owner and an expiry, taken and renewed with
+/// ETag-conditional writes — the table equivalent of a blob lease, without a container to create or grant.
+/// </summary>
+public sealed class ReconciliationState(StorageClients storage, TimeProvider time)
+{
+    public const string PartitionKey = "reconciliation";
+    public const string CheckpointRow = "checkpoint";
+    public const string LeaseRow = "lease";
+
+    private readonly TableClient _table = storage.Appointments;
+    private readonly CreateOnce _created = new(ct => storage.Appointments.CreateIfNotExistsAsync(ct));
+
+    public async Task<ReconciliationCheckpoint> ReadCheckpointAsync(CancellationToken ct)
+    {
+        await _created.EnsureAsync(ct);
+        var row = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey, CheckpointRow, cancellationToken: ct);
+        return row.HasValue
+            ? new ReconciliationCheckpoint(row.Value!.GetDateTimeOffset("DeltaUpTo"), row.Value.GetDateTimeOffset("LastSweepAt"))
+            : new ReconciliationCheckpoint(null, null);
+    }
+
+    /// <summary>Moves the delta checkpoint forward to <paramref name="upTo"/> (never back), keeping the sweep time.</summary>
+    public Task AdvanceDeltaAsync(DateTimeOffset upTo, CancellationToken ct) =>
+        UpdateCheckpointAsync(c => c.DeltaUpTo is { } d && d >= upTo ? c : c with { DeltaUpTo = upTo }, ct);
+
+    public Task MarkSweepAsync(DateTimeOffset at, CancellationToken ct) =>
+        UpdateCheckpointAsync(c => c.LastSweepAt is { } s && s >= at ? c : c with { LastSweepAt = at }, ct);
+
+    private async Task UpdateCheckpointAsync(Func<ReconciliationCheckpoint, ReconciliationCheckpoint> change, CancellationToken ct)
+    {
+        await _created.EnsureAsync(ct);
+        for (var attempt = 1; ; attempt++)
+        {
+            var row = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey, CheckpointRow, cancellationToken: ct);
+            var current = row.HasValue
+                ? new ReconciliationCheckpoint(row.Value!.GetDateTimeOffset("DeltaUpTo"), row.Value.GetDateTimeOffset("LastSweepAt"))
+                : new ReconciliationCheckpoint(null, null);
+            var next = change(current);
+            if (next == current && row.HasValue)
+            {
+                return;
+            }
+
+            var entity = new TableEntity(PartitionKey, CheckpointRow)
+            {
+                ["DeltaUpTo"] = next.DeltaUpTo,
+                ["LastSweepAt"] = next.LastSweepAt,
+                ["UpdatedAt"] = time.GetUtcNow(),
+            };
+            try
+            {
+                if (row.HasValue)
+                {
+                    await _table.UpdateEntityAsync(entity, row.Value!.ETag, TableUpdateMode.Replace, ct);
+                }
+                else
+                {
+                    await _table.AddEntityAsync(entity, ct);
+                }
+
+                return;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 10)
+            {
+                // Another writer moved it meanwhile: read again and apply the same forward-only change.
+            }
+        }
+    }
+
+    /// <summary>
+    /// The lease for <paramref name="duration"/>, or null when another owner holds an unexpired one. The holder
+    /// renews it while it works; one that stops renewing loses it when it expires, so a crashed pass blocks nothing for long.
+    /// </summary>
+    public async Task<ReconciliationLease?> TryAcquireLeaseAsync(string owner, TimeSpan duration, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        await _created.EnsureAsync(ct);
+        var now = time.GetUtcNow();
+        var row = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey, LeaseRow, cancellationToken: ct);
+        var entity = LeaseEntity(owner, now + duration);
+        try
+        {
+            if (!row.HasValue)
+            {
+                var added = await _table.AddEntityAsync(entity, ct);
+                return new ReconciliationLease(this, owner, duration, added.Headers.ETag ?? ETag.All);
+            }
+
+            if (row.Value!.GetDateTimeOffset("ExpiresAt") is { } expires && expires > now && row.Value.GetString("Owner") != owner)
+            {
+                return null;
+            }
+
+            var updated = await _table.UpdateEntityAsync(entity, row.Value.ETag, TableUpdateMode.Replace, ct);
+            return new ReconciliationLease(this, owner, duration, updated.Headers.ETag ?? ETag.All);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            return null; // someone else took it between our read and our write
+        }
+    }
+
+    internal async Task<ETag> RenewAsync(string owner, TimeSpan duration, ETag etag, CancellationToken ct)
+    {
+        try
+        {
+            var response = await _table.UpdateEntityAsync(LeaseEntity(owner, time.GetUtcNow() + duration), etag, TableUpdateMode.Replace, ct);
+            return response.Headers.ETag ?? ETag.All;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            throw new ReconciliationLeaseLostException("the reconciliation lease was taken over (it expired before it was renewed)", ex);
+        }
+    }
+
+    internal async Task ReleaseAsync(string owner, ETag etag)
+    {
+        try
+        {
+            await _table.UpdateEntityAsync(LeaseEntity(owner, time.GetUtcNow()), etag, TableUpdateMode.Replace, CancellationToken.None);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            // Already someone else's: nothing to give back.
+        }
+    }
+
+    private static TableEntity LeaseEntity(string owner, DateTimeOffset expiresAt) =>
+        new(PartitionKey, LeaseRow) { ["Owner"] = owner, ["ExpiresAt"] = expiresAt };
+}
+
+/// <summary>A held reconciliation lease: renew it while working, dispose it to release it.</summary>
+public sealed class ReconciliationLease : IAsyncDisposable
+{
+    private readonly ReconciliationState _state;
+    private readonly TimeSpan _duration;
+    private ETag _etag;
+
+    internal ReconciliationLease(ReconciliationState state, string owner, TimeSpan duration, ETag etag)
+    {
+        _state = state;
+        Owner = owner;
+        _duration = duration;
+        _etag = etag;
+    }
+
+    public string Owner { get; }
+
+    /// <summary>Extends the lease; throws <see cref="ReconciliationLeaseLostException"/> when another owner has taken it.</summary>
+    public async Task RenewAsync(CancellationToken ct) => _etag = await _state.RenewAsync(Owner, _duration, _etag, ct);
+
+    public async ValueTask DisposeAsync() => await _state.ReleaseAsync(Owner, _etag);
+}
+
+public sealed class ReconciliationLeaseLostException : Exception
+{
+    public ReconciliationLeaseLostException() { }
+    public ReconciliationLeaseLostException(string message) : base(message) { }
+    public ReconciliationLeaseLostException(string message, Exception inner) : base(message, inner) { }
+}
