@@ -118,11 +118,8 @@ public sealed partial class Reconciler(
             Log.Failed(logger, passId, ex.GetType().Name, (ex as CalcomApiException)?.Status ?? 0);
         }
 
-        var summary = pass.Summary(outcome, windowFrom, windowTo, sweep && outcome == "completed", time.GetElapsedTime(started).TotalMilliseconds);
-        metrics.Drift(summary.Drift, manual ? "on_demand" : "scheduled");
-        Log.Summary(logger, summary.PassId, summary.Outcome, summary.WindowFrom, summary.WindowTo, summary.Swept, summary.Seen, summary.Unchanged,
-            summary.Missing, summary.Different, summary.Enqueued, summary.Unrepairable, summary.ApiCalls, summary.DurationMs);
-        return summary;
+        return Report(pass.Summary(outcome, windowFrom, windowTo, sweep && outcome == "completed", time.GetElapsedTime(started).TotalMilliseconds),
+            manual ? "on_demand" : "scheduled");
     }
 
     /// <summary>
@@ -135,8 +132,13 @@ public sealed partial class Reconciler(
         var started = time.GetTimestamp();
         var pass = new Pass(api, store, queue, logger, passId, time.GetUtcNow()) { ApiCalls = apiCalls };
         await pass.HandleAsync(bookings, ct);
-        var summary = pass.Summary("completed", null, null, false, time.GetElapsedTime(started).TotalMilliseconds);
-        metrics.Drift(summary.Drift, "series");
+        return Report(pass.Summary("completed", null, null, false, time.GetElapsedTime(started).TotalMilliseconds), "series");
+    }
+
+    /// <summary>The one summary line and drift metric every pass ends with.</summary>
+    private PassSummary Report(PassSummary summary, string passKind)
+    {
+        metrics.Drift(summary.Drift, passKind);
         Log.Summary(logger, summary.PassId, summary.Outcome, summary.WindowFrom, summary.WindowTo, summary.Swept, summary.Seen, summary.Unchanged,
             summary.Missing, summary.Different, summary.Enqueued, summary.Unrepairable, summary.ApiCalls, summary.DurationMs);
         return summary;
