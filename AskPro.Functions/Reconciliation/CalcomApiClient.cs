@@ -159,7 +159,7 @@ public sealed class CalcomApiClient(HttpClient http, IOptions<CalcomApiOptions> 
         if (value is { } v)
         {
             // UTC with Z: the API parses filters with dayjs.utc().
-            url.Append(name).Append('=').Append(Uri.EscapeDataString(v.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture))).Append('&');
+            url.Append(name).Append('=').Append(Uri.EscapeDataString(SyntheticWebhook.Iso(v)!)).Append('&');
         }
     }
 }

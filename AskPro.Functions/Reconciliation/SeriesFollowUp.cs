@@ -49,7 +49,7 @@ public sealed partial class SeriesFollowUp(
         var body = new JsonObject
         {
             ["triggerEvent"] = Trigger,
-            ["createdAt"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+            ["createdAt"] = SyntheticWebhook.Iso(now),
             ["askpro"] = new JsonObject { ["origin"] = SyntheticWebhook.Origin, ["after"] = deliveryId },
             ["payload"] = new JsonObject { ["uid"] = e.Uid, ["trigger"] = e.TriggerEvent },
         };

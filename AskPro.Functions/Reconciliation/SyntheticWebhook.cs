@@ -180,7 +180,8 @@ public static class SyntheticWebhook
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 
-    private static string? Iso(DateTimeOffset? t) => t?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    /// <summary>UTC ISO 8601 with milliseconds and <c>Z</c>, as Cal.com writes times and parses its filters.</summary>
+    internal static string? Iso(DateTimeOffset? t) => t?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(JsonObject))]
