@@ -64,6 +64,10 @@ public sealed record Appointment
     public string? PaymentStatus { get; init; }
     public DateTimeOffset? LastEventAt { get; init; }
     public string? LastTriggerEvent { get; init; }
+    /// <summary>TEMPORARY STUB (seats-b): the seat's current slot id; null for non-seated. The lead's issue-8 version replaces it.</summary>
+    public string? SlotId { get; init; }
+    /// <summary>TEMPORARY STUB (seats-b): <c>seatsPerTimeSlot</c> of a seated booking. The lead's issue-8 version replaces it.</summary>
+    public int? SeatsPerTimeSlot { get; init; }
 
     public bool IsInternal => AskProAppointmentId is not null;
 
