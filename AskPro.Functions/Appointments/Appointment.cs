@@ -65,6 +65,13 @@ public sealed record Appointment
     public DateTimeOffset? LastEventAt { get; init; }
     public string? LastTriggerEvent { get; init; }
 
+    /// <summary>A seat's record: the slot (uid) it is in now, as <c>apt_</c> id; null for a booking without seats.</summary>
+    public string? SlotId { get; init; }
+    /// <summary><c>seatsPerTimeSlot</c> of a seated event type; null otherwise.</summary>
+    public int? SeatsPerTimeSlot { get; init; }
+
+    public bool IsSeat => SlotId is not null;
+
     public bool IsInternal => AskProAppointmentId is not null;
 
     /// <summary>
