@@ -64,10 +64,13 @@ public sealed record Appointment
     public string? PaymentStatus { get; init; }
     public DateTimeOffset? LastEventAt { get; init; }
     public string? LastTriggerEvent { get; init; }
-    /// <summary>TEMPORARY STUB (seats-b): the seat's current slot id; null for non-seated. The lead's issue-8 version replaces it.</summary>
+
+    /// <summary>A seat's record: the slot (uid) it is in now, as <c>apt_</c> id; null for a booking without seats.</summary>
     public string? SlotId { get; init; }
-    /// <summary>TEMPORARY STUB (seats-b): <c>seatsPerTimeSlot</c> of a seated booking. The lead's issue-8 version replaces it.</summary>
+    /// <summary><c>seatsPerTimeSlot</c> of a seated event type; null otherwise.</summary>
     public int? SeatsPerTimeSlot { get; init; }
+
+    public bool IsSeat => SlotId is not null;
 
     public bool IsInternal => AskProAppointmentId is not null;
 
