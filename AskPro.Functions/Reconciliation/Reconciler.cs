@@ -246,7 +246,7 @@ public sealed partial class Reconciler(
             var uid = booking.Uid!;
             var seats = (stored?.Seats ?? []).Select(s => s.Record).ToList();
             var facts = stored?.Facts ?? BookingFacts.Empty;
-            if (booking.RescheduledFromUid is { } from && from != uid && stored?.Record.CalcomUids.Contains(from) != true
+            if (booking.RescheduledFromUid is { } from && from != uid && stored?.Uids.Contains(from) != true
                 && await store.FindByUidAsync(from, ct) is { } earlier)
             {
                 // The slot a seat moved from, when the record does not link it yet: a seat still there moves, not doubles.
@@ -278,7 +278,7 @@ public sealed partial class Reconciler(
 
                 await queue.EnqueueAsync(body, e.TriggerEvent, e.Uid, e.RescheduleUid, now, ct);
                 queued++;
-                Log.Enqueued(logger, passId, UidPseudonym.Of(e.Uid), stored?.Record.AppointmentId, comparison.Drift.Kind, repair.Field, e.TriggerEvent);
+                Log.Enqueued(logger, passId, UidPseudonym.Of(e.Uid), repair.AppointmentId ?? AppointmentProjection.AppointmentIdOf(uid), comparison.Drift.Kind, repair.Field, e.TriggerEvent);
             }
 
             _enqueued += queued;

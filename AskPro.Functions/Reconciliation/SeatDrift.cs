@@ -6,9 +6,11 @@ namespace AskPro.Functions.Reconciliation;
 /// <summary>
 /// One synthetic seated event a pass should queue: <see cref="Trigger"/> about the seats of <see cref="Attendees"/>
 /// (none: about the slot itself), dated <see cref="CreatedAt"/>. <see cref="Field"/> names the drift it repairs
-/// (logged); <see cref="RescheduleUid"/> is the slot a seat moved from, or the slot itself for a move in place.
+/// (logged); <see cref="RescheduleUid"/> is the slot a seat moved from, or the slot itself for a move in place;
+/// <see cref="AppointmentId"/> the seat record it repairs when there is exactly one (logged; null: a new seat or the slot).
 /// </summary>
-public sealed record SeatRepair(string Trigger, IReadOnlyList<CalcomApiPerson> Attendees, DateTimeOffset CreatedAt, string Field, string? RescheduleUid = null);
+public sealed record SeatRepair(string Trigger, IReadOnlyList<CalcomApiPerson> Attendees, DateTimeOffset CreatedAt, string Field, string? RescheduleUid = null,
+    string? AppointmentId = null);
 
 /// <summary>
 /// How a seated booking (one API row per time slot) compares with its seat records: the drift, the events that repair
@@ -66,12 +68,12 @@ public static class SeatDrift
         var repairs = new List<SeatRepair>();
         var fields = new List<string>();
         var deferred = 0;
-        void Add(string trigger, IReadOnlyList<CalcomApiPerson> attendees, string field, string? rescheduleUid = null)
+        void Add(string trigger, IReadOnlyList<CalcomApiPerson> attendees, string field, string? rescheduleUid = null, string? seatId = null)
         {
             fields.Add(field);
             if (DateFor(facts, uid, attendees, since, readAt, margin) is { } at)
             {
-                repairs.Add(new SeatRepair(trigger, attendees, at, field, rescheduleUid));
+                repairs.Add(new SeatRepair(trigger, attendees, at, field, rescheduleUid, seatId));
             }
             else
             {
@@ -98,7 +100,7 @@ public static class SeatDrift
                     && seats.Any(s => s.CalcomUid == f && AppointmentStatus.IsActive(s.Status) && SameEmail(s.CustomerEmail, a.Email)) ? f : null;
                 var trigger = from is not null ? CalcomTriggers.BookingRescheduled
                     : status == AppointmentStatus.Requested ? CalcomTriggers.BookingRequested : CalcomTriggers.BookingCreated;
-                Add(trigger, [a], seat is null ? "seat_missing" : "seat_status", from);
+                Add(trigger, [a], seat is null ? "seat_missing" : "seat_status", from, seat?.AppointmentId);
             }
 
             // A live booking lists every seat it has: an empty list means the attendees are hidden, not gone.
@@ -108,7 +110,7 @@ public static class SeatDrift
                 {
                     if (!listed.Any(a => SameEmail(a.Email, seat.CustomerEmail)))
                     {
-                        Add(CalcomTriggers.BookingCancelled, [PersonOf(seat)], "seat_lost");
+                        Add(CalcomTriggers.BookingCancelled, [PersonOf(seat)], "seat_lost", seatId: seat.AppointmentId);
                     }
                 }
             }
