@@ -110,34 +110,48 @@ public static class SeatDrift
                 {
                     if (!listed.Any(a => SameEmail(a.Email, seat.CustomerEmail)))
                     {
-                        Add(CalcomTriggers.BookingCancelled, [PersonOf(seat)], "seat_lost", seatId: seat.AppointmentId);
+                        Add(CalcomTriggers.BookingCancelled, [PersonOf(seat, facts, uid)], "seat_lost", seatId: seat.AppointmentId);
                     }
-                }
-            }
-
-            if ((here.FirstOrDefault(s => AppointmentStatus.IsActive(s.Status)) ?? here.FirstOrDefault()) is { } slot)
-            {
-                var slotFields = SlotDifferences(booking, slot);
-                if (slotFields.Count > 0)
-                {
-                    fields.AddRange(slotFields);
-                    // The event Cal.com sends for that change of the whole slot, dated like any snapshot.
-                    var trigger = slotFields.Contains("start") || slotFields.Contains("end") ? CalcomTriggers.BookingRescheduled
-                        : slotFields.Contains("staff") ? CalcomTriggers.BookingReassigned : CalcomTriggers.BookingLocationUpdated;
-                    repairs.Add(new SeatRepair(trigger, [], since, string.Join('+', slotFields), trigger == CalcomTriggers.BookingRescheduled ? uid : null));
                 }
             }
         }
         else
         {
             // Every seat still active here, and every attendee the cancelled row still lists that the record never saw.
-            var ended = here.Where(s => AppointmentStatus.IsActive(s.Status)).Select(PersonOf)
+            var ended = here.Where(s => AppointmentStatus.IsActive(s.Status)).Select(s => PersonOf(s, facts, uid))
                 .Concat(listed.Where(a => !here.Any(s => SameEmail(s.CustomerEmail, a.Email))
                     && !seats.Any(s => s.CalcomUid != uid && s.CalcomUids.Contains(uid) && SameEmail(s.CustomerEmail, a.Email))))
                 .ToList();
             if (ended.Count > 0)
             {
                 Add(status == AppointmentStatus.Rejected ? CalcomTriggers.BookingRejected : CalcomTriggers.BookingCancelled, ended, "status");
+            }
+        }
+
+        // The slot itself (cancelled or not: a lost move leaves a cancelled slot at the wrong time too).
+        // Its times as the record's events make them even when no seat is here yet (a move known only as a slot event).
+        var known = facts.Count > 0 && facts.Uids.Contains(uid) ? SeatProjection.Slots(facts).FirstOrDefault(x => x.Uid == uid) : null;
+        var seatHere = here.FirstOrDefault(s => AppointmentStatus.IsActive(s.Status)) ?? here.FirstOrDefault();
+        if (seatHere is not null || known is not null)
+        {
+            var slot = seatHere ?? new Appointment
+            {
+                AppointmentId = known!.SlotId, RootUid = uid, CalcomUid = uid, CalcomUids = [uid], Status = AppointmentStatus.Pending, Source = AppointmentProjection.DirectSource,
+                StartTime = known.Start, EndTime = known.End, StaffKey = known.StaffKey,
+            };
+            if (known is not null)
+            {
+                slot = slot with { StartTime = known.Start, EndTime = known.End };
+            }
+
+            var slotFields = SlotDifferences(booking, slot, staffAndPlace: seatHere is not null);
+            if (slotFields.Count > 0)
+            {
+                fields.AddRange(slotFields);
+                // The event Cal.com sends for that change of the whole slot, dated like any snapshot.
+                var trigger = slotFields.Contains("start") || slotFields.Contains("end") ? CalcomTriggers.BookingRescheduled
+                    : slotFields.Contains("staff") ? CalcomTriggers.BookingReassigned : CalcomTriggers.BookingLocationUpdated;
+                repairs.Add(new SeatRepair(trigger, [], since, string.Join('+', slotFields), trigger == CalcomTriggers.BookingRescheduled ? uid : null));
             }
         }
 
@@ -173,7 +187,7 @@ public static class SeatDrift
     }
 
     /// <summary>The slot's time, host and location as the API shows them against a seat record of that slot.</summary>
-    private static List<string> SlotDifferences(CalcomApiBooking booking, Appointment seat)
+    private static List<string> SlotDifferences(CalcomApiBooking booking, Appointment seat, bool staffAndPlace)
     {
         var fields = new List<string>();
         if (booking.Start is { } start && start != seat.StartTime)
@@ -184,6 +198,11 @@ public static class SeatDrift
         if (booking.End is { } end && end != seat.EndTime)
         {
             fields.Add("end");
+        }
+
+        if (!staffAndPlace)
+        {
+            return fields;
         }
 
         if (booking.Hosts is [{ } host, ..] && !BookingDrift.SameStaff(host, seat))
@@ -207,12 +226,19 @@ public static class SeatDrift
         return Math.Max(1, stated > 0 ? stated : Math.Max(recorded, listed));
     }
 
-    private static CalcomApiPerson PersonOf(Appointment seat) => new()
+    /// <summary>
+    /// A seat record's attendee, with the reference of the seat the record knows them by in <paramref name="uid"/>: a
+    /// cancel of a rebooked seat then differs from the cancel of the earlier one (events are told apart by content).
+    /// </summary>
+    private static CalcomApiPerson PersonOf(Appointment seat, BookingFacts facts, string uid) => new()
     {
         Name = seat.CustomerName,
         Email = seat.CustomerEmail,
         PhoneNumber = seat.CustomerPhone,
         TimeZone = seat.TimeZone,
+        SeatUid = facts.Events.Where(e => e.Uid == uid && e.CreatedAt is not null)
+            .SelectMany(e => (e.Attendees ?? []).Where(a => a.SeatId is not null && SameEmail(a.Email, seat.CustomerEmail)).Select(a => (e.CreatedAt, a.SeatId)))
+            .OrderByDescending(x => x.CreatedAt).Select(x => x.SeatId).FirstOrDefault(),
     };
 
     private static bool SameEmail(string? a, string? b) =>
