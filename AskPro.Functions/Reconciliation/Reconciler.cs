@@ -180,7 +180,7 @@ public sealed partial class Reconciler(
         {
             var uid = booking.Uid!;
             var stored = await store.FindByUidAsync(uid, ct);
-            if (booking.IsSeated || stored?.Seats.Count > 0)
+            if (booking.IsSeated || stored?.IsSeated == true)
             {
                 await HandleSeatedAsync(booking, stored, ct);
                 return;
