@@ -279,4 +279,33 @@ public sealed class SeatDriftTests
         Assert.Equal([(CalcomTriggers.BookingCreated, Jonas.Email), (CalcomTriggers.BookingCancelled, Erika.Email)],
             result.Repairs.Select(r => (r.Trigger, r.Attendees[0].Email)));
     }
+
+    [Fact]
+    public void The_cancel_of_a_rebooked_seat_names_that_seat_so_it_is_not_taken_for_the_earlier_cancel()
+    {
+        // Jonas cancelled (a repaired cancel, in the facts), rebooked with a new seat, then cancelled again, webhook lost.
+        var earlier = Compare(Api([Max, Erika]), [Seat(Max), Seat(Erika), Seat(Jonas)], ThreeBooked).Repairs.Single();
+        var rebooked = Jonas with { SeatUid = "seatD4aT6KsU5zNf4YoE7qW" };
+        var facts = ThreeBooked.With(Read(earlier, Api([Max, Erika]))).With(Event(CalcomTriggers.BookingCreated, rebooked, Updated.AddHours(3)));
+
+        var again = Compare(Api([Max, Erika]), [Seat(Max), Seat(Erika), Seat(Jonas)], facts).Repairs.Single();
+
+        Assert.Equal(("seat_lost", "seatD4aT6KsU5zNf4YoE7qW", Updated.AddHours(3).AddMilliseconds(1)), (again.Field, again.Attendees[0].SeatUid, again.CreatedAt));
+        Assert.False(facts.Contains(Read(again, Api([Max, Erika]))), "the second cancel reads as the first one, which the record already holds");
+    }
+
+    [Fact]
+    public void A_cancelled_slot_at_another_time_than_the_record_knows_is_moved_too()
+    {
+        var seats = new[] { Seat(Max, AppointmentStatus.Cancelled), Seat(Erika, AppointmentStatus.Cancelled) };
+
+        var result = Compare(Api([Max, Erika], "cancelled", start: Start.AddDays(1)), seats, ThreeBooked);
+
+        var repair = Assert.Single(result.Repairs);
+        Assert.Equal((CalcomTriggers.BookingRescheduled, Slot), (repair.Trigger, repair.RescheduleUid));
+        Assert.Empty(repair.Attendees); // about the slot: it changes no seat's status
+    }
+
+    private static BookingEvent Read(SeatRepair repair, CalcomApiBooking api) =>
+        CalcomWebhookReader.Read(SyntheticWebhook.SeatBody(api, repair.Trigger, repair.Attendees, 8, repair.CreatedAt, "pass-1", repair.RescheduleUid)).Event!;
 }
