@@ -54,7 +54,42 @@ public sealed class SeatStoreTests(AzuriteFixture azurite)
         Assert.Equal(2, slot.GetInt32("ActiveSeats"));
         var calendar = AppointmentEntities.RangesOf(await RowAsync(h, "stf_u4711"));
         Assert.Equal(AppointmentProjection.AppointmentIdOf(O), Assert.Single(calendar).AppointmentId);
-        Assert.Null((await RowAsync(h, AppointmentEntities.UidKey(O))).GetString("CustomerEmail"));
+        var pointer = await RowAsync(h, AppointmentEntities.UidKey(O));
+        Assert.True(AppointmentEntities.IsPointer(pointer));
+        Assert.Null(pointer.GetString("CustomerEmail"));
+        var group = await RowAsync(h, AppointmentEntities.GroupKey(pointer.GetString("GroupId")!));
+        Assert.Equal(AppointmentEntities.RowTypeGroup, group.GetString("RowType"));
+        Assert.Null(group.GetString("CustomerEmail"));
+    }
+
+    [Fact]
+    public async Task Two_seated_bookings_joined_by_a_seat_move_become_one_group_whose_uids_all_point_to_it()
+    {
+        await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
+        var move = Seat(T.BookingRescheduled, Tgt, 20, "bert@example.de", "emil@example.de") with { RescheduleUid = O, RescheduleStartTime = Ten, RescheduleEndTime = Ten.AddMinutes(45) };
+        foreach (var e in new[] { Seat(T.BookingCreated, Tgt, 7, "emil@example.de"), Seat(T.BookingCreated, O, 0, "anna@example.de"), Seat(T.BookingCreated, O, 5, "bert@example.de") })
+        {
+            await h.Store.ApplyAsync(e, CancellationToken.None);
+        }
+
+        var targetGroup = (await RowAsync(h, AppointmentEntities.UidKey(Tgt))).GetString("GroupId")!;
+        h.Counter.Reset();
+        await h.Store.ApplyAsync(move, CancellationToken.None);
+
+        var groups = new HashSet<string>();
+        foreach (var uid in new[] { O, Tgt })
+        {
+            groups.Add((await RowAsync(h, AppointmentEntities.UidKey(uid))).GetString("GroupId")!);
+        }
+
+        var joined = Assert.Single(groups);
+        Assert.NotEqual(targetGroup, joined);
+        Assert.Equal(joined, (await RowAsync(h, AppointmentEntities.GroupKey(targetGroup))).GetString("MergedInto"));
+        var inTarget = (await h.Store.LookupByUidAsync(Tgt, CancellationToken.None)).ToDictionary(f => f.Appointment.Record.CustomerEmail!, f => f.Appointment.Record);
+        Assert.Equal([O, Tgt], inTarget["bert@example.de"].CalcomUids);
+        Assert.Equal(SeatProjection.SeatIdOf(Tgt, "emil@example.de"), inTarget["emil@example.de"].AppointmentId);
+        var slots = AppointmentEntities.RangesOf(await RowAsync(h, "stf_u4711")).Select(r => r.AppointmentId).Order().ToList();
+        Assert.Equal(new[] { AppointmentProjection.AppointmentIdOf(O), AppointmentProjection.AppointmentIdOf(Tgt) }.Order(), slots);
     }
 
     [Fact]
