@@ -65,10 +65,11 @@ public sealed record StoredAppointment(Appointment Record, BookingFacts Facts, I
 
     /// <summary>
     /// The ranges this appointment holds in staff calendars: its own while active, or, seated, one per active slot
-    /// (the slot once, however many seats), each listing every uid of the set so a conflict patch reaches every row.
+    /// (the slot once, however many seats); a plain range lists every uid so a conflict patch reaches every row, a slot's
+    /// range names its booking's group row and its seats instead.
     /// </summary>
     public IReadOnlyList<StaffRange> Ranges => IsSeated
-        ? [.. Slots.Where(s => s.IsActive).Select(s => new StaffRange(s.SlotId, s.Start!.Value, s.End!.Value, Uids) { StaffKey = s.StaffKey, Group = Record.AppointmentId, Seats = s.ActiveSeatIds })]
+        ? [.. Slots.Where(s => s.IsActive).Select(s => new StaffRange(s.SlotId, s.Start!.Value, s.End!.Value, []) { StaffKey = s.StaffKey, Group = Record.AppointmentId, Seats = s.ActiveSeatIds })]
         : Record.HasActiveRange ? [new StaffRange(Record.AppointmentId, Record.StartTime!.Value, Record.EndTime!.Value, Uids) { StaffKey = Record.StaffKey }] : [];
 
     /// <summary>Every staff key this appointment's rows or slots name (active or not): the calendars a change may touch.</summary>
@@ -425,7 +426,7 @@ public sealed class AppointmentBook
         }
         else if (range is not null && !Retired.ContainsKey(id) && !_records.ContainsKey(id))
         {
-            ConflictUpdates[id] = new ConflictUpdate(conflicts, range.Uids, range.Seats);
+            ConflictUpdates[id] = new ConflictUpdate(conflicts, range.Uids, range.Seats) { Group = range.Group };
         }
     }
 }
@@ -434,4 +435,7 @@ public sealed class AppointmentBook
 public sealed record ConflictUpdate(IReadOnlyList<string> ConflictsWith, IReadOnlyList<string> Uids, IReadOnlyList<string>? Seats)
 {
     public bool IsSlot => Seats is not null;
+
+    /// <summary>A slot's booking: its group row carries the slot's conflicts for the next event.</summary>
+    public string? Group { get; init; }
 }

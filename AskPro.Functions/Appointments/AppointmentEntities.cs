@@ -17,6 +17,9 @@ public static class AppointmentEntities
     public const string AppointmentPrefix = "apt_";
     public const string UidPrefix = "uid_";
     public const string StaffPrefix = "stf_";
+    /// <summary>A seated booking's group row: the event set of all its slots and seats; its uid rows point here.</summary>
+    public const string GroupPrefix = "grp_";
+    public const string RowTypeGroup = "group";
 
     public const string RowTypeAppointment = "appointment";
     public const string RowTypeUid = "uid";
@@ -32,6 +35,23 @@ public static class AppointmentEntities
     public static string AppointmentKey(string appointmentId) => AppointmentPrefix + appointmentId;
     public static string UidKey(string uid) => UidPrefix + uid;
     public static string StaffRowKey(string staffKey) => StaffPrefix + staffKey;
+    public static string GroupKey(string groupId) => GroupPrefix + groupId;
+
+    /// <summary>A seated booking's uid row: a pointer to its group row (no event set).</summary>
+    public static TableEntity PointerEntity(string uid, string groupId, DateTimeOffset updatedAt) =>
+        new(PartitionKey, UidKey(uid))
+        {
+            ["RowType"] = RowTypeUid,
+            ["Seated"] = true,
+            ["GroupId"] = groupId,
+            ["UpdatedAt"] = updatedAt,
+        };
+
+    public static bool IsPointer(TableEntity row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return row.GetString("GroupId") is { Length: > 0 } && row.GetBinary("Facts") is null;
+    }
 
     /// <summary>One row of a record; <c>facts</c> is its compressed event set, made once for all the record's rows.</summary>
     public static TableEntity ToEntity(string rowKey, StoredAppointment stored, byte[] facts, DateTimeOffset createdAt, DateTimeOffset updatedAt, int? eventCount = null)
@@ -41,9 +61,9 @@ public static class AppointmentEntities
         entity["EventCount"] = eventCount ?? stored.Facts.Count;
         if (stored.IsSeated)
         {
-            // A seated booking's uid row carries the event set of every seat; the people are on the seat rows, and
+            // A seated booking's group row carries the event set of every seat; the people are on the seat rows, and
             // conflicts are per slot (one column each, so patches for two slots never overwrite each other).
-            entity["RowType"] = RowTypeUid;
+            entity["RowType"] = RowTypeGroup;
             entity["Seated"] = true;
             foreach (var column in (string[])["CustomerName", "CustomerEmail", "CustomerPhone", "Notes", "HasConflict", "ConflictsWith", "CancellationReason", "CancelledBy", "RejectionReason", "RescheduleReason", "RescheduledBy"])
             {
@@ -248,8 +268,8 @@ public static class AppointmentEntities
         };
     }
 
-    public static TableEntity MergedEntity(string retiredId, string mergedInto, DateTimeOffset updatedAt) =>
-        new(PartitionKey, AppointmentKey(retiredId))
+    public static TableEntity MergedEntity(string retiredId, string mergedInto, DateTimeOffset updatedAt, string? rowKey = null) =>
+        new(PartitionKey, rowKey ?? AppointmentKey(retiredId))
         {
             ["RowType"] = RowTypeMerged,
             ["AppointmentId"] = retiredId,

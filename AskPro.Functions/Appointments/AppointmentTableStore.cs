@@ -54,9 +54,29 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         var createdAt = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
 
         var uidRows = await Task.WhenAll(AppointmentBook.UidsOf(e).Select(uid => ReadAsync(E.UidKey(uid), ct)));
+        // A seated booking's uid rows point to its group row, which holds the event set: one more round of reads.
+        var rows = new List<TableEntity>();
         foreach (var row in uidRows.OfType<TableEntity>())
         {
             etags[row.RowKey] = row.ETag;
+            if (E.IsPointer(row))
+            {
+                existingRows.Add(row.RowKey);
+            }
+            else
+            {
+                rows.Add(row);
+            }
+        }
+
+        foreach (var group in await ReadGroupsAsync(uidRows.OfType<TableEntity>().Where(E.IsPointer).Select(r => r.GetString("GroupId")!).Distinct(StringComparer.Ordinal), ct))
+        {
+            etags[group.RowKey] = group.ETag;
+            rows.Add(group);
+        }
+
+        foreach (var row in rows)
+        {
             if (book.Records.ContainsKey(row.GetString("AppointmentId") ?? ""))
             {
                 continue;
@@ -66,8 +86,8 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             book.Load(stored);
             createdAt[stored.Record.AppointmentId] = row.GetDateTimeOffset("CreatedAt") ?? time.GetUtcNow();
             histories[stored.Record.AppointmentId] = AppointmentHistory.Read(row);
-            existingRows.Add(E.AppointmentKey(stored.Record.AppointmentId));
             existingRows.UnionWith(stored.Uids.Select(E.UidKey));
+            existingRows.Add(row.RowKey.StartsWith(E.GroupPrefix, StringComparison.Ordinal) ? row.RowKey : E.AppointmentKey(stored.Record.AppointmentId));
         }
 
         var calendars = book.CalendarsNeeded(e);
@@ -136,7 +156,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         }
 
         var staffEntities = book.ChangedCalendars.Select(staff => E.StaffEntity(staff, book.Calendars[staff], now)).ToList();
-        var factRows = book.ChangedRecords.Where(id => !book.Retired.ContainsKey(id)).Sum(id => (book.Records[id].IsSeated ? 0 : 1) + book.Records[id].Uids.Count);
+        var factRows = book.ChangedRecords.Where(id => !book.Retired.ContainsKey(id)).Sum(id => book.Records[id].IsSeated ? 1 : 1 + book.Records[id].Uids.Count);
         // Size limits are checked before writing: every row of a record carries its event set, so the set must fit one
         // entity and, times the record's rows, one transaction next to the calendars and derived rows; beyond that it degrades.
         var factsBudget = Math.Min(E.MaxFactsBytes,
@@ -146,6 +166,11 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         {
             if (book.Retired.TryGetValue(id, out var into))
             {
+                if (book.Loaded.TryGetValue(id, out var gone) && gone.IsSeated)
+                {
+                    Write(E.MergedEntity(id, into, now, E.GroupKey(id)));
+                }
+
                 // A seated booking's id is also its first slot's id: a live slot row is never replaced by a redirect.
                 if (!derived.ContainsKey(E.AppointmentKey(id)) && !book.Records[into].Slots.Any(s => s.SlotId == id))
                 {
@@ -169,11 +194,20 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             var history = AppointmentHistory.ToJson(AppointmentHistory.Merge(
                 histories.Where(h => h.Key == id || book.Retired.GetValueOrDefault(h.Key) == id).Select(h => h.Value),
                 id == result.AppointmentId || (stored.IsSeated && result.SeatIds is not null && book.FindByUid(e.Uid)?.Record.AppointmentId == id) ? entry : null));
-            if (!stored.IsSeated)
+            if (stored.IsSeated)
             {
-                Write(E.ToEntity(E.AppointmentKey(id), stored, fitted.Bytes, created, now, fitted.Facts.Count).WithHistory(history));
+                // One row holds a seated booking's event set however many slots its seats moved between; each uid row is a
+                // pointer to it, written when the uid joins (or its booking was joined into this one).
+                Write(E.ToEntity(E.GroupKey(id), stored, fitted.Bytes, created, now, fitted.Facts.Count).WithHistory(history));
+                foreach (var uid in stored.Uids.Where(u => book.Loaded.Values.FirstOrDefault(a => a.Uids.Contains(u)) is not { IsSeated: true } was || was.Record.AppointmentId != id))
+                {
+                    Write(E.PointerEntity(uid, id, now));
+                }
+
+                continue;
             }
 
+            Write(E.ToEntity(E.AppointmentKey(id), stored, fitted.Bytes, created, now, fitted.Facts.Count).WithHistory(history));
             foreach (var uid in stored.Uids)
             {
                 Write(E.ToEntity(E.UidKey(uid), stored, fitted.Bytes, created, now, fitted.Facts.Count).WithHistory(history));
@@ -191,9 +225,9 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
                     Derive(E.ConflictPatch(E.AppointmentKey(seat), update.ConflictsWith, now), TableTransactionActionType.UpdateMerge);
                 }
 
-                foreach (var uid in update.Uids)
+                if (update.Group is { } group)
                 {
-                    Derive(E.SlotConflictPatch(E.UidKey(uid), id, update.ConflictsWith, now), TableTransactionActionType.UpdateMerge);
+                    Derive(E.SlotConflictPatch(E.GroupKey(group), id, update.ConflictsWith, now), TableTransactionActionType.UpdateMerge);
                 }
             }
             else
@@ -292,9 +326,8 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         }
 
         var merged = AppointmentHistory.ToJson(AppointmentHistory.Merge([history], entry));
-        // A seated booking's history lives on its uid rows (a seat row shows its own entries from its last change).
-        var keys = stored.Uids.Select(E.UidKey);
-        keys = stored.IsSeated ? keys : keys.Prepend(E.AppointmentKey(stored.Record.AppointmentId));
+        // A seated booking's history lives on its group row (a seat row shows its own entries from its last change).
+        var keys = stored.IsSeated ? [E.GroupKey(stored.Record.AppointmentId)] : stored.Uids.Select(E.UidKey).Prepend(E.AppointmentKey(stored.Record.AppointmentId));
         // The ETags of the uid rows read guard the patch: a concurrent change re-runs the whole apply.
         var batch = keys.Select(key => new TableTransactionAction(TableTransactionActionType.UpdateMerge,
             new TableEntity(E.PartitionKey, key).WithHistory(merged), etags.GetValueOrDefault(key, ETag.All))).ToList();
@@ -307,15 +340,15 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
     /// <summary>The records reached by a uid (today one; a seated booking's uid may reach several), each with its history.</summary>
     public async Task<IReadOnlyList<(StoredAppointment Appointment, IReadOnlyList<HistoryEntry> History)>> LookupByUidAsync(string uid, CancellationToken ct)
     {
-        if (await ReadAsync(E.UidKey(uid), ct) is not { } row)
+        if (await ReadRecordRowAsync(uid, ct) is not { } row)
         {
             return [];
         }
 
         var stored = E.FromEntity(row);
         var history = AppointmentHistory.Read(row);
-        // A seated uid reaches every seat that is or was in it, each with its own history (one point read: the uid row
-        // carries the event set and every slot's conflicts).
+        // A seated uid reaches every seat that is or was in it, each with its own history (two point reads: the uid row
+        // points to the group row, which carries the event set and every slot's conflicts).
         var seats = stored.Seats.Where(s => s.Record.CalcomUids.Contains(uid)).ToList();
         return seats.Count == 0 ? [(stored, history)] : [.. seats.Select(s => (s, AppointmentHistory.OfSeat(history, s.Record.AppointmentId)))];
     }
@@ -326,9 +359,37 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         return response.HasValue ? response.Value : null;
     }
 
-    /// <summary>The record stored under any uid of its chain, or null.</summary>
+    /// <summary>The record stored under any uid of its chain (a seated booking: its group, with its seats), or null.</summary>
     public async Task<StoredAppointment?> FindByUidAsync(string uid, CancellationToken ct) =>
-        await ReadAsync(E.UidKey(uid), ct) is { } row ? E.FromEntity(row) : null;
+        await ReadRecordRowAsync(uid, ct) is { } row ? E.FromEntity(row) : null;
+
+    /// <summary>The row holding a uid's event set: its uid row, or for a seated booking the group row it points to.</summary>
+    private async Task<TableEntity?> ReadRecordRowAsync(string uid, CancellationToken ct)
+    {
+        var row = await ReadAsync(E.UidKey(uid), ct);
+        return row is not null && E.IsPointer(row) ? (await ReadGroupsAsync([row.GetString("GroupId")!], ct)).FirstOrDefault() : row;
+    }
+
+    /// <summary>Group rows by id, following redirects of groups joined into another (a race with the join).</summary>
+    private async Task<List<TableEntity>> ReadGroupsAsync(IEnumerable<string> ids, CancellationToken ct)
+    {
+        var found = new List<TableEntity>();
+        foreach (var row in await Task.WhenAll(ids.Select(id => ReadAsync(E.GroupKey(id), ct))))
+        {
+            var current = row;
+            for (var hop = 0; current is not null && current.GetString("RowType") == E.RowTypeMerged && hop < 5; hop++)
+            {
+                current = await ReadAsync(E.GroupKey(current.GetString("MergedInto")!), ct);
+            }
+
+            if (current is not null && current.GetString("RowType") != E.RowTypeMerged)
+            {
+                found.Add(current);
+            }
+        }
+
+        return found;
+    }
 
     public Task EnsureCreatedAsync(CancellationToken ct) => _created.EnsureAsync(ct);
 
