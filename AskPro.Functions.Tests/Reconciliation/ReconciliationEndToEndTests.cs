@@ -355,7 +355,7 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
     /// <c>seatsPerTimeSlot</c>, only that seat's attendee; a booked seat names its <c>attendeeSeatId</c>, a cancelled
     /// one does not, and its <c>responses</c> describe the first booker (Cal.com rebuilds them from the booking row).
     /// </summary>
-    private static byte[] SeatWebhook(string trigger, FakeCalcomApi.Seat seat, DateTimeOffset at) =>
+    private static byte[] SeatWebhook(string trigger, FakeCalcomApi.Seat seat, DateTimeOffset at, DateTimeOffset? start = null) =>
         ExampleBodies.Retrigger(Examples.Calcom("booking_created_web.json"), trigger, FakeCalcomApi.Iso(at), p =>
         {
             var first = CourseSeats[0];
@@ -363,8 +363,8 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
             p["bookingId"] = 5100001;
             p["eventTypeId"] = 7654321;
             p["title"] = "Rückenschule (Gruppe)";
-            p["startTime"] = FakeCalcomApi.Iso(Course);
-            p["endTime"] = FakeCalcomApi.Iso(Course.AddMinutes(90));
+            p["startTime"] = FakeCalcomApi.Iso(start ?? Course);
+            p["endTime"] = FakeCalcomApi.Iso((start ?? Course).AddMinutes(90));
             p["seatsPerTimeSlot"] = 8;
             p["attendees"] = new JsonArray(new JsonObject { ["email"] = seat.Email, ["name"] = seat.Name, ["timeZone"] = "Europe/Berlin", ["language"] = new JsonObject { ["locale"] = "de" } });
             var seated = trigger == CalcomTriggers.BookingCreated;
@@ -432,6 +432,37 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
         // And nothing is left to repair, pass after pass.
         var again = await Reconciler.RunAsync(_changed.AddMinutes(-1), _changed.AddMinutes(1), CancellationToken.None);
         Assert.Equal((1, 1, 0), (again.Seen, again.Unchanged, again.Enqueued));
+    }
+
+    [Fact]
+    public async Task A_seat_cancel_leaves_updatedAt_so_the_changed_since_pass_misses_it_and_the_daily_sweep_repairs_it()
+    {
+        var soon = new DateTimeOffset(DateTimeOffset.UtcNow.Date.AddDays(3).AddHours(17), TimeSpan.Zero);
+        var booked = CourseSeats.Select((seat, i) => SeatWebhook(CalcomTriggers.BookingCreated, seat, _changed.AddMinutes(i), soon)).ToList();
+        foreach (var body in booked)
+        {
+            Assert.Equal(202, (await WebhookCall.PostSignedAsync(_app, body)).StatusCode);
+        }
+
+        await DrainAsync();
+        _api.Upsert(FakeCalcomApi.SeatedBooking(SeatSlot, soon, _changed, CourseSeats));
+        var state = _app.Get<ReconciliationState>();
+        await state.AdvanceDeltaAsync(DateTimeOffset.UtcNow, CancellationToken.None);
+        // The last sweep was a day ago less three seconds: due in three seconds (Reconciliation__SweepEvery is a day).
+        await state.MarkSweepAsync(DateTimeOffset.UtcNow - new ReconciliationOptions().SweepEvery + TimeSpan.FromSeconds(3), CancellationToken.None);
+        _api.CancelSeat(SeatSlot, CourseSeats[1].Email);
+
+        var delta = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal((false, 0, 0), (delta.Swept, delta.Seen, delta.Enqueued));
+
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        var swept = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal((true, 1), (swept.Swept, swept.Enqueued));
+        await DrainAsync();
+
+        var seats = await SeatsByEmailAsync();
+        Assert.Equal(AppointmentStatus.Cancelled, seats[CourseSeats[1].Email].Status);
+        Assert.Equal(2, seats.Values.Count(s => s.Status == AppointmentStatus.Confirmed));
     }
 
     [Fact]
