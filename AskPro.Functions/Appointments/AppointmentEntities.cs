@@ -161,6 +161,7 @@ public static class AppointmentEntities
         var facts = BookingFacts.FromBytes(FactsOf(entity));
         var record = AppointmentProjection.Project(facts);
         var storedKey = entity.GetString("StaffKey");
+        record = StaffAliases.AsStored(record, storedKey); // staff alias hook: an id-less record filed under a user id
         return new StoredAppointment(record, facts, SplitIds(entity.GetString("ConflictsWith")))
         {
             StoredStaffKey = string.IsNullOrEmpty(storedKey) || storedKey == record.StaffKey ? null : storedKey,

@@ -70,15 +70,31 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             existingRows.UnionWith(stored.Uids.Select(E.UidKey));
         }
 
-        var calendars = book.CalendarsNeeded(e);
-        var staffRows = await Task.WhenAll(calendars.Select(staff => ReadAsync(E.StaffRowKey(staff), ct)));
-        for (var i = 0; i < calendars.Count; i++)
+        // Staff alias hook (StaffAliases.cs): a calendar read can name more to read (an alias's user key, an e-mail row to
+        // settle), so rows are read in rounds until the book needs none it has not got; most events need one round.
+        var read = new HashSet<string>(StringComparer.Ordinal);
+        for (var calendars = book.CalendarsNeeded(e).Where(read.Add).ToList(); calendars.Count > 0; calendars = book.CalendarsNeeded(e).Where(read.Add).ToList())
         {
-            if (staffRows[i] is { } row)
+            var staffRows = await Task.WhenAll(calendars.Select(staff => ReadAsync(E.StaffRowKey(staff), ct)));
+            for (var i = 0; i < calendars.Count; i++)
             {
-                etags[row.RowKey] = row.ETag;
-                existingRows.Add(row.RowKey);
-                book.LoadCalendar(calendars[i], E.RangesOf(row));
+                if (staffRows[i] is { } row)
+                {
+                    etags[row.RowKey] = row.ETag;
+                    existingRows.Add(row.RowKey);
+                    if (StaffAliases.AliasOf(row) is { } userKey)
+                    {
+                        book.LoadAlias(calendars[i], userKey);
+                        continue;
+                    }
+
+                    book.LoadCalendar(calendars[i], E.RangesOf(row));
+                    book.Aliases.LoadEmailKeys(calendars[i], StaffAliases.EmailKeysOf(row));
+                }
+                else
+                {
+                    book.LoadCalendar(calendars[i], []); // known to be empty (an alias probe tells absent from unread)
+                }
             }
         }
 
@@ -117,6 +133,9 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         }
 
         var staffEntities = book.ChangedCalendars.Select(staff => E.StaffEntity(staff, book.Calendars[staff], now)).ToList();
+        // Staff alias hook: calendars keep the e-mail keys settled for them; new alias rows replace their e-mail calendars.
+        staffEntities = staffEntities.ConvertAll(row => StaffAliases.WithEmailKeys(row, book.Aliases.EmailKeysOf(row.RowKey[E.StaffPrefix.Length..])));
+        staffEntities.AddRange(book.Aliases.Established.Select(a => StaffAliases.AliasEntity(a.Key, a.Value, now)));
         var recordRows = book.ChangedRecords.Where(id => !book.Retired.ContainsKey(id)).Sum(id => 1 + book.Records[id].Uids.Count);
         // Size limits are checked before writing: every row of a record carries its event set, so the set must fit one
         // entity and, times the record's rows, one transaction next to the calendars; beyond that it degrades.
@@ -155,8 +174,9 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         foreach (var (id, (conflicts, uids)) in book.ConflictUpdates)
         {
             // Merge-update of the conflict fields only: the staff row's ETag serialises every conflict change.
-            batch.Add(new TableTransactionAction(TableTransactionActionType.UpdateMerge, E.ConflictPatch(E.AppointmentKey(id), conflicts, now), ETag.All));
-            batch.AddRange(uids.Select(uid => new TableTransactionAction(TableTransactionActionType.UpdateMerge, E.ConflictPatch(E.UidKey(uid), conflicts, now), ETag.All)));
+            // Staff alias hook: a record whose range moved through a new alias gets its StaffKey in the same patch.
+            batch.Add(new TableTransactionAction(TableTransactionActionType.UpdateMerge, book.Aliases.WithStaffKey(E.ConflictPatch(E.AppointmentKey(id), conflicts, now), id), ETag.All));
+            batch.AddRange(uids.Select(uid => new TableTransactionAction(TableTransactionActionType.UpdateMerge, book.Aliases.WithStaffKey(E.ConflictPatch(E.UidKey(uid), conflicts, now), id), ETag.All)));
         }
 
         foreach (var staff in staffEntities)
