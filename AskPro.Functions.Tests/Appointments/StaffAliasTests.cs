@@ -206,6 +206,36 @@ public sealed class StaffAliasTests(AzuriteFixture azurite)
         Assert.Equal(3, await Requests(IdLessCancelled())); // its row is filed under the user id: no e-mail row read
     }
 
+    [Theory]
+    [InlineData(20261201)]
+    [InlineData(5)]
+    public async Task Parallel_workers_making_and_reading_one_alias_converge_to_in_order_records(int seed)
+    {
+        // Six id-less and three id-bearing bookings of Anna's address, all overlapping 09:00 to 10:00, each delivered
+        // twice, in a shuffled order by eight workers: the alias is made once, whoever wins the race, and nothing is lost.
+        var bodies = Enumerable.Range(1, 6).Select(i => IdLess($"seedAnnaPar{i:D11}", $"2026-03-02T09:{i * 5:D2}:00.000Z", "2026-03-02T10:00:00.000Z"))
+            .Concat(Enumerable.Range(1, 3).Select(i => Edit(IdBearing, p =>
+            {
+                p["uid"] = $"AnnaWebPar{i:D12}";
+                p["bookingId"] = 4570000 + i;
+                p["startTime"] = $"2026-03-02T09:{i * 7:D2}:00Z";
+                p["endTime"] = "2026-03-02T10:00:00Z";
+            })))
+            .ToList();
+        var random = new Random(seed);
+        var deliveries = bodies.Concat(bodies).OrderBy(_ => random.Next()).ToList();
+
+        await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
+        await Parallel.ForEachAsync(deliveries, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (body, _) => await h.ApplyAsync(body));
+
+        var records = await h.AppointmentsAsync();
+        AppointmentStoreTests.AssertSameRecords(InOrder(bodies).Records.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), records, $"seed {seed}");
+        Assert.Equal(9, records.Count);
+        Assert.All(records.Values, a => Assert.Equal(("u98765", 8), (a.Record.StaffKey, a.ConflictsWith.Count)));
+        Assert.Equal("u98765", StaffAliases.AliasOf((await StaffRowAsync(h, AnnaMailKey))!));
+        Assert.Equal(9, AppointmentEntities.RangesOf((await StaffRowAsync(h, "u98765"))!).Count);
+    }
+
     [Fact]
     public void The_pure_book_converges_in_every_order_and_a_cancelled_id_less_booking_keeps_its_own_key()
     {
