@@ -54,6 +54,8 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
         Assert.True(stats.ThreeStepChains > 1000 && stats.HostRequestedRevived > 1000 && stats.AttendeeRequestedReschedules > 1000, stats.ToString());
         Assert.True(stats.Reassigned > 1000 && stats.LocationUpdates > 1000 && stats.HostNoShows > 1000 && stats.OtherOrganizerAddress > 10_000, stats.ToString());
         Assert.True(stats.RedeliveredLater > 10_000 && stats.SameBytesTwice > 10_000 && stats.Reversed > 1000, stats.ToString());
+        // Seed-shaped (id-less) bookings meeting Cal.com bookings of the same address through an e-mail alias.
+        Assert.True(stats.AliasFiled > 5000 && stats.AliasConflicts > 1000, stats.ToString());
     }
 
     [Theory]
@@ -255,6 +257,10 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
         }
 
         var records = new List<Appointment>();
+        // Staff aliases: an address that any event of the scenario pairs with a user id files id-less bookings with a
+        // range under that id (the generator gives each address one id).
+        var paired = scenario.Lifecycles.SelectMany(l => l.Events).Select(e => Read(e.Body)).Where(e => e.OrganizerId is not null && e.Organizer?.Email is not null)
+            .GroupBy(e => e.Organizer!.Email!.Trim().ToUpperInvariant()).ToDictionary(g => g.Key, g => g.Min(e => e.OrganizerId!.Value));
         foreach (var lifecycle in scenario.Lifecycles)
         {
             var owners = lifecycle.Uids.Select(u => book.UidIndex.TryGetValue(u, out var id) ? id : "(none)").Distinct(StringComparer.Ordinal).ToList();
@@ -292,7 +298,9 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
             var reassignments = lifecycle.Events.Where(e => e.TriggerEvent == CalcomTriggers.BookingReassigned).Select(e => BookingFacts.Fingerprint(Read(e.Body))).ToList();
             var repeated = reassignments.Count != reassignments.Distinct(StringComparer.Ordinal).Count();
             var idKnown = lifecycle.Events.Any(e => e.Body.AsSpan().IndexOf("\"organizer\":{\"id\":"u8) >= 0 || e.Body.AsSpan().IndexOf("\"userId\":"u8) >= 0);
-            if (!repeated && (r.StaffEmail != lifecycle.EndStaff.Email || r.StaffKey != (idKnown ? "u" + lifecycle.EndStaff.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : AppointmentProjection.StaffKeyOf(lifecycle.EndStaff.Email))))
+            var aliased = !idKnown && r.HasActiveRange && paired.TryGetValue(lifecycle.EndStaff.Email.ToUpperInvariant(), out var aliasId) ? aliasId : (long?)null;
+            if (!repeated && (r.StaffEmail != lifecycle.EndStaff.Email || r.StaffKey != (idKnown ? "u" + lifecycle.EndStaff.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : aliased is { } a ? "u" + a.ToString(System.Globalization.CultureInfo.InvariantCulture) : AppointmentProjection.StaffKeyOf(lifecycle.EndStaff.Email))))
             {
                 return $"{lifecycle}: staff {r.StaffEmail} ({r.StaffKey}), expected {lifecycle.EndStaff.Email}";
             }
@@ -327,12 +335,15 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
 
     internal sealed class Stats
     {
-        private long _lifecycles, _bodies, _deliveries, _terminalBeforeCreate, _conflictsAtEnd, _conflictsResolved, _internal, _seed, _threeSteps, _revived, _attendeeRequested, _redelivered, _sameBytes, _reversed, _reassigned, _locationUpdates, _hostNoShows, _otherAddress;
+        private long _lifecycles, _bodies, _deliveries, _terminalBeforeCreate, _conflictsAtEnd, _conflictsResolved, _internal, _seed, _threeSteps, _revived, _attendeeRequested, _redelivered, _sameBytes, _reversed, _reassigned, _locationUpdates, _hostNoShows, _otherAddress, _aliasFiled, _aliasConflicts;
 
         public long Reassigned => _reassigned;
         public long LocationUpdates => _locationUpdates;
         public long HostNoShows => _hostNoShows;
         public long OtherOrganizerAddress => _otherAddress;
+        /// <summary>Id-less bookings holding a range under a user id through an e-mail alias, and those of them in conflict.</summary>
+        public long AliasFiled => _aliasFiled;
+        public long AliasConflicts => _aliasConflicts;
 
         public long Lifecycles => _lifecycles;
         public long Bodies => _bodies;
@@ -357,6 +368,9 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
             var hasConflict = final.Records.Values.Any(r => r.HasConflict);
             Interlocked.Add(ref _conflictsAtEnd, hasConflict ? 1 : 0);
             Interlocked.Add(ref _conflictsResolved, sawConflict && !hasConflict ? 1 : 0);
+            var aliasFiled = final.Records.Values.Where(r => r.Record.StaffUserId is null && r.Record.HasActiveRange && StaffAliases.IsUserKey(r.Record.StaffKey)).ToList();
+            Interlocked.Add(ref _aliasFiled, aliasFiled.Count);
+            Interlocked.Add(ref _aliasConflicts, aliasFiled.Count(r => r.HasConflict));
             var position = new Dictionary<byte[], int>(ReferenceEqualityComparer.Instance);
             for (var i = delivery.Count - 1; i >= 0; i--)
             {
@@ -383,7 +397,7 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
         }
 
         public override string ToString() =>
-            $"lifecycles {Lifecycles} (internal {InternalLifecycles}, seed {SeedLifecycles}, 3+ uids {ThreeStepChains}, revived after host request {HostRequestedRevived}, attendee reschedule requests {AttendeeRequestedReschedules}, reassigned {Reassigned}, location updates {LocationUpdates}, host no-shows {HostNoShows}, other organizer address {OtherOrganizerAddress}); " +
+            $"lifecycles {Lifecycles} (internal {InternalLifecycles}, seed {SeedLifecycles}, 3+ uids {ThreeStepChains}, revived after host request {HostRequestedRevived}, attendee reschedule requests {AttendeeRequestedReschedules}, reassigned {Reassigned}, location updates {LocationUpdates}, host no-shows {HostNoShows}, other organizer address {OtherOrganizerAddress}, id-less filed under an alias {AliasFiled}, of them in conflict {AliasConflicts}); " +
             $"terminal event before create {TerminalBeforeCreate}; conflicts at end {ConflictsAtEnd}, flagged then cleared {ConflictsResolved}; same bytes twice {SameBytesTwice}, redelivered {RedeliveredLater}, reversed {Reversed}";
     }
 }
