@@ -135,24 +135,21 @@ public static class SeatProjection
             or T.BookingPaid or T.BookingPaymentInitiated or T.BookingNoShowUpdated or T.AfterGuestsNoShow or T.AfterHostsNoShow;
 
     /// <summary>
-    /// Who of a move's listed attendees moved: those who held a seat in the original; when the original is unknown, those
-    /// without an earlier seat in the new booking (moving into an existing booking lists its earlier attendees too);
-    /// else everyone listed.
+    /// Who of a move's listed attendees moved. Moving into an existing booking lists its earlier attendees too, and a
+    /// move's original may list people who arrive there only later (another seat moving in): so the movers are those
+    /// not yet listed in the new booking before the move (<c>createdAt</c>) who were listed in the original before it;
+    /// when one side is unknown (lost events), the other decides; when both are, everyone listed.
     /// </summary>
     private static HashSet<string> Movers(BookingEvent move, List<BookingEvent> events)
     {
         var listed = Listed(move).ToHashSet(StringComparer.Ordinal);
-        var inOriginal = events.Where(e => !ReferenceEquals(e, move) && !IsSlotLevel(e) && e.Uid == move.RescheduleUid)
-            .SelectMany(Listed).Where(listed.Contains).ToHashSet(StringComparer.Ordinal);
-        if (inOriginal.Count > 0)
-        {
-            return inOriginal;
-        }
-
-        var earlierInNew = events.Where(e => !ReferenceEquals(e, move) && !IsSlotLevel(e) && !IsMove(e) && e.Uid == move.Uid)
-            .SelectMany(Listed).ToHashSet(StringComparer.Ordinal);
-        var rest = listed.Where(m => !earlierInNew.Contains(m)).ToHashSet(StringComparer.Ordinal);
-        return rest.Count > 0 ? rest : listed;
+        bool Before(BookingEvent e) => !ReferenceEquals(e, move) && !IsSlotLevel(e) && (e.CreatedAt is not { } at || move.CreatedAt is not { } t || at < t);
+        var inNew = events.Where(e => e.Uid == move.Uid && Before(e)).SelectMany(Listed).ToHashSet(StringComparer.Ordinal);
+        var inOriginal = events.Where(e => e.Uid == move.RescheduleUid && Before(e)).SelectMany(Listed).ToHashSet(StringComparer.Ordinal);
+        var fresh = listed.Where(m => !inNew.Contains(m)).ToHashSet(StringComparer.Ordinal);
+        var from = listed.Where(inOriginal.Contains).ToHashSet(StringComparer.Ordinal);
+        var both = fresh.Where(from.Contains).ToHashSet(StringComparer.Ordinal);
+        return both.Count > 0 ? both : fresh.Count > 0 ? fresh : from.Count > 0 ? from : listed;
     }
 
     /// <summary>
