@@ -145,10 +145,11 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
                 // Not read itself, but part of a record read through another row whose ETag guards the whole batch.
                 batch.Add(new TableTransactionAction(update, entity, ETag.All));
             }
-            else if (entity.RowKey.StartsWith(E.AppointmentPrefix, StringComparison.Ordinal))
+            else if (entity.RowKey.StartsWith(E.AppointmentPrefix, StringComparison.Ordinal) || entity.RowKey.StartsWith(E.GroupPrefix, StringComparison.Ordinal))
             {
-                // A chain whose original changed back can land on the id of a record it once absorbed (a merged
-                // redirect row). The uid rows, added or ETag-checked above, are the guard; this row just follows them.
+                // A chain whose original changed back can land on the id of a record (or seated group) it once absorbed
+                // (a merged redirect row). The uid rows and the group rows read, added or ETag-checked in this batch,
+                // are the guard; this row just follows them.
                 batch.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, entity));
             }
             else
