@@ -65,6 +65,13 @@ public sealed record Appointment
     public DateTimeOffset? LastEventAt { get; init; }
     public string? LastTriggerEvent { get; init; }
 
+    // TEMPORARY STUB (seats-a): the contract's new seat properties; main's Appointment replaces them at merge.
+    /// <summary>The seat's current slot id (seated bookings); null for non-seated.</summary>
+    public string? SlotId { get; init; }
+
+    /// <summary><c>seatsPerTimeSlot</c> of a seated booking.</summary>
+    public int? SeatsPerTimeSlot { get; init; }
+
     public bool IsInternal => AskProAppointmentId is not null;
 
     /// <summary>
