@@ -65,12 +65,12 @@ public sealed record Appointment
     public DateTimeOffset? LastEventAt { get; init; }
     public string? LastTriggerEvent { get; init; }
 
-    // TEMPORARY STUB (seats-a): the contract's new seat properties; main's Appointment replaces them at merge.
-    /// <summary>The seat's current slot id (seated bookings); null for non-seated.</summary>
+    /// <summary>A seat's record: the slot (uid) it is in now, as <c>apt_</c> id; null for a booking without seats.</summary>
     public string? SlotId { get; init; }
-
-    /// <summary><c>seatsPerTimeSlot</c> of a seated booking.</summary>
+    /// <summary><c>seatsPerTimeSlot</c> of a seated event type; null otherwise.</summary>
     public int? SeatsPerTimeSlot { get; init; }
+
+    public bool IsSeat => SlotId is not null;
 
     public bool IsInternal => AskProAppointmentId is not null;
 

@@ -250,7 +250,8 @@ public static class AppointmentProjection
             changed = false;
             foreach (var e in events)
             {
-                if (!seedRead.Contains(e) && e.RescheduleUid is { } r && r != e.Uid && e.TriggerEvent == T.BookingRescheduled
+                // The seed never sends seats: a seated event is always read Cal.com's way round.
+                if (!seedRead.Contains(e) && !e.IsSeated && e.RescheduleUid is { } r && r != e.Uid && e.TriggerEvent == T.BookingRescheduled
                     && e.RescheduleStartTime is null && e.RescheduleEndTime is null
                     && (certain.Contains((e.Uid, r)) || (!certain.Contains((r, e.Uid)) && origins.Contains(e.Uid) && !origins.Contains(r))))
                 {

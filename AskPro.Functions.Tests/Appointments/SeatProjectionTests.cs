@@ -1,0 +1,121 @@
+using AskPro.Functions.Appointments;
+using AskPro.Functions.Calcom;
+using T = AskPro.Functions.Calcom.CalcomTriggers;
+
+namespace AskPro.Functions.Tests.Appointments;
+
+/// <summary>The pure per-seat projection, on events as the reader makes them from Cal.com's seated bodies.</summary>
+public sealed class SeatProjectionTests
+{
+    private const string O = "SeatSlotOriginal0000001";
+    private const string N = "SeatSlotNewBooking00001";
+    private const string Tgt = "SeatSlotTargetBooking01";
+    private static readonly DateTimeOffset Ten = new(2026, 12, 14, 10, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Day = new(2026, 12, 1, 8, 0, 0, TimeSpan.Zero);
+
+    private static BookingEvent Seat(string trigger, string uid, int minute, params string[] emails) => new()
+    {
+        TriggerEvent = trigger,
+        Uid = uid,
+        CreatedAt = Day.AddMinutes(minute),
+        BookingId = 5100001,
+        StartTime = uid == O ? Ten : uid == N ? Ten.AddHours(2) : Ten.AddHours(4),
+        EndTime = (uid == O ? Ten : uid == N ? Ten.AddHours(2) : Ten.AddHours(4)).AddMinutes(45),
+        SeatsPerTimeSlot = 6,
+        Organizer = new Person("Dr. Weber", "praxis@example.de", null),
+        OrganizerId = 4711,
+        // Cal.com rebuilds `responses` from the booking row: they name the first booker, whoever the event is about.
+        Customer = new Person("Anna Erste", "anna@example.de", null),
+        Attendees = [.. emails.Select(e => new Attendee(e.Split('@')[0], e, null, null, null))],
+        Status = trigger == T.BookingCancelled ? "CANCELLED" : "ACCEPTED",
+    };
+
+    private static BookingFacts Facts(params BookingEvent[] events) => events.Aggregate(BookingFacts.Empty, (f, e) => f.With(e));
+
+    [Fact]
+    public void One_seat_cancel_cancels_only_that_seat_and_each_seat_keeps_its_own_customer()
+    {
+        var seats = SeatProjection.Project(Facts(
+            Seat(T.BookingCreated, O, 0, "anna@example.de"),
+            Seat(T.BookingCreated, O, 5, "Bert@Example.de"),
+            Seat(T.BookingCreated, O, 9, "carla@example.de"),
+            Seat(T.BookingCancelled, O, 30, "bert@example.de")));
+
+        Assert.Equal(3, seats.Count);
+        var byEmail = seats.ToDictionary(s => s.CustomerEmail!.ToLowerInvariant());
+        Assert.Equal(AppointmentStatus.Cancelled, byEmail["bert@example.de"].Status);
+        Assert.Equal(AppointmentStatus.Confirmed, byEmail["anna@example.de"].Status);
+        Assert.Equal(AppointmentStatus.Confirmed, byEmail["carla@example.de"].Status);
+        Assert.Equal("carla", byEmail["carla@example.de"].CustomerName);
+        Assert.Equal(SeatProjection.SeatIdOf(O, "BERT@example.de"), byEmail["bert@example.de"].AppointmentId);
+        var slot = Assert.Single(SeatProjection.Slots(Facts(
+            Seat(T.BookingCreated, O, 0, "anna@example.de"), Seat(T.BookingCancelled, O, 30, "anna@example.de"), Seat(T.BookingCreated, O, 40, "dora@example.de"))));
+        Assert.Equal([SeatProjection.SeatIdOf(O, "dora@example.de")], slot.ActiveSeatIds);
+    }
+
+    [Fact]
+    public void A_host_cancel_listing_everyone_cancels_every_seat()
+    {
+        var seats = SeatProjection.Project(Facts(
+            Seat(T.BookingCreated, O, 0, "anna@example.de"),
+            Seat(T.BookingCreated, O, 5, "bert@example.de"),
+            Seat(T.BookingCancelled, O, 30, "anna@example.de", "bert@example.de")));
+
+        Assert.All(seats, s => Assert.Equal(AppointmentStatus.Cancelled, s.Status));
+        Assert.False(Assert.Single(SeatProjection.Slots(Facts(Seat(T.BookingCancelled, O, 30, "anna@example.de")))).IsActive);
+    }
+
+    [Fact]
+    public void A_seat_moved_to_an_empty_slot_takes_only_its_holder_along()
+    {
+        var move = Seat(T.BookingRescheduled, N, 20, "bert@example.de") with { RescheduleUid = O };
+        var facts = Facts(Seat(T.BookingCreated, O, 0, "anna@example.de"), Seat(T.BookingCreated, O, 5, "bert@example.de"), move);
+        var byEmail = SeatProjection.Project(facts).ToDictionary(s => s.CustomerEmail!);
+
+        Assert.Equal([O, N], byEmail["bert@example.de"].CalcomUids);
+        Assert.Equal(SeatProjection.SeatIdOf(O, "bert@example.de"), byEmail["bert@example.de"].AppointmentId);
+        Assert.Equal(Ten.AddHours(2), byEmail["bert@example.de"].StartTime);
+        Assert.Equal(Ten, byEmail["bert@example.de"].PreviousStartTime);
+        Assert.Equal([O], byEmail["anna@example.de"].CalcomUids);
+        Assert.Equal(AppointmentStatus.Confirmed, byEmail["anna@example.de"].Status);
+        var slots = SeatProjection.Slots(facts).ToDictionary(s => s.Uid);
+        Assert.Equal([SeatProjection.SeatIdOf(O, "anna@example.de")], slots[O].ActiveSeatIds);
+        Assert.Equal([SeatProjection.SeatIdOf(O, "bert@example.de")], slots[N].ActiveSeatIds);
+    }
+
+    [Fact]
+    public void A_seat_moved_into_another_booking_joins_it_and_leaves_its_seats_alone()
+    {
+        var move = Seat(T.BookingRescheduled, Tgt, 20, "bert@example.de", "emil@example.de") with { RescheduleUid = O, RescheduleStartTime = Ten, RescheduleEndTime = Ten.AddMinutes(45) };
+        var events = new[] { Seat(T.BookingCreated, O, 0, "anna@example.de"), Seat(T.BookingCreated, O, 5, "bert@example.de"), Seat(T.BookingCreated, Tgt, 7, "emil@example.de"), move };
+        foreach (var order in new[] { events, events.Reverse().ToArray() })
+        {
+            var byEmail = SeatProjection.Project(Facts(order)).ToDictionary(s => s.CustomerEmail!);
+            Assert.Equal([O, Tgt], byEmail["bert@example.de"].CalcomUids);
+            Assert.Equal([Tgt], byEmail["emil@example.de"].CalcomUids);
+            Assert.Equal(SeatProjection.SeatIdOf(Tgt, "emil@example.de"), byEmail["emil@example.de"].AppointmentId);
+            Assert.All(byEmail.Values, s => Assert.Equal(AppointmentStatus.Confirmed, s.Status));
+        }
+    }
+
+    [Fact]
+    public void The_owner_moving_the_whole_booking_moves_every_seat_but_revives_none()
+    {
+        var ownerMove = Seat(T.BookingRescheduled, O, 40, "anna@example.de", "bert@example.de") with { RescheduleUid = O, StartTime = Ten.AddDays(1), EndTime = Ten.AddDays(1).AddMinutes(45) };
+        var seats = SeatProjection.Project(Facts(Seat(T.BookingCreated, O, 0, "anna@example.de"), Seat(T.BookingCreated, O, 5, "bert@example.de"),
+            Seat(T.BookingCreated, O, 6, "carla@example.de"), Seat(T.BookingCancelled, O, 10, "carla@example.de"), ownerMove));
+
+        Assert.All(seats, s => Assert.Equal(Ten.AddDays(1), s.StartTime));
+        Assert.Equal(AppointmentStatus.Cancelled, seats.Single(s => s.CustomerEmail == "carla@example.de").Status);
+        Assert.Equal(2, seats.Count(s => s.Status == AppointmentStatus.Confirmed));
+    }
+
+    [Fact]
+    public void The_same_person_booking_again_after_cancelling_holds_a_seat_again()
+    {
+        var seats = SeatProjection.Project(Facts(Seat(T.BookingCreated, O, 0, "anna@example.de"), Seat(T.BookingCancelled, O, 10, "anna@example.de"),
+            Seat(T.BookingCreated, O, 20, "anna@example.de") with { AttendeeSeatId = "seat-2" }));
+
+        Assert.Equal(AppointmentStatus.Confirmed, Assert.Single(seats).Status);
+    }
+}
