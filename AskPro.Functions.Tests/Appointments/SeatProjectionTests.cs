@@ -7,13 +7,13 @@ namespace AskPro.Functions.Tests.Appointments;
 /// <summary>The pure per-seat projection, on events as the reader makes them from Cal.com's seated bodies.</summary>
 public sealed class SeatProjectionTests
 {
-    private const string O = "SeatSlotOriginal0000001";
-    private const string N = "SeatSlotNewBooking00001";
-    private const string Tgt = "SeatSlotTargetBooking01";
-    private static readonly DateTimeOffset Ten = new(2026, 12, 14, 10, 0, 0, TimeSpan.Zero);
+    internal const string O = "SeatSlotOriginal0000001";
+    internal const string N = "SeatSlotNewBooking00001";
+    internal const string Tgt = "SeatSlotTargetBooking01";
+    internal static readonly DateTimeOffset Ten = new(2026, 12, 14, 10, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset Day = new(2026, 12, 1, 8, 0, 0, TimeSpan.Zero);
 
-    private static BookingEvent Seat(string trigger, string uid, int minute, params string[] emails) => new()
+    internal static BookingEvent Seat(string trigger, string uid, int minute, params string[] emails) => new()
     {
         TriggerEvent = trigger,
         Uid = uid,

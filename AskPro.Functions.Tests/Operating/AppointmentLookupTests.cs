@@ -110,14 +110,15 @@ public sealed class AppointmentLookupTests(AzuriteFixture azurite)
 
         var response = await OperatorCall.LookupAsync(h.App, uid);
 
-        // The endpoint lists whatever the store's lookup reaches (one record per seat once seats are their own records).
+        // One record per seat: the endpoint lists each, with its own customer's history entry and its slot.
         var expected = await h.Store.LookupByUidAsync(uid, CancellationToken.None);
-        Assert.NotEmpty(expected);
+        Assert.Equal(2, expected.Count);
+        Assert.All(response.Json.GetProperty("appointments").EnumerateArray(), a => Assert.Equal(AppointmentProjection.AppointmentIdOf(uid), a.GetProperty("slotId").GetString()));
         Assert.Equal(expected.Select(e => e.Appointment.Record.AppointmentId),
             response.Json.GetProperty("appointments").EnumerateArray().Select(a => a.GetProperty("appointmentId").GetString()));
         Assert.All(response.Json.GetProperty("appointments").EnumerateArray(),
             a => Assert.Contains(UidPseudonym.Of(uid), a.GetProperty("uidPseudonyms").EnumerateArray().Select(e => e.GetString())));
-        Assert.Equal(2, response.Json.GetProperty("appointments").EnumerateArray().Sum(a => a.GetProperty("history").GetArrayLength()));
+        Assert.All(response.Json.GetProperty("appointments").EnumerateArray(), a => Assert.Equal(1, a.GetProperty("history").GetArrayLength()));
     }
 
     [Fact]

@@ -49,15 +49,60 @@ public sealed record StoredAppointment(Appointment Record, BookingFacts Facts, I
     }
 
     private (Appointment Record, BookingFacts Facts, IReadOnlyList<string> Uids)? _uids;
+
+    /// <summary>A seated booking's conflicts, per slot (slot id → ids of the overlapping appointments or slots).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> SlotConflicts { get; init; } = NoSlotConflicts;
+
+    private static readonly Dictionary<string, IReadOnlyList<string>> NoSlotConflicts = new(StringComparer.Ordinal);
+
+    /// <summary>True when the set is about a seated event type: its records are <see cref="Seats"/>, one per seat.</summary>
+    public bool IsSeated => SeatProjection.IsSeated(Facts);
+
+    /// <summary>One stored appointment per seat (its conflicts are its slot's); empty for a booking without seats.</summary>
+    public IReadOnlyList<StoredAppointment> Seats => IsSeated
+        ? [.. SeatProjection.Project(Facts).Select(seat => new StoredAppointment(seat, Facts, SlotConflicts.GetValueOrDefault(seat.SlotId!) ?? []))]
+        : [];
+
+    /// <summary>A seated booking's slots (one per uid); empty for a booking without seats.</summary>
+    public IReadOnlyList<SeatSlot> Slots => IsSeated ? SeatProjection.Slots(Facts) : [];
+
+    /// <summary>
+    /// The ranges this appointment holds in staff calendars: its own while active, or, seated, one per active slot
+    /// (the slot once, however many seats); a plain range lists every uid so a conflict patch reaches every row, a slot's
+    /// range names its booking's group row and its seats instead.
+    /// </summary>
+    public IReadOnlyList<StaffRange> Ranges => IsSeated
+        ? [.. Slots.Where(s => s.IsActive).Select(s => new StaffRange(s.SlotId, s.Start!.Value, s.End!.Value, []) { StaffKey = s.StaffKey, Group = Record.AppointmentId, Seats = s.ActiveSeatIds })]
+        : Record.HasActiveRange ? [new StaffRange(Record.AppointmentId, Record.StartTime!.Value, Record.EndTime!.Value, Uids) { StaffKey = Record.StaffKey }] : [];
+
+    /// <summary>Every staff key this appointment's rows or slots name (active or not): the calendars a change may touch.</summary>
+    public IEnumerable<string> StaffKeys => (IsSeated ? Slots.Select(s => s.StaffKey) : [Record.StaffKey]).Append(StoredStaffKey).OfType<string>();
 }
 
 /// <summary>An active appointment's time range in its staff member's calendar.</summary>
 public sealed record StaffRange(string AppointmentId, DateTimeOffset Start, DateTimeOffset End, IReadOnlyList<string> Uids)
 {
     public bool Overlaps(StaffRange other) => Start < other.End && other.Start < End;
+
+    /// <summary>A seated slot's range: the id of the booking (fact set) whose slot it is; null for a plain appointment.</summary>
+    public string? Group { get; init; }
+
+    /// <summary>A seated slot's range: its active seats' appointment ids, whose rows carry the slot's conflicts.</summary>
+    public IReadOnlyList<string>? Seats { get; init; }
+
+    /// <summary>The calendar the range is meant for (not stored: the calendar row is the staff key).</summary>
+    public string? StaffKey { get; init; }
+
+    /// <summary>The same range, compared by value (lists by content).</summary>
+    public bool SameAs(StaffRange other) => other is not null && AppointmentId == other.AppointmentId && Start == other.Start && End == other.End
+        && StaffKey == other.StaffKey && Group == other.Group && Uids.SequenceEqual(other.Uids) && (Seats ?? []).SequenceEqual(other.Seats ?? []);
 }
 
-public sealed record ApplyResult(ApplyOutcome Outcome, string AppointmentId, string Status, IReadOnlyList<string> ConflictsWith, IReadOnlyList<string> RetiredIds);
+public sealed record ApplyResult(ApplyOutcome Outcome, string AppointmentId, string Status, IReadOnlyList<string> ConflictsWith, IReadOnlyList<string> RetiredIds)
+{
+    /// <summary>A seated booking: the seats the event is about (their histories get its entry); null otherwise.</summary>
+    public IReadOnlyList<string>? SeatIds { get; init; }
+}
 
 /// <summary>
 /// The decision logic, pure: a slice of the appointment table (the records an event touches, and the calendars of
@@ -70,10 +115,15 @@ public sealed class AppointmentBook
     public const int MaxRangesPerStaff = 500;
 
     private readonly Dictionary<string, StoredAppointment> _records = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StoredAppointment> _loaded = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _uidIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<StaffRange>> _calendars = new(StringComparer.Ordinal);
+    /// <summary>Slot id → the id of the seated booking (record) whose slot it is, for every loaded seated record.</summary>
+    private readonly Dictionary<string, string> _slotOwners = new(StringComparer.Ordinal);
 
     public IReadOnlyDictionary<string, StoredAppointment> Records => _records;
+    /// <summary>The records as they were loaded (before any event was applied): what the store compares against.</summary>
+    public IReadOnlyDictionary<string, StoredAppointment> Loaded => _loaded;
     public IReadOnlyDictionary<string, string> UidIndex => _uidIndex;
     public IReadOnlyDictionary<string, List<StaffRange>> Calendars => _calendars;
 
@@ -82,17 +132,31 @@ public sealed class AppointmentBook
     /// <summary>Records that were joined into another one: id → the id they live on as.</summary>
     public Dictionary<string, string> Retired { get; } = new(StringComparer.Ordinal);
     public HashSet<string> ChangedCalendars { get; } = new(StringComparer.Ordinal);
-    /// <summary>New conflict lists of records that are not loaded (their rows are known from the calendar's ranges).</summary>
-    public Dictionary<string, (IReadOnlyList<string> ConflictsWith, IReadOnlyList<string> Uids)> ConflictUpdates { get; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// New conflict lists of records (or seated slots) that are not loaded; their rows are known from the calendar's
+    /// range: the uids, and for a slot its seats.
+    /// </summary>
+    public Dictionary<string, ConflictUpdate> ConflictUpdates { get; } = new(StringComparer.Ordinal);
 
     public void Load(StoredAppointment appointment)
     {
         ArgumentNullException.ThrowIfNull(appointment);
         _plan = null;
         _records[appointment.Record.AppointmentId] = appointment;
+        _loaded.TryAdd(appointment.Record.AppointmentId, appointment);
+        Index(appointment);
+    }
+
+    private void Index(StoredAppointment appointment)
+    {
         foreach (var uid in appointment.Uids)
         {
             _uidIndex[uid] = appointment.Record.AppointmentId;
+        }
+
+        foreach (var slot in appointment.Slots)
+        {
+            _slotOwners[slot.SlotId] = appointment.Record.AppointmentId;
         }
     }
 
@@ -128,7 +192,7 @@ public sealed class AppointmentBook
         if (plan.Record is not { } record)
         {
             var same = found[0];
-            return new(ApplyOutcome.Unchanged, same.Record.AppointmentId, same.Record.Status, same.ConflictsWith, []);
+            return ResultOf(ApplyOutcome.Unchanged, same, e, []);
         }
 
         var retired = found.Select(a => a.Record.AppointmentId).Where(id => id != record.AppointmentId).ToList();
@@ -143,26 +207,48 @@ public sealed class AppointmentBook
             ChangedRecords.Add(id);
         }
 
-        var previousConflicts = found.SelectMany(a => a.ConflictsWith).Where(id => !retired.Contains(id)).ToHashSet(StringComparer.Ordinal);
-        _records[record.AppointmentId] = new StoredAppointment(record, merged, found.FirstOrDefault(a => a.Record.AppointmentId == record.AppointmentId)?.ConflictsWith ?? []);
+        var previousConflicts = found.SelectMany(a => a.ConflictsWith.Concat(a.SlotConflicts.Values.SelectMany(c => c)))
+            .Where(id => !retired.Contains(id)).ToHashSet(StringComparer.Ordinal);
+        var slotConflicts = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var (slot, conflicts) in found.SelectMany(a => a.SlotConflicts))
+        {
+            slotConflicts[slot] = conflicts;
+        }
+
+        _records[record.AppointmentId] = new StoredAppointment(record, merged, found.FirstOrDefault(a => a.Record.AppointmentId == record.AppointmentId)?.ConflictsWith ?? [])
+        {
+            SlotConflicts = slotConflicts,
+        };
         ChangedRecords.Add(record.AppointmentId);
         var current = _records[record.AppointmentId];
-        foreach (var uid in current.Uids)
-        {
-            _uidIndex[uid] = record.AppointmentId;
-        }
+        Index(current);
 
         var calendars = plan.Calendars;
         if (plan.TouchesCalendars)
         {
-            var ids = found.Select(a => a.Record.AppointmentId).Append(record.AppointmentId).ToHashSet(StringComparer.Ordinal);
+            // Everything the old and new rows hold ranges as: the records, and a seated booking's slots.
+            var ids = found.Select(a => a.Record.AppointmentId).Append(record.AppointmentId)
+                .Concat(found.Append(current).SelectMany(a => a.Slots.Select(s => s.SlotId))).ToHashSet(StringComparer.Ordinal);
+            var ranges = current.Ranges;
             foreach (var staff in calendars)
             {
-                UpdateCalendar(staff, ids, record, current.Uids);
+                UpdateCalendar(staff, ids, ranges);
             }
 
-            // A record that left every calendar (cancelled, moved to unknown staff) conflicts with nobody.
-            if (!record.HasActiveRange)
+            // What left every calendar (cancelled, moved to unknown staff; a slot without active seats) conflicts with nobody.
+            if (current.IsSeated)
+            {
+                foreach (var slot in current.Slots.Where(s => !s.IsActive))
+                {
+                    SetConflicts(slot.SlotId, []);
+                }
+
+                if (current.ConflictsWith.Count > 0)
+                {
+                    _records[record.AppointmentId] = _records[record.AppointmentId] with { ConflictsWith = [] };
+                }
+            }
+            else if (!record.HasActiveRange)
             {
                 SetConflicts(record.AppointmentId, []);
             }
@@ -177,10 +263,39 @@ public sealed class AppointmentBook
             }
         }
 
-        var stored = _records[record.AppointmentId];
         var outcome = e.TriggerEvent == CalcomTriggers.BookingCreated && e.AskProAppointmentId is not null ? ApplyOutcome.Skipped
             : found.Count == 0 ? ApplyOutcome.Created : ApplyOutcome.Updated;
-        return new(outcome, record.AppointmentId, record.Status, stored.ConflictsWith, retired);
+        return ResultOf(outcome, _records[record.AppointmentId], e, retired);
+    }
+
+    /// <summary>
+    /// The result names the appointment the event is about: the record, or for a seated booking the first seat the event
+    /// concerns (the listed attendee's; every seat of the slot for a slot-wide event), all of them in <c>SeatIds</c>.
+    /// </summary>
+    private static ApplyResult ResultOf(ApplyOutcome outcome, StoredAppointment stored, BookingEvent e, IReadOnlyList<string> retired)
+    {
+        if (!stored.IsSeated)
+        {
+            return new(outcome, stored.Record.AppointmentId, stored.Record.Status, stored.ConflictsWith, retired);
+        }
+
+        var listed = e.Attendees?.Select(a => (a.Email ?? "").Trim().ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
+        var seats = stored.Seats;
+        var about = seats.Where(s => s.Record.CalcomUids.Contains(e.Uid) && (listed is null || listed.Contains((s.Record.CustomerEmail ?? "").Trim().ToLowerInvariant())))
+            .ToList();
+        if (about.Count == 0)
+        {
+            about = [.. seats.Where(s => s.Record.CalcomUids.Contains(e.Uid))];
+        }
+
+        if (about.Count == 0)
+        {
+            var slotId = AppointmentProjection.AppointmentIdOf(e.Uid);
+            return new(outcome, slotId, stored.Record.Status, stored.SlotConflicts.GetValueOrDefault(slotId) ?? [], retired) { SeatIds = [] };
+        }
+
+        var first = about[0];
+        return new(outcome, first.Record.AppointmentId, first.Record.Status, first.ConflictsWith, retired) { SeatIds = [.. about.Select(s => s.Record.AppointmentId)] };
     }
 
     /// <summary>
@@ -207,14 +322,20 @@ public sealed class AppointmentBook
         }
 
         var record = AppointmentProjection.Project(merged);
-        var calendars = found.SelectMany(a => new[] { a.StoredStaffKey, a.Record.StaffKey }).Append(record.StaffKey).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var next = new StoredAppointment(record, merged, []);
+        var calendars = found.SelectMany(a => a.StaffKeys).Concat(next.StaffKeys).Distinct(StringComparer.Ordinal).ToList();
         // The range carries every uid of the record (so a conflict patch reaches every row): a same-slot reschedule
-        // or a new branch changes the range too, and so does a row still filed under an old staff key.
+        // or a new branch changes the range too, and so does a row still filed under an old staff key, and a seated
+        // slot's seat list.
         var touches = found.Count != 1 || found[0].Record.AppointmentId != record.AppointmentId
-            || RangeOf(found[0].Record) != RangeOf(record) || (found[0].StoredStaffKey is { } old && old != record.StaffKey)
-            || (record.HasActiveRange && !found[0].Uids.SequenceEqual(new StoredAppointment(record, merged, []).Uids));
+            || (found[0].StoredStaffKey is { } old && old != record.StaffKey)
+            || !SameRanges(found[0].Ranges, next.Ranges)
+            || (!found[0].IsSeated && !next.IsSeated && RangeOf(found[0].Record) != RangeOf(record));
         return _plan = new Plan(e, found, merged, record, calendars, touches);
     }
+
+    private static bool SameRanges(IReadOnlyList<StaffRange> a, IReadOnlyList<StaffRange> b) =>
+        a.Count == b.Count && a.Zip(b).All(p => p.First.SameAs(p.Second));
 
     private List<StoredAppointment> Found(BookingEvent e)
     {
@@ -235,7 +356,7 @@ public sealed class AppointmentBook
 
     private static (string?, DateTimeOffset?, DateTimeOffset?, bool) RangeOf(Appointment a) => (a.StaffKey, a.StartTime, a.EndTime, a.HasActiveRange);
 
-    private void UpdateCalendar(string staffKey, HashSet<string> ids, Appointment record, IReadOnlyList<string> uids)
+    private void UpdateCalendar(string staffKey, HashSet<string> ids, IReadOnlyList<StaffRange> mineAll)
     {
         if (!_calendars.TryGetValue(staffKey, out var ranges))
         {
@@ -243,11 +364,13 @@ public sealed class AppointmentBook
             _calendars[staffKey] = ranges;
         }
 
+        bool Ours(StaffRange r) => ids.Contains(r.AppointmentId) || (r.Group is { } g && ids.Contains(g));
         var before = ranges.ToList();
-        ranges.RemoveAll(r => ids.Contains(r.AppointmentId));
-        if (record.HasActiveRange && record.StaffKey == staffKey)
+        ranges.RemoveAll(Ours);
+        var added = mineAll.Where(r => r.StaffKey == staffKey).ToList();
+        if (added.Count > 0)
         {
-            ranges.Add(new StaffRange(record.AppointmentId, record.StartTime!.Value, record.EndTime!.Value, uids));
+            ranges.AddRange(added);
             ranges.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : string.CompareOrdinal(a.AppointmentId, b.AppointmentId));
             if (ranges.Count > MaxRangesPerStaff)
             {
@@ -259,24 +382,25 @@ public sealed class AppointmentBook
         ChangedCalendars.Add(staffKey);
 
         // Conflicts are a function of the calendar: recompute for everyone whose set may have changed.
-        var affected = before.Concat(ranges).Where(r => ids.Contains(r.AppointmentId) || ranges.Concat(before).Any(x => ids.Contains(x.AppointmentId) && x.Overlaps(r)))
+        var changed = before.Concat(ranges).Where(Ours).ToList();
+        var affected = before.Concat(ranges).Where(r => Ours(r) || changed.Exists(x => x.Overlaps(r)))
             .Select(r => r.AppointmentId).Distinct(StringComparer.Ordinal).ToList();
         foreach (var id in affected)
         {
             var mine = ranges.Find(r => r.AppointmentId == id);
-            if (mine is null && id == record.AppointmentId && record.HasActiveRange && record.StaffKey != staffKey)
+            if (mine is null && mineAll.Any(r => r.AppointmentId == id && r.StaffKey != staffKey))
             {
-                continue; // the record moved to another staff member's calendar: its conflicts are worked out there
+                continue; // the record (or slot) moved to another staff member's calendar: its conflicts are worked out there
             }
 
-            var conflicts = mine is null ? [] : ranges.Where(r => r.AppointmentId != id && r.Overlaps(mine)).Select(r => r.AppointmentId).Order(StringComparer.Ordinal).ToList();
-            SetConflicts(id, conflicts, (mine ?? before.Find(r => r.AppointmentId == id))?.Uids);
+            var conflicts = mine is null ? [] : ranges.Where(r => r.AppointmentId != id && r.Overlaps(mine)).Select(r => r.AppointmentId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            SetConflicts(id, conflicts, mine ?? before.Find(r => r.AppointmentId == id));
         }
     }
 
-    private void SetConflicts(string id, List<string> conflicts, IReadOnlyList<string>? uids = null)
+    private void SetConflicts(string id, List<string> conflicts, StaffRange? range = null)
     {
-        if (_records.TryGetValue(id, out var a))
+        if (_records.TryGetValue(id, out var a) && !a.IsSeated)
         {
             if (!a.ConflictsWith.SequenceEqual(conflicts))
             {
@@ -284,9 +408,37 @@ public sealed class AppointmentBook
                 ChangedRecords.Add(id);
             }
         }
-        else if (uids is not null && !Retired.ContainsKey(id))
+        else if (_slotOwners.TryGetValue(id, out var owner) && _records.TryGetValue(owner, out var group) && group.Slots.Any(s => s.SlotId == id))
         {
-            ConflictUpdates[id] = (conflicts, uids);
+            var had = group.SlotConflicts.GetValueOrDefault(id) ?? [];
+            if (!had.SequenceEqual(conflicts))
+            {
+                var next = new Dictionary<string, IReadOnlyList<string>>(group.SlotConflicts, StringComparer.Ordinal);
+                if (conflicts.Count == 0)
+                {
+                    next.Remove(id);
+                }
+                else
+                {
+                    next[id] = conflicts;
+                }
+
+                _records[owner] = group with { SlotConflicts = next };
+                ChangedRecords.Add(owner);
+            }
+        }
+        else if (range is not null && !Retired.ContainsKey(id) && !_records.ContainsKey(id))
+        {
+            ConflictUpdates[id] = new ConflictUpdate(conflicts, range.Uids, range.Seats) { Group = range.Group };
         }
     }
+}
+
+/// <summary>A conflict change for rows that were not loaded: a record's (its uids) or a seated slot's (its uids and seats).</summary>
+public sealed record ConflictUpdate(IReadOnlyList<string> ConflictsWith, IReadOnlyList<string> Uids, IReadOnlyList<string>? Seats)
+{
+    public bool IsSlot => Seats is not null;
+
+    /// <summary>A slot's booking: its group row carries the slot's conflicts for the next event.</summary>
+    public string? Group { get; init; }
 }

@@ -17,21 +17,113 @@ public static class AppointmentEntities
     public const string AppointmentPrefix = "apt_";
     public const string UidPrefix = "uid_";
     public const string StaffPrefix = "stf_";
+    /// <summary>A seated booking's group row: the event set of all its slots and seats; its uid rows point here.</summary>
+    public const string GroupPrefix = "grp_";
+    public const string RowTypeGroup = "group";
 
     public const string RowTypeAppointment = "appointment";
     public const string RowTypeUid = "uid";
     public const string RowTypeMerged = "merged";
     public const string RowTypeStaff = "staff";
+    /// <summary>A seated booking's time slot (<c>apt_{SlotId}</c>): times, staff, active seats, the slot's conflicts.</summary>
+    public const string RowTypeSlot = "slot";
+    /// <summary>One seat's appointment (<c>apt_{seat AppointmentId}</c>): the record columns, no event set.</summary>
+    public const string RowTypeSeat = "seat";
+    /// <summary>On a seated booking's uid rows, one column per slot: <c>Conflicts_{SlotId}</c>, that slot's conflicts.</summary>
+    public const string SlotConflictsPrefix = "Conflicts_";
 
     public static string AppointmentKey(string appointmentId) => AppointmentPrefix + appointmentId;
     public static string UidKey(string uid) => UidPrefix + uid;
     public static string StaffRowKey(string staffKey) => StaffPrefix + staffKey;
+    public static string GroupKey(string groupId) => GroupPrefix + groupId;
+
+    /// <summary>A seated booking's uid row: a pointer to its group row (no event set).</summary>
+    public static TableEntity PointerEntity(string uid, string groupId, DateTimeOffset updatedAt) =>
+        new(PartitionKey, UidKey(uid))
+        {
+            ["RowType"] = RowTypeUid,
+            ["Seated"] = true,
+            ["GroupId"] = groupId,
+            ["UpdatedAt"] = updatedAt,
+        };
+
+    public static bool IsPointer(TableEntity row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return row.GetString("GroupId") is { Length: > 0 } && row.GetBinary("Facts") is null;
+    }
 
     /// <summary>One row of a record; <c>facts</c> is its compressed event set, made once for all the record's rows.</summary>
     public static TableEntity ToEntity(string rowKey, StoredAppointment stored, byte[] facts, DateTimeOffset createdAt, DateTimeOffset updatedAt, int? eventCount = null)
     {
         ArgumentNullException.ThrowIfNull(stored);
-        var a = stored.Record;
+        var entity = Columns(rowKey, stored.Record, stored.ConflictsWith, createdAt, updatedAt).WithFacts(facts);
+        entity["EventCount"] = eventCount ?? stored.Facts.Count;
+        if (stored.IsSeated)
+        {
+            // A seated booking's group row carries the event set of every seat; the people are on the seat rows, and
+            // conflicts are per slot (one column each, so patches for two slots never overwrite each other).
+            entity["RowType"] = RowTypeGroup;
+            entity["Seated"] = true;
+            foreach (var column in (string[])["CustomerName", "CustomerEmail", "CustomerPhone", "Notes", "HasConflict", "ConflictsWith", "CancellationReason", "CancelledBy", "RejectionReason", "RescheduleReason", "RescheduledBy"])
+            {
+                entity.Remove(column);
+            }
+
+            foreach (var slot in stored.Slots)
+            {
+                entity[SlotConflictsPrefix + slot.SlotId] = string.Join(',', stored.SlotConflicts.GetValueOrDefault(slot.SlotId) ?? []);
+            }
+        }
+
+        return entity;
+    }
+
+    /// <summary>A seat's row: its record's columns, the slot it is in and the booking (event set) it belongs to.</summary>
+    public static TableEntity SeatEntity(StoredAppointment seat, string groupId, DateTimeOffset createdAt, DateTimeOffset updatedAt)
+    {
+        ArgumentNullException.ThrowIfNull(seat);
+        var entity = Columns(AppointmentKey(seat.Record.AppointmentId), seat.Record, seat.ConflictsWith, createdAt, updatedAt);
+        entity["RowType"] = RowTypeSeat;
+        entity["SlotId"] = seat.Record.SlotId;
+        entity["GroupId"] = groupId;
+        entity["SeatsPerTimeSlot"] = seat.Record.SeatsPerTimeSlot;
+        return entity;
+    }
+
+    /// <summary>A slot's row: one per uid of a seated booking.</summary>
+    public static TableEntity SlotEntity(SeatSlot slot, string groupId, IReadOnlyList<string> conflictsWith, DateTimeOffset updatedAt)
+    {
+        ArgumentNullException.ThrowIfNull(slot);
+        ArgumentNullException.ThrowIfNull(conflictsWith);
+        return new TableEntity(PartitionKey, AppointmentKey(slot.SlotId))
+        {
+            ["RowType"] = RowTypeSlot,
+            ["AppointmentId"] = slot.SlotId,
+            ["SlotId"] = slot.SlotId,
+            ["GroupId"] = groupId,
+            ["CalcomUid"] = slot.Uid,
+            ["StartTime"] = slot.Start,
+            ["EndTime"] = slot.End,
+            ["StaffKey"] = slot.StaffKey,
+            ["Status"] = slot.IsActive ? "active" : "inactive",
+            ["SeatIds"] = string.Join(',', slot.ActiveSeatIds),
+            ["ActiveSeats"] = slot.ActiveSeatIds.Count,
+            ["HasConflict"] = conflictsWith.Count > 0,
+            ["ConflictsWith"] = string.Join(',', conflictsWith),
+            ["UpdatedAt"] = updatedAt,
+        };
+    }
+
+    public static TableEntity SlotConflictPatch(string uidRowKey, string slotId, IReadOnlyList<string> conflictsWith, DateTimeOffset updatedAt) =>
+        new(PartitionKey, uidRowKey)
+        {
+            [SlotConflictsPrefix + slotId] = string.Join(',', conflictsWith),
+            ["UpdatedAt"] = updatedAt,
+        };
+
+    private static TableEntity Columns(string rowKey, Appointment a, IReadOnlyList<string> conflictsWith, DateTimeOffset createdAt, DateTimeOffset updatedAt)
+    {
         return new TableEntity(PartitionKey, rowKey)
         {
             ["RowType"] = rowKey.StartsWith(UidPrefix, StringComparison.Ordinal) ? RowTypeUid : RowTypeAppointment,
@@ -74,14 +166,13 @@ public static class AppointmentEntities
             ["MeetingStarted"] = a.MeetingStarted,
             ["MeetingEnded"] = a.MeetingEnded,
             ["PaymentStatus"] = a.PaymentStatus,
-            ["HasConflict"] = stored.HasConflict,
-            ["ConflictsWith"] = string.Join(',', stored.ConflictsWith),
+            ["HasConflict"] = conflictsWith.Count > 0,
+            ["ConflictsWith"] = string.Join(',', conflictsWith),
             ["LastEventAt"] = a.LastEventAt,
             ["LastTriggerEvent"] = a.LastTriggerEvent,
             ["CreatedAt"] = createdAt,
             ["UpdatedAt"] = updatedAt,
-            ["EventCount"] = eventCount ?? stored.Facts.Count,
-        }.WithFacts(facts);
+        };
     }
 
     /// <summary>A binary property holds 64 KiB: compressed blobs are split over Facts, Facts1, Facts2, … as needed.</summary>
@@ -161,14 +252,24 @@ public static class AppointmentEntities
         var facts = BookingFacts.FromBytes(FactsOf(entity));
         var record = AppointmentProjection.Project(facts);
         var storedKey = entity.GetString("StaffKey");
+        var slotConflicts = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var (key, value) in entity)
+        {
+            if (key.StartsWith(SlotConflictsPrefix, StringComparison.Ordinal) && value is string ids && ids.Length > 0)
+            {
+                slotConflicts[key[SlotConflictsPrefix.Length..]] = SplitIds(ids);
+            }
+        }
+
         return new StoredAppointment(record, facts, SplitIds(entity.GetString("ConflictsWith")))
         {
             StoredStaffKey = string.IsNullOrEmpty(storedKey) || storedKey == record.StaffKey ? null : storedKey,
+            SlotConflicts = slotConflicts,
         };
     }
 
-    public static TableEntity MergedEntity(string retiredId, string mergedInto, DateTimeOffset updatedAt) =>
-        new(PartitionKey, AppointmentKey(retiredId))
+    public static TableEntity MergedEntity(string retiredId, string mergedInto, DateTimeOffset updatedAt, string? rowKey = null) =>
+        new(PartitionKey, rowKey ?? AppointmentKey(retiredId))
         {
             ["RowType"] = RowTypeMerged,
             ["AppointmentId"] = retiredId,
@@ -196,7 +297,7 @@ public static class AppointmentEntities
         byte[] bytes;
         while (true)
         {
-            var json = JsonSerializer.SerializeToUtf8Bytes(kept.Select(r => new RangeDto(r.AppointmentId, r.Start, r.End, r.Uids)).ToList(), RangesJsonContext.Default.ListRangeDto);
+            var json = JsonSerializer.SerializeToUtf8Bytes(kept.Select(r => new RangeDto(r.AppointmentId, r.Start, r.End, r.Uids) { Group = r.Group, Seats = r.Seats }).ToList(), RangesJsonContext.Default.ListRangeDto);
             bytes = Brotli.Compress(json);
             if (bytes.Length <= MaxRangesBytes || kept.Count == 0)
             {
@@ -228,7 +329,7 @@ public static class AppointmentEntities
 
         using var input = Brotli.Decompress(bytes);
         var dtos = JsonSerializer.Deserialize(input, RangesJsonContext.Default.ListRangeDto) ?? [];
-        return dtos.Select(d => new StaffRange(d.Id, d.Start, d.End, d.Uids)).ToList();
+        return dtos.Select(d => new StaffRange(d.Id, d.Start, d.End, d.Uids) { Group = d.Group, Seats = d.Seats }).ToList();
     }
 
     public static List<string> SplitIds(string? joined) =>
@@ -238,7 +339,16 @@ public static class AppointmentEntities
         [property: JsonPropertyName("id")] string Id,
         [property: JsonPropertyName("s")] DateTimeOffset Start,
         [property: JsonPropertyName("e")] DateTimeOffset End,
-        [property: JsonPropertyName("u")] IReadOnlyList<string> Uids);
+        [property: JsonPropertyName("u")] IReadOnlyList<string> Uids)
+    {
+        [JsonPropertyName("g")]
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Group { get; init; }
+
+        [JsonPropertyName("seats")]
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public IReadOnlyList<string>? Seats { get; init; }
+    }
 }
 
 [JsonSerializable(typeof(List<AppointmentEntities.RangeDto>))]

@@ -45,7 +45,20 @@ public sealed record HistoryEntry(
     [property: JsonPropertyName("trigger")] string TriggerEvent,
     [property: JsonPropertyName("createdAt")] DateTimeOffset? CalcomCreatedAt,
     [property: JsonPropertyName("appliedAt")] DateTimeOffset AppliedAt,
-    [property: JsonPropertyName("outcome")] string Outcome);
+    [property: JsonPropertyName("outcome")] string Outcome)
+{
+    /// <summary>A seated booking: the seats the event was about (null: the whole booking). A seat's history is its entries.</summary>
+    [JsonPropertyName("seats")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Seats { get; init; }
+
+    /// <summary>Equality by value, the seat list by content (histories are merged with Distinct).</summary>
+    public bool Equals(HistoryEntry? other) => other is not null && SourceId == other.SourceId && SourceKind == other.SourceKind
+        && TriggerEvent == other.TriggerEvent && CalcomCreatedAt == other.CalcomCreatedAt && AppliedAt == other.AppliedAt && Outcome == other.Outcome
+        && (Seats ?? []).SequenceEqual(other.Seats ?? []);
+
+    public override int GetHashCode() => HashCode.Combine(SourceId, SourceKind, TriggerEvent, CalcomCreatedAt, AppliedAt, Outcome);
+}
 
 /// <summary>
 /// An appointment's bounded history, stored as one string property (<see cref="PropertyName"/>, JSON) on the record's
@@ -55,6 +68,13 @@ public sealed record HistoryEntry(
 /// </summary>
 public static class AppointmentHistory
 {
+    /// <summary>The entries of one seat: those naming it and those about the whole booking.</summary>
+    public static IReadOnlyList<HistoryEntry> OfSeat(IReadOnlyList<HistoryEntry> history, string seatId)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        return [.. history.Where(h => h.Seats is null || h.Seats.Contains(seatId))];
+    }
+
     public const string PropertyName = "History";
     public const int MaxEntries = 50;
 

@@ -54,9 +54,29 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         var createdAt = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
 
         var uidRows = await Task.WhenAll(AppointmentBook.UidsOf(e).Select(uid => ReadAsync(E.UidKey(uid), ct)));
+        // A seated booking's uid rows point to its group row, which holds the event set: one more round of reads.
+        var rows = new List<TableEntity>();
         foreach (var row in uidRows.OfType<TableEntity>())
         {
             etags[row.RowKey] = row.ETag;
+            if (E.IsPointer(row))
+            {
+                existingRows.Add(row.RowKey);
+            }
+            else
+            {
+                rows.Add(row);
+            }
+        }
+
+        foreach (var group in await ReadGroupsAsync(uidRows.OfType<TableEntity>().Where(E.IsPointer).Select(r => r.GetString("GroupId")!).Distinct(StringComparer.Ordinal), ct))
+        {
+            etags[group.RowKey] = group.ETag;
+            rows.Add(group);
+        }
+
+        foreach (var row in rows)
+        {
             if (book.Records.ContainsKey(row.GetString("AppointmentId") ?? ""))
             {
                 continue;
@@ -66,8 +86,8 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             book.Load(stored);
             createdAt[stored.Record.AppointmentId] = row.GetDateTimeOffset("CreatedAt") ?? time.GetUtcNow();
             histories[stored.Record.AppointmentId] = AppointmentHistory.Read(row);
-            existingRows.Add(E.AppointmentKey(stored.Record.AppointmentId));
             existingRows.UnionWith(stored.Uids.Select(E.UidKey));
+            existingRows.Add(row.RowKey.StartsWith(E.GroupPrefix, StringComparison.Ordinal) ? row.RowKey : E.AppointmentKey(stored.Record.AppointmentId));
         }
 
         var calendars = book.CalendarsNeeded(e);
@@ -84,15 +104,20 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
 
         var result = book.Apply(e);
         var now = time.GetUtcNow();
-        var entry = source is null ? null : new HistoryEntry(source.Id, source.Kind, e.TriggerEvent, e.CreatedAt, now, HistoryOutcome.Of(result));
+        var entry = source is null ? null : new HistoryEntry(source.Id, source.Kind, e.TriggerEvent, e.CreatedAt, now, HistoryOutcome.Of(result)) { Seats = result.SeatIds };
         if (result.Outcome == ApplyOutcome.Unchanged)
         {
             // History hook 2 of 3: a duplicate from another delivery is noted; a retry of a delivery already noted writes nothing.
-            await NoteDuplicateAsync(book, result, entry, histories, etags, ct);
+            await NoteDuplicateAsync(book.FindByUid(e.Uid), entry, histories, etags, ct);
             return result;
         }
 
+        // Two kinds of writes: the rows every reader and the next event rely on (uid rows with the event set, record
+        // rows, calendars), and rows derived from them for table readers (a seated booking's slot and seat rows) plus
+        // conflict patches of partners. Both go into one transaction when they fit; beyond 100 actions the derived rows
+        // follow in further transactions once the first has landed (README "Size limits").
         var batch = new List<TableTransactionAction>();
+        var derived = new Dictionary<string, TableTransactionAction>(StringComparer.Ordinal);
         void Write(TableEntity entity, TableTransactionActionType update = TableTransactionActionType.UpdateReplace)
         {
             if (etags.TryGetValue(entity.RowKey, out var etag))
@@ -116,18 +141,42 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             }
         }
 
-        var staffEntities = book.ChangedCalendars.Select(staff => E.StaffEntity(staff, book.Calendars[staff], now)).ToList();
-        var recordRows = book.ChangedRecords.Where(id => !book.Retired.ContainsKey(id)).Sum(id => 1 + book.Records[id].Uids.Count);
-        // Size limits are checked before writing: every row of a record carries its event set, so the set must fit one
-        // entity and, times the record's rows, one transaction next to the calendars; beyond that it degrades.
-        var factsBudget = Math.Min(E.MaxFactsBytes,
-            (int)((E.MaxTransactionBytes - (256L * 1024) - staffEntities.Sum(E.PayloadBytes) - (recordRows * 64L * 1024)) * 3 / 4 / Math.Max(1, recordRows)));
+        void Derive(TableEntity entity, TableTransactionActionType kind = TableTransactionActionType.UpsertReplace) =>
+            derived[entity.RowKey] = new TableTransactionAction(kind, entity, kind == TableTransactionActionType.UpsertReplace ? default : ETag.All);
+
         var firstCreated = createdAt.Count > 0 ? createdAt.Values.Min() : now;
+        foreach (var id in book.ChangedRecords.Where(id => !book.Retired.ContainsKey(id)).Order(StringComparer.Ordinal))
+        {
+            var stored = book.Records[id];
+            if (stored.IsSeated)
+            {
+                var previous = book.Loaded.Values.Where(a => a.Record.AppointmentId == id || book.Retired.GetValueOrDefault(a.Record.AppointmentId) == id).ToList();
+                DeriveSeatRows(stored, previous, histories, entry, id == result.AppointmentId || result.SeatIds is not null, createdAt.GetValueOrDefault(id, firstCreated), now, Derive);
+            }
+        }
+
+        var staffEntities = book.ChangedCalendars.Select(staff => E.StaffEntity(staff, book.Calendars[staff], now)).ToList();
+        var factRows = book.ChangedRecords.Where(id => !book.Retired.ContainsKey(id)).Sum(id => book.Records[id].IsSeated ? 1 : 1 + book.Records[id].Uids.Count);
+        // Size limits are checked before writing: every row of a record carries its event set, so the set must fit one
+        // entity and, times the record's rows, one transaction next to the calendars and derived rows; beyond that it degrades.
+        var factsBudget = Math.Min(E.MaxFactsBytes,
+            (int)((E.MaxTransactionBytes - (256L * 1024) - staffEntities.Sum(E.PayloadBytes) - derived.Values.Sum(a => (long)E.PayloadBytes((TableEntity)a.Entity))
+                - (factRows * 64L * 1024)) * 3 / 4 / Math.Max(1, factRows)));
         foreach (var id in book.ChangedRecords.Order(StringComparer.Ordinal))
         {
             if (book.Retired.TryGetValue(id, out var into))
             {
-                Write(E.MergedEntity(id, into, now));
+                if (book.Loaded.TryGetValue(id, out var gone) && gone.IsSeated)
+                {
+                    Write(E.MergedEntity(id, into, now, E.GroupKey(id)));
+                }
+
+                // A seated booking's id is also its first slot's id: a live slot row is never replaced by a redirect.
+                if (!derived.ContainsKey(E.AppointmentKey(id)) && !book.Records[into].Slots.Any(s => s.SlotId == id))
+                {
+                    Write(E.MergedEntity(id, into, now));
+                }
+
                 continue;
             }
 
@@ -135,7 +184,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             var stored = book.Records[id];
             var created = createdAt.GetValueOrDefault(id, firstCreated);
             var fitted = stored.Facts.FitInto(Math.Max(0, factsBudget))
-                ?? throw new UnstorableEventException($"the event set of {id} cannot be made to fit {recordRows} rows of one transaction");
+                ?? throw new UnstorableEventException($"the event set of {id} cannot be made to fit {factRows} rows of one transaction");
             if (!ReferenceEquals(fitted.Facts, stored.Facts))
             {
                 Log.FactsDegraded(logger, id, stored.Facts.Count, fitted.Facts.Count, fitted.Bytes.Length);
@@ -144,7 +193,20 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             // History hook 3 of 3: the histories of every record that lives on as this one, plus this event's entry.
             var history = AppointmentHistory.ToJson(AppointmentHistory.Merge(
                 histories.Where(h => h.Key == id || book.Retired.GetValueOrDefault(h.Key) == id).Select(h => h.Value),
-                id == result.AppointmentId ? entry : null));
+                id == result.AppointmentId || (stored.IsSeated && result.SeatIds is not null && book.FindByUid(e.Uid)?.Record.AppointmentId == id) ? entry : null));
+            if (stored.IsSeated)
+            {
+                // One row holds a seated booking's event set however many slots its seats moved between; each uid row is a
+                // pointer to it, written when the uid joins (or its booking was joined into this one).
+                Write(E.ToEntity(E.GroupKey(id), stored, fitted.Bytes, created, now, fitted.Facts.Count).WithHistory(history));
+                foreach (var uid in stored.Uids.Where(u => book.Loaded.Values.FirstOrDefault(a => a.Uids.Contains(u)) is not { IsSeated: true } was || was.Record.AppointmentId != id))
+                {
+                    Write(E.PointerEntity(uid, id, now));
+                }
+
+                continue;
+            }
+
             Write(E.ToEntity(E.AppointmentKey(id), stored, fitted.Bytes, created, now, fitted.Facts.Count).WithHistory(history));
             foreach (var uid in stored.Uids)
             {
@@ -152,11 +214,29 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             }
         }
 
-        foreach (var (id, (conflicts, uids)) in book.ConflictUpdates)
+        foreach (var (id, update) in book.ConflictUpdates)
         {
             // Merge-update of the conflict fields only: the staff row's ETag serialises every conflict change.
-            batch.Add(new TableTransactionAction(TableTransactionActionType.UpdateMerge, E.ConflictPatch(E.AppointmentKey(id), conflicts, now), ETag.All));
-            batch.AddRange(uids.Select(uid => new TableTransactionAction(TableTransactionActionType.UpdateMerge, E.ConflictPatch(E.UidKey(uid), conflicts, now), ETag.All)));
+            Derive(E.ConflictPatch(E.AppointmentKey(id), update.ConflictsWith, now), TableTransactionActionType.UpdateMerge);
+            if (update.Seats is { } seats)
+            {
+                foreach (var seat in seats)
+                {
+                    Derive(E.ConflictPatch(E.AppointmentKey(seat), update.ConflictsWith, now), TableTransactionActionType.UpdateMerge);
+                }
+
+                if (update.Group is { } group)
+                {
+                    Derive(E.SlotConflictPatch(E.GroupKey(group), id, update.ConflictsWith, now), TableTransactionActionType.UpdateMerge);
+                }
+            }
+            else
+            {
+                foreach (var uid in update.Uids)
+                {
+                    Derive(E.ConflictPatch(E.UidKey(uid), update.ConflictsWith, now), TableTransactionActionType.UpdateMerge);
+                }
+            }
         }
 
         foreach (var staff in staffEntities)
@@ -169,7 +249,21 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             throw new UnstorableEventException($"applying the event to {result.AppointmentId} needs {batch.Count} writes, more than one transaction holds");
         }
 
+        var keys = batch.Select(a => a.Entity.RowKey).ToHashSet(StringComparer.Ordinal);
+        var rest = derived.Values.Where(a => !keys.Contains(a.Entity.RowKey)).ToList();
+        var room = MaxBatch - batch.Count;
+        batch.AddRange(rest.Take(room));
         await _table.SubmitTransactionAsync(batch, ct);
+        foreach (var chunk in rest.Skip(room).Chunk(MaxBatch))
+        {
+            await _table.SubmitTransactionAsync(chunk, ct);
+        }
+
+        if (rest.Count > room)
+        {
+            Log.RowsFollowed(logger, result.AppointmentId, rest.Count - room);
+        }
+
         if (result.ConflictsWith.Count > 0)
         {
             Log.Conflict(logger, result.AppointmentId, UidPseudonym.Of(e.Uid), string.Join(',', result.ConflictsWith));
@@ -178,18 +272,62 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         return result;
     }
 
-    private async Task NoteDuplicateAsync(AppointmentBook book, ApplyResult result, HistoryEntry? entry,
+    /// <summary>
+    /// A seated booking's slot and seat rows that changed (or are new) against the records loaded, each seat with its
+    /// own history; a seat id that no longer exists (its chain learnt an earlier uid) becomes a redirect to its successor.
+    /// </summary>
+    private static void DeriveSeatRows(StoredAppointment stored, List<StoredAppointment> previous, Dictionary<string, IReadOnlyList<HistoryEntry>> histories,
+        HistoryEntry? entry, bool withEntry, DateTimeOffset created, DateTimeOffset now, Action<TableEntity, TableTransactionActionType> derive)
+    {
+        var id = stored.Record.AppointmentId;
+        var oldSeats = previous.SelectMany(p => p.Seats).GroupBy(s => s.Record.AppointmentId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var oldSlots = previous.SelectMany(p => p.Slots.Select(s => (Slot: s, Conflicts: p.SlotConflicts.GetValueOrDefault(s.SlotId) ?? [])))
+            .GroupBy(s => s.Slot.SlotId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var history = AppointmentHistory.Merge(histories.Where(h => previous.Any(p => p.Record.AppointmentId == h.Key)).Select(h => h.Value), withEntry ? entry : null);
+        foreach (var slot in stored.Slots)
+        {
+            var conflicts = stored.SlotConflicts.GetValueOrDefault(slot.SlotId) ?? [];
+            if (!oldSlots.TryGetValue(slot.SlotId, out var old) || !SameSlot(old.Slot, slot) || !old.Conflicts.SequenceEqual(conflicts))
+            {
+                derive(E.SlotEntity(slot, id, conflicts, now), TableTransactionActionType.UpsertReplace);
+            }
+        }
+
+        var seats = stored.Seats;
+        foreach (var seat in seats)
+        {
+            var seatId = seat.Record.AppointmentId;
+            var touched = withEntry && (entry?.Seats?.Contains(seatId) ?? false);
+            if (!oldSeats.TryGetValue(seatId, out var old) || old.Record != seat.Record || !old.ConflictsWith.SequenceEqual(seat.ConflictsWith) || touched)
+            {
+                derive(E.SeatEntity(seat, id, created, now).WithHistory(AppointmentHistory.ToJson(AppointmentHistory.OfSeat(history, seatId))), TableTransactionActionType.UpsertReplace);
+            }
+        }
+
+        foreach (var gone in oldSeats.Keys.Where(k => !seats.Any(s => s.Record.AppointmentId == k)))
+        {
+            var was = oldSeats[gone].Record;
+            var successor = seats.FirstOrDefault(s => string.Equals(s.Record.CustomerEmail, was.CustomerEmail, StringComparison.OrdinalIgnoreCase)
+                && s.Record.CalcomUids.Contains(was.CalcomUid))?.Record.AppointmentId ?? id;
+            derive(E.MergedEntity(gone, successor, now), TableTransactionActionType.UpsertReplace);
+        }
+    }
+
+    private static bool SameSlot(SeatSlot a, SeatSlot b) => a.Uid == b.Uid && a.Start == b.Start && a.End == b.End && a.StaffKey == b.StaffKey && a.ActiveSeatIds.SequenceEqual(b.ActiveSeatIds);
+
+    private async Task NoteDuplicateAsync(StoredAppointment? stored, HistoryEntry? entry,
         Dictionary<string, IReadOnlyList<HistoryEntry>> histories, Dictionary<string, ETag> etags, CancellationToken ct)
     {
-        if (entry is null || !book.Records.TryGetValue(result.AppointmentId, out var stored)
-            || !histories.TryGetValue(result.AppointmentId, out var history)
+        if (entry is null || stored is null
+            || !histories.TryGetValue(stored.Record.AppointmentId, out var history)
             || AppointmentHistory.Contains(history, new ApplySource(entry.SourceId!, entry.SourceKind)))
         {
             return;
         }
 
         var merged = AppointmentHistory.ToJson(AppointmentHistory.Merge([history], entry));
-        var keys = stored.Uids.Select(E.UidKey).Prepend(E.AppointmentKey(result.AppointmentId));
+        // A seated booking's history lives on its group row (a seat row shows its own entries from its last change).
+        var keys = stored.IsSeated ? [E.GroupKey(stored.Record.AppointmentId)] : stored.Uids.Select(E.UidKey).Prepend(E.AppointmentKey(stored.Record.AppointmentId));
         // The ETags of the uid rows read guard the patch: a concurrent change re-runs the whole apply.
         var batch = keys.Select(key => new TableTransactionAction(TableTransactionActionType.UpdateMerge,
             new TableEntity(E.PartitionKey, key).WithHistory(merged), etags.GetValueOrDefault(key, ETag.All))).ToList();
@@ -200,8 +338,20 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
     }
 
     /// <summary>The records reached by a uid (today one; a seated booking's uid may reach several), each with its history.</summary>
-    public async Task<IReadOnlyList<(StoredAppointment Appointment, IReadOnlyList<HistoryEntry> History)>> LookupByUidAsync(string uid, CancellationToken ct) =>
-        await ReadAsync(E.UidKey(uid), ct) is { } row ? [(E.FromEntity(row), AppointmentHistory.Read(row))] : [];
+    public async Task<IReadOnlyList<(StoredAppointment Appointment, IReadOnlyList<HistoryEntry> History)>> LookupByUidAsync(string uid, CancellationToken ct)
+    {
+        if (await ReadRecordRowAsync(uid, ct) is not { } row)
+        {
+            return [];
+        }
+
+        var stored = E.FromEntity(row);
+        var history = AppointmentHistory.Read(row);
+        // A seated uid reaches every seat that is or was in it, each with its own history (two point reads: the uid row
+        // points to the group row, which carries the event set and every slot's conflicts).
+        var seats = stored.Seats.Where(s => s.Record.CalcomUids.Contains(uid)).ToList();
+        return seats.Count == 0 ? [(stored, history)] : [.. seats.Select(s => (s, AppointmentHistory.OfSeat(history, s.Record.AppointmentId)))];
+    }
 
     private async Task<TableEntity?> ReadAsync(string rowKey, CancellationToken ct)
     {
@@ -209,9 +359,37 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         return response.HasValue ? response.Value : null;
     }
 
-    /// <summary>The record stored under any uid of its chain, or null.</summary>
+    /// <summary>The record stored under any uid of its chain (a seated booking: its group, with its seats), or null.</summary>
     public async Task<StoredAppointment?> FindByUidAsync(string uid, CancellationToken ct) =>
-        await ReadAsync(E.UidKey(uid), ct) is { } row ? E.FromEntity(row) : null;
+        await ReadRecordRowAsync(uid, ct) is { } row ? E.FromEntity(row) : null;
+
+    /// <summary>The row holding a uid's event set: its uid row, or for a seated booking the group row it points to.</summary>
+    private async Task<TableEntity?> ReadRecordRowAsync(string uid, CancellationToken ct)
+    {
+        var row = await ReadAsync(E.UidKey(uid), ct);
+        return row is not null && E.IsPointer(row) ? (await ReadGroupsAsync([row.GetString("GroupId")!], ct)).FirstOrDefault() : row;
+    }
+
+    /// <summary>Group rows by id, following redirects of groups joined into another (a race with the join).</summary>
+    private async Task<List<TableEntity>> ReadGroupsAsync(IEnumerable<string> ids, CancellationToken ct)
+    {
+        var found = new List<TableEntity>();
+        foreach (var row in await Task.WhenAll(ids.Select(id => ReadAsync(E.GroupKey(id), ct))))
+        {
+            var current = row;
+            for (var hop = 0; current is not null && current.GetString("RowType") == E.RowTypeMerged && hop < 5; hop++)
+            {
+                current = await ReadAsync(E.GroupKey(current.GetString("MergedInto")!), ct);
+            }
+
+            if (current is not null && current.GetString("RowType") != E.RowTypeMerged)
+            {
+                found.Add(current);
+            }
+        }
+
+        return found;
+    }
 
     public Task EnsureCreatedAsync(CancellationToken ct) => _created.EnsureAsync(ct);
 
@@ -222,6 +400,9 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
 
         [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Appointment {AppointmentId} ({UidPseudonym}) overlaps appointments {ConflictsWith} of the same staff member")]
         public static partial void Conflict(ILogger logger, string appointmentId, string uidPseudonym, string conflictsWith);
+
+        [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Appointment {AppointmentId}: {Rows} derived rows (seats, slots, conflict flags) written in follow-up transactions")]
+        public static partial void RowsFollowed(ILogger logger, string appointmentId, int rows);
 
         [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Appointment {AppointmentId}: {Events} events do not fit its rows; stored {Kept} ({Bytes} bytes compressed), older detail dropped")]
         public static partial void FactsDegraded(ILogger logger, string appointmentId, int events, int kept, int bytes);

@@ -31,6 +31,8 @@ public sealed record AppointmentView
     [JsonPropertyName("customerNoShow")] public bool? CustomerNoShow { get; init; }
     [JsonPropertyName("hostNoShow")] public bool? HostNoShow { get; init; }
     [JsonPropertyName("meetingEnded")] public bool MeetingEnded { get; init; }
+    [JsonPropertyName("slotId"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? SlotId { get; init; }
+    [JsonPropertyName("seatsPerTimeSlot"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? SeatsPerTimeSlot { get; init; }
     [JsonPropertyName("hasConflict")] public bool HasConflict { get; init; }
     [JsonPropertyName("conflictsWith")] public required IReadOnlyList<string> ConflictsWith { get; init; }
     [JsonPropertyName("lastEventAt")] public DateTimeOffset? LastEventAt { get; init; }
@@ -65,6 +67,8 @@ public sealed record AppointmentView
             CustomerNoShow = a.CustomerNoShow,
             HostNoShow = a.HostNoShow,
             MeetingEnded = a.MeetingEnded,
+            SlotId = a.SlotId,
+            SeatsPerTimeSlot = a.SeatsPerTimeSlot,
             HasConflict = stored.HasConflict,
             ConflictsWith = stored.ConflictsWith,
             LastEventAt = a.LastEventAt,
