@@ -19,9 +19,6 @@ public sealed record StoredAppointment(Appointment Record, BookingFacts Facts, I
 {
     public bool HasConflict => ConflictsWith.Count > 0;
 
-    /// <summary>TEMPORARY STUB (seats-a): one entry per seat of a seated group (contract); empty until main's store lands.</summary>
-    public IReadOnlyList<StoredAppointment> Seats => [];
-
     /// <summary>
     /// The staff key the stored row was written under, when it differs from what the projection now derives (rows
     /// written before staff were keyed by user id): its calendar is loaded too, so the range moves to the new key.
