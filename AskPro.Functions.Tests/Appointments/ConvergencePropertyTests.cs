@@ -19,8 +19,11 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
 {
     public const int BaseSeed = 20_260_125;
     public const int Cases = 100_000;
-    /// <summary>Share of generated lifecycles that are seated event types (one appointment per seat).</summary>
-    public const double SeatedRate = 0.12;
+    /// <summary>
+    /// Share of generated lifecycles that are seated event types (one appointment per seat): about 10,000 of the
+    /// 200,000. Kept this low because a seated apply costs several times a plain one (README: order independence).
+    /// </summary>
+    public const double SeatedRate = 0.05;
 
     [Fact]
     public void Any_order_and_any_duplication_of_generated_lifecycles_converges_to_in_order_delivery()
@@ -56,17 +59,20 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
         Assert.True(stats.ThreeStepChains > 1000 && stats.HostRequestedRevived > 1000 && stats.AttendeeRequestedReschedules > 1000, stats.ToString());
         Assert.True(stats.Reassigned > 1000 && stats.LocationUpdates > 1000 && stats.HostNoShows > 1000 && stats.OtherOrganizerAddress > 10_000, stats.ToString());
         Assert.True(stats.RedeliveredLater > 10_000 && stats.SameBytesTwice > 10_000 && stats.Reversed > 1000, stats.ToString());
-        Assert.True(stats.Seated > 10_000 && stats.SeatStory("seat-cancel") > 5000 && stats.SeatStory("last-seat-cancel") > 1000 && stats.SeatStory("host-cancel") > 1000, stats.ToString());
-        Assert.True(stats.SeatStory("seat-move-empty") > 5000 && stats.SeatStory("seat-move-into") > 1000 && stats.SeatStory("owner-move") > 1000, stats.ToString());
-        Assert.True(stats.SeatStory("seat-after-cancel") > 1000 && stats.SeatStory("seat-rebooked") > 500 && stats.SeatStory("seat-relocated") > 1000
-            && stats.SeatStory("seat-host-changed") > 1000 && stats.SeatStory("seat-no-show") > 1000, stats.ToString());
-        Assert.True(stats.SeatConflictsAtEnd > 1000 && stats.SlotCancelledBeforeBooked > 1000, stats.ToString());
+        // Seated lifecycles (about 10,000): every kind of seat step, a seat ending in conflict, a cancel before its booking.
+        Assert.True(stats.Seated > 5000 && stats.SeatStory("seat-cancel") > 2000 && stats.SeatStory("last-seat-cancel") > 500 && stats.SeatStory("host-cancel") > 800, stats.ToString());
+        Assert.True(stats.SeatStory("seat-move-empty") > 1500 && stats.SeatStory("seat-move-into") > 500 && stats.SeatStory("owner-move") > 800, stats.ToString());
+        Assert.True(stats.SeatStory("seat-after-cancel") > 150 && stats.SeatStory("seat-rebooked") > 60 && stats.SeatStory("seat-relocated") > 600
+            && stats.SeatStory("seat-host-changed") > 600 && stats.SeatStory("seat-no-show") > 800, stats.ToString());
+        Assert.True(stats.SeatConflictsAtEnd > 1000 && stats.SlotCancelledBeforeBooked > 1500, stats.ToString());
     }
 
     [Theory]
     [InlineData(BaseSeed, 0)]
     [InlineData(BaseSeed, 1)]
     [InlineData(BaseSeed, 99_999)]
+    [InlineData(BaseSeed, 582)] // seated: two seat holders swap slots (O → T, then T → O)
+    [InlineData(BaseSeed, 19_657)] // seated: a seat moved O → N → M, then another seat of O moves into M
     public void One_generated_case_replays_from_its_seed_and_index(int seed, int index)
     {
         var failure = Check(seed, index, new Stats());
