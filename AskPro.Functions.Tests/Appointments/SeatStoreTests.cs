@@ -142,4 +142,21 @@ public sealed class SeatStoreTests(AzuriteFixture azurite)
         Assert.Equal(bert.AppointmentId, redirect.GetString("MergedInto"));
         Assert.Equal(2, (await h.Store.LookupByUidAsync(O, CancellationToken.None)).Count);
     }
+
+    [Fact]
+    public async Task A_seat_event_costs_the_table_requests_the_README_states()
+    {
+        await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
+        async Task<int> CostAsync(BookingEvent e)
+        {
+            h.Counter.Reset();
+            await h.Store.ApplyAsync(e, CancellationToken.None);
+            return h.Counter.Table;
+        }
+
+        Assert.Equal(3, await CostAsync(Seat(T.BookingCreated, O, 0, "anna@example.de")));   // uid row (none), calendar, transaction
+        Assert.Equal(4, await CostAsync(Seat(T.BookingCreated, O, 5, "bert@example.de")));   // pointer, group row, calendar, transaction
+        Assert.Equal(4, await CostAsync(Seat(T.BookingCancelled, O, 9, "bert@example.de"))); // the slot's seat list changes: calendar too
+        Assert.Equal(2, await CostAsync(Seat(T.BookingCancelled, O, 9, "bert@example.de"))); // duplicate: pointer, group row
+    }
 }
