@@ -267,11 +267,11 @@ public sealed class AppointmentStoreTests(AzuriteFixture azurite, ITestOutputHel
             output.WriteLine($"{path}: {h.Counter.Table} table requests ({string.Join(", ", h.Counter.Requests)})");
         }
 
-        await Measure("create (external)", Examples.Calcom("booking_created_web.json"));
+        await Measure("create (first of its staff member and address)", Examples.Calcom("booking_created_web.json"));
         await Measure("meeting ended", Examples.Calcom("meeting_ended.json"));
         await Measure("no-show", Examples.Calcom("booking_no_show_updated.json"));
         await Measure("location update", ExampleBodies.Retrigger(Examples.Calcom("booking_created_web.json"), "BOOKING_LOCATION_UPDATED", "2026-01-21T08:00:00.000Z", p => p["location"] = "integrations:daily"));
-        await Measure("reassignment (range moves to the new host's calendar)", ExampleBodies.Retrigger(Examples.Calcom("booking_created_web.json"), "BOOKING_REASSIGNED", "2026-01-21T09:00:00.000Z", p => p["organizer"]!["id"] = 98766));
+        await Measure("reassignment (first to this host and address)", ExampleBodies.Retrigger(Examples.Calcom("booking_created_web.json"), "BOOKING_REASSIGNED", "2026-01-21T09:00:00.000Z", p => p["organizer"]!["id"] = 98766));
         await Measure("duplicate", Examples.Calcom("booking_created_web.json"));
         await Measure("create (internal)", Examples.Calcom("booking_created_api_metadata.json"));
         await Measure("reschedule", Examples.Calcom("booking_rescheduled.json"));
@@ -279,11 +279,21 @@ public sealed class AppointmentStoreTests(AzuriteFixture azurite, ITestOutputHel
         await Measure("request", Examples.Calcom("booking_requested.json"));
         await Measure("confirm (CREATED for requested uid)", Rewrite(Examples.Calcom("booking_created_web.json"), ("k3VbP9qWm2xYc7RtL5nD8a", "Hb2NwQ8kZr5TyL1mXc4Vp9")));
         await Measure("reject", Examples.Calcom("booking_rejected.json"));
+        var later = Rewrite(Examples.Calcom("booking_created_web.json"), ("k3VbP9qWm2xYc7RtL5nD8a", "LaterWebBooking0000001"), ("4567890", "4567001"));
+        await Measure("create (staff and address settled)", later);
+        await Measure("reassignment (address settled for the new host)", ExampleBodies.Retrigger(later, "BOOKING_REASSIGNED", "2026-01-21T09:00:00.000Z", p => p["organizer"]!["id"] = 98766));
 
-        Assert.All(figures, f => Assert.True(f.Requests <= 4, $"{f.Path} took {f.Requests} table requests"));
+        // Staff aliases (README "Staff identity"): the first event that pairs a user id with an address its calendar has
+        // not settled reads the address's row too, once per user id and address. For a create that is the 4th request;
+        // for a reassignment, which reads both hosts' calendars already, the 5th: the one path above four, and only once.
+        Assert.All(figures.Where(f => f.Path != "reassignment (first to this host and address)"), f => Assert.True(f.Requests <= 4, $"{f.Path} took {f.Requests} table requests"));
         Assert.Equal(1, figures.Single(f => f.Path == "duplicate").Requests);
         Assert.Equal(2, figures.Single(f => f.Path == "location update").Requests);
-        Assert.Equal(4, figures.Single(f => f.Path.StartsWith("reassignment", StringComparison.Ordinal)).Requests);
+        Assert.Equal(4, figures.Single(f => f.Path == "create (first of its staff member and address)").Requests);
+        Assert.Equal(3, figures.Single(f => f.Path == "create (internal)").Requests);
+        Assert.Equal(3, figures.Single(f => f.Path == "create (staff and address settled)").Requests);
+        Assert.Equal(5, figures.Single(f => f.Path == "reassignment (first to this host and address)").Requests);
+        Assert.Equal(4, figures.Single(f => f.Path == "reassignment (address settled for the new host)").Requests);
     }
 
     internal static void AssertSameRecords(Dictionary<string, StoredAppointment> expected, Dictionary<string, StoredAppointment> actual, string context)

@@ -59,6 +59,8 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
         Assert.True(stats.ThreeStepChains > 1000 && stats.HostRequestedRevived > 1000 && stats.AttendeeRequestedReschedules > 1000, stats.ToString());
         Assert.True(stats.Reassigned > 1000 && stats.LocationUpdates > 1000 && stats.HostNoShows > 1000 && stats.OtherOrganizerAddress > 10_000, stats.ToString());
         Assert.True(stats.RedeliveredLater > 10_000 && stats.SameBytesTwice > 10_000 && stats.Reversed > 1000, stats.ToString());
+        // Seed-shaped (id-less) bookings meeting Cal.com bookings of the same address through an e-mail alias.
+        Assert.True(stats.AliasFiled > 5000 && stats.AliasConflicts > 1000, stats.ToString());
         // Seated lifecycles (about 10,000): every kind of seat step, a seat ending in conflict, a cancel before its booking.
         Assert.True(stats.Seated > 5000 && stats.SeatStory("seat-cancel") > 2000 && stats.SeatStory("last-seat-cancel") > 500 && stats.SeatStory("host-cancel") > 800, stats.ToString());
         Assert.True(stats.SeatStory("seat-move-empty") > 1500 && stats.SeatStory("seat-move-into") > 500 && stats.SeatStory("owner-move") > 800, stats.ToString());
@@ -337,6 +339,10 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
     /// <summary>What the in-order book must say about the scenario's lifecycles, or what it says wrongly.</summary>
     internal static string? Invariants(Scenario scenario, AppointmentBook book)
     {
+        // Staff aliases: an address that any event of the scenario pairs with a user id files id-less bookings with a
+        // range under that id (the generator gives each address one id).
+        var paired = scenario.Lifecycles.SelectMany(l => l.Events).Select(e => Read(e.Body)).Where(e => e.OrganizerId is not null && e.Organizer?.Email is not null)
+            .GroupBy(e => e.Organizer!.Email!.Trim().ToUpperInvariant()).ToDictionary(g => g.Key, g => g.Min(e => e.OrganizerId!.Value));
         // Every record belongs to exactly one lifecycle: a non-seated one has one record, a seated one a record per
         // group of slots its seats' moves join (its uids all reach one).
         var ownersOf = new Dictionary<Lifecycle, List<string>>(ReferenceEqualityComparer.Instance);
@@ -398,7 +404,9 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
             var reassignments = lifecycle.Events.Where(e => e.TriggerEvent == CalcomTriggers.BookingReassigned).Select(e => BookingFacts.Fingerprint(Read(e.Body))).ToList();
             var repeated = reassignments.Count != reassignments.Distinct(StringComparer.Ordinal).Count();
             var idKnown = lifecycle.Events.Any(e => e.Body.AsSpan().IndexOf("\"organizer\":{\"id\":"u8) >= 0 || e.Body.AsSpan().IndexOf("\"userId\":"u8) >= 0);
-            if (!repeated && (r.StaffEmail != lifecycle.EndStaff.Email || r.StaffKey != (idKnown ? "u" + lifecycle.EndStaff.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : AppointmentProjection.StaffKeyOf(lifecycle.EndStaff.Email))))
+            var aliased = !idKnown && r.HasActiveRange && paired.TryGetValue(lifecycle.EndStaff.Email.ToUpperInvariant(), out var aliasId) ? aliasId : (long?)null;
+            if (!repeated && (r.StaffEmail != lifecycle.EndStaff.Email || r.StaffKey != (idKnown ? "u" + lifecycle.EndStaff.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : aliased is { } a ? "u" + a.ToString(System.Globalization.CultureInfo.InvariantCulture) : AppointmentProjection.StaffKeyOf(lifecycle.EndStaff.Email))))
             {
                 return $"{lifecycle}: staff {r.StaffEmail} ({r.StaffKey}), expected {lifecycle.EndStaff.Email}";
             }
@@ -537,7 +545,7 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
 
     internal sealed class Stats
     {
-        private long _lifecycles, _bodies, _deliveries, _terminalBeforeCreate, _conflictsAtEnd, _conflictsResolved, _internal, _seed, _threeSteps, _revived, _attendeeRequested, _redelivered, _sameBytes, _reversed, _reassigned, _locationUpdates, _hostNoShows, _otherAddress;
+        private long _lifecycles, _bodies, _deliveries, _terminalBeforeCreate, _conflictsAtEnd, _conflictsResolved, _internal, _seed, _threeSteps, _revived, _attendeeRequested, _redelivered, _sameBytes, _reversed, _reassigned, _locationUpdates, _hostNoShows, _otherAddress, _aliasFiled, _aliasConflicts;
 
         private long _seated, _seatConflicts, _seatCancelFirst;
         private readonly ConcurrentDictionary<string, long> _seatStories = new(StringComparer.Ordinal);
@@ -554,6 +562,9 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
         public long LocationUpdates => _locationUpdates;
         public long HostNoShows => _hostNoShows;
         public long OtherOrganizerAddress => _otherAddress;
+        /// <summary>Id-less bookings holding a range under a user id through an e-mail alias, and those of them in conflict.</summary>
+        public long AliasFiled => _aliasFiled;
+        public long AliasConflicts => _aliasConflicts;
 
         public long Lifecycles => _lifecycles;
         public long Bodies => _bodies;
@@ -579,6 +590,9 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
             Interlocked.Add(ref _conflictsAtEnd, hasConflict ? 1 : 0);
             Interlocked.Add(ref _conflictsResolved, sawConflict && !hasConflict ? 1 : 0);
             Interlocked.Add(ref _seatConflicts, final.Records.Values.Any(r => r.Seats.Any(x => x.HasConflict)) ? 1 : 0);
+            var aliasFiled = final.Records.Values.Where(r => r.Record.StaffUserId is null && r.Record.HasActiveRange && StaffAliases.IsUserKey(r.Record.StaffKey)).ToList();
+            Interlocked.Add(ref _aliasFiled, aliasFiled.Count);
+            Interlocked.Add(ref _aliasConflicts, aliasFiled.Count(r => r.HasConflict));
             var position = new Dictionary<byte[], int>(ReferenceEqualityComparer.Instance);
             for (var i = delivery.Count - 1; i >= 0; i--)
             {
@@ -618,8 +632,9 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
         }
 
         public override string ToString() =>
-            $"lifecycles {Lifecycles} (internal {InternalLifecycles}, seed {SeedLifecycles}, 3+ uids {ThreeStepChains}, revived after host request {HostRequestedRevived}, attendee reschedule requests {AttendeeRequestedReschedules}, reassigned {Reassigned}, location updates {LocationUpdates}, host no-shows {HostNoShows}, other organizer address {OtherOrganizerAddress}); " +
+            $"lifecycles {Lifecycles} (internal {InternalLifecycles}, seed {SeedLifecycles}, 3+ uids {ThreeStepChains}, revived after host request {HostRequestedRevived}, attendee reschedule requests {AttendeeRequestedReschedules}, reassigned {Reassigned}, location updates {LocationUpdates}, host no-shows {HostNoShows}, other organizer address {OtherOrganizerAddress}, id-less filed under an alias {AliasFiled}, of them in conflict {AliasConflicts}); " +
             $"terminal event before create {TerminalBeforeCreate}; conflicts at end {ConflictsAtEnd}, flagged then cleared {ConflictsResolved}; same bytes twice {SameBytesTwice}, redelivered {RedeliveredLater}, reversed {Reversed}; " +
             $"seated {Seated} ({string.Join(", ", _seatStories.Where(p => p.Key != "seated").OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"))}), seat conflicts at end {SeatConflictsAtEnd}, a cancel before the first booking {SlotCancelledBeforeBooked}";
+
     }
 }

@@ -135,6 +135,9 @@ public sealed class AppointmentBook
     /// </summary>
     public Dictionary<string, ConflictUpdate> ConflictUpdates { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Staff aliases (StaffAliases.cs): e-mail keys that stand for a user key, known in this slice.</summary>
+    public StaffAliases Aliases { get; } = new();
+
     public void Load(StoredAppointment appointment)
     {
         ArgumentNullException.ThrowIfNull(appointment);
@@ -142,6 +145,7 @@ public sealed class AppointmentBook
         _records[appointment.Record.AppointmentId] = appointment;
         _loaded.TryAdd(appointment.Record.AppointmentId, appointment);
         Index(appointment);
+        Aliases.Learn(appointment); // staff alias hook: a record filed through an alias names it
     }
 
     private void Index(StoredAppointment appointment)
@@ -155,6 +159,13 @@ public sealed class AppointmentBook
         {
             _slotOwners[slot.SlotId] = appointment.Record.AppointmentId;
         }
+    }
+
+    /// <summary>Staff alias hook: the row <c>stf_{emailKey}</c> is an alias of <paramref name="userKey"/> (the plan changes).</summary>
+    public void LoadAlias(string emailKey, string userKey)
+    {
+        _plan = null;
+        Aliases.LoadAlias(emailKey, userKey);
     }
 
     public void LoadCalendar(string staffKey, IEnumerable<StaffRange> ranges) => _calendars[staffKey] = [.. ranges];
@@ -177,13 +188,21 @@ public sealed class AppointmentBook
     public IReadOnlyList<string> CalendarsNeeded(BookingEvent e)
     {
         var plan = PlanFor(e);
-        return plan.Record is null || !plan.TouchesCalendars ? [] : plan.Calendars;
+        // Staff alias hook: the rows settling an (id, e-mail) pair come after the calendars (the store reads until none is new).
+        return plan.Record is null ? [] : [.. (plan.TouchesCalendars ? plan.Calendars : []).Union(Aliases.Needed(AliasProbes(plan), IsLoaded), StringComparer.Ordinal)];
     }
 
     public ApplyResult Apply(BookingEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
         var plan = PlanFor(e);
+        // Staff alias hook: a pair new to the facts makes its e-mail calendar an alias first; the event is then planned under it.
+        if (plan.Record is not null && Aliases.Establish(AliasProbes(plan), _calendars, ChangedCalendars, Refile, (id, conflicts, range) => SetConflicts(id, conflicts, range)))
+        {
+            _plan = null;
+            plan = PlanFor(e);
+        }
+
         _plan = null;
         var (found, merged) = (plan.Found, plan.Merged);
         if (plan.Record is not { } record)
@@ -319,8 +338,10 @@ public sealed class AppointmentBook
         }
 
         var record = AppointmentProjection.Project(merged);
+        // Staff alias hook: records with a range, and every calendar, are filed under the user key an e-mail key aliases.
+        (found, record) = (found.ConvertAll(Aliases.Resolve), Aliases.Resolve(record));
         var next = new StoredAppointment(record, merged, []);
-        var calendars = found.SelectMany(a => a.StaffKeys).Concat(next.StaffKeys).Distinct(StringComparer.Ordinal).ToList();
+        var calendars = found.SelectMany(a => a.StaffKeys).Concat(next.StaffKeys).Select(c => Aliases.Resolve(c)!).Distinct(StringComparer.Ordinal).ToList();
         // The range carries every uid of the record (so a conflict patch reaches every row): a same-slot reschedule
         // or a new branch changes the range too, and so does a row still filed under an old staff key, and a seated
         // slot's seat list.
@@ -352,6 +373,29 @@ public sealed class AppointmentBook
     }
 
     private static (string?, DateTimeOffset?, DateTimeOffset?, bool) RangeOf(Appointment a) => (a.StaffKey, a.StartTime, a.EndTime, a.HasActiveRange);
+
+    // Staff alias hooks (the logic is in StaffAliases.cs).
+    private List<(string UserKey, string EmailKey)> AliasProbes(Plan plan) => StaffAliases.Probes(plan.Event, plan.Found, plan.Record, plan.TouchesCalendars);
+
+    private bool IsLoaded(string staffKey) => _calendars.ContainsKey(staffKey) || Aliases.Known.ContainsKey(staffKey);
+
+    /// <summary>A range moved to a user key's calendar: a loaded record is re-keyed, a record not loaded gets its key patched.</summary>
+    private void Refile(string id, string userKey)
+    {
+        if (_records.TryGetValue(id, out var a))
+        {
+            var moved = Aliases.Resolve(a);
+            if (!ReferenceEquals(moved, a))
+            {
+                _records[id] = moved;
+                ChangedRecords.Add(id);
+            }
+        }
+        else if (!Retired.ContainsKey(id))
+        {
+            Aliases.Moved[id] = userKey;
+        }
+    }
 
     private void UpdateCalendar(string staffKey, HashSet<string> ids, IReadOnlyList<StaffRange> mineAll)
     {

@@ -252,6 +252,7 @@ public static class AppointmentEntities
         var facts = BookingFacts.FromBytes(FactsOf(entity));
         var record = AppointmentProjection.Project(facts);
         var storedKey = entity.GetString("StaffKey");
+        record = StaffAliases.AsStored(record, storedKey); // staff alias hook: an id-less record filed under a user id
         var slotConflicts = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var (key, value) in entity)
         {

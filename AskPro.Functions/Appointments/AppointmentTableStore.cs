@@ -90,15 +90,31 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             existingRows.Add(row.RowKey.StartsWith(E.GroupPrefix, StringComparison.Ordinal) ? row.RowKey : E.AppointmentKey(stored.Record.AppointmentId));
         }
 
-        var calendars = book.CalendarsNeeded(e);
-        var staffRows = await Task.WhenAll(calendars.Select(staff => ReadAsync(E.StaffRowKey(staff), ct)));
-        for (var i = 0; i < calendars.Count; i++)
+        // Staff alias hook (StaffAliases.cs): a calendar read can name more to read (an alias's user key, an e-mail row to
+        // settle), so rows are read in rounds until the book needs none it has not got; most events need one round.
+        var read = new HashSet<string>(StringComparer.Ordinal);
+        for (var calendars = book.CalendarsNeeded(e).Where(read.Add).ToList(); calendars.Count > 0; calendars = book.CalendarsNeeded(e).Where(read.Add).ToList())
         {
-            if (staffRows[i] is { } row)
+            var staffRows = await Task.WhenAll(calendars.Select(staff => ReadAsync(E.StaffRowKey(staff), ct)));
+            for (var i = 0; i < calendars.Count; i++)
             {
-                etags[row.RowKey] = row.ETag;
-                existingRows.Add(row.RowKey);
-                book.LoadCalendar(calendars[i], E.RangesOf(row));
+                if (staffRows[i] is { } row)
+                {
+                    etags[row.RowKey] = row.ETag;
+                    existingRows.Add(row.RowKey);
+                    if (StaffAliases.AliasOf(row) is { } userKey)
+                    {
+                        book.LoadAlias(calendars[i], userKey);
+                        continue;
+                    }
+
+                    book.LoadCalendar(calendars[i], E.RangesOf(row));
+                    book.Aliases.LoadEmailKeys(calendars[i], StaffAliases.EmailKeysOf(row));
+                }
+                else
+                {
+                    book.LoadCalendar(calendars[i], []); // known to be empty (an alias probe tells absent from unread)
+                }
             }
         }
 
@@ -156,6 +172,9 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         }
 
         var staffEntities = book.ChangedCalendars.Select(staff => E.StaffEntity(staff, book.Calendars[staff], now)).ToList();
+        // Staff alias hook: calendars keep the e-mail keys settled for them; new alias rows replace their e-mail calendars.
+        staffEntities = staffEntities.ConvertAll(row => StaffAliases.WithEmailKeys(row, book.Aliases.EmailKeysOf(row.RowKey[E.StaffPrefix.Length..])));
+        staffEntities.AddRange(book.Aliases.Established.Select(a => StaffAliases.AliasEntity(a.Key, a.Value, now)));
         var factRows = book.ChangedRecords.Where(id => !book.Retired.ContainsKey(id)).Sum(id => book.Records[id].IsSeated ? 1 : 1 + book.Records[id].Uids.Count);
         // Size limits are checked before writing: every row of a record carries its event set, so the set must fit one
         // entity and, times the record's rows, one transaction next to the calendars and derived rows; beyond that it degrades.
@@ -217,7 +236,8 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         foreach (var (id, update) in book.ConflictUpdates)
         {
             // Merge-update of the conflict fields only: the staff row's ETag serialises every conflict change.
-            Derive(E.ConflictPatch(E.AppointmentKey(id), update.ConflictsWith, now), TableTransactionActionType.UpdateMerge);
+            // Staff alias hook: a record whose range moved through a new alias gets its StaffKey in the same patch.
+            Derive(book.Aliases.WithStaffKey(E.ConflictPatch(E.AppointmentKey(id), update.ConflictsWith, now), id), TableTransactionActionType.UpdateMerge);
             if (update.Seats is { } seats)
             {
                 foreach (var seat in seats)
@@ -234,7 +254,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             {
                 foreach (var uid in update.Uids)
                 {
-                    Derive(E.ConflictPatch(E.UidKey(uid), update.ConflictsWith, now), TableTransactionActionType.UpdateMerge);
+                    Derive(book.Aliases.WithStaffKey(E.ConflictPatch(E.UidKey(uid), update.ConflictsWith, now), id), TableTransactionActionType.UpdateMerge);
                 }
             }
         }
