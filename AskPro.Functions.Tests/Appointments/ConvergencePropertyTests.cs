@@ -20,10 +20,10 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
     public const int BaseSeed = 20_260_125;
     public const int Cases = 100_000;
     /// <summary>
-    /// Share of generated lifecycles that are seated event types (one appointment per seat): about 10,000 of the
+    /// Share of generated lifecycles that are seated event types (one appointment per seat): about 6,000 of the
     /// 200,000. Kept this low because a seated apply costs several times a plain one (README: order independence).
     /// </summary>
-    public const double SeatedRate = 0.05;
+    public const double SeatedRate = 0.03;
 
     [Fact]
     public void Any_order_and_any_duplication_of_generated_lifecycles_converges_to_in_order_delivery()
@@ -61,6 +61,14 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
         Assert.True(stats.RedeliveredLater > 10_000 && stats.SameBytesTwice > 10_000 && stats.Reversed > 1000, stats.ToString());
         // Seed-shaped (id-less) bookings meeting Cal.com bookings of the same address through an e-mail alias.
         Assert.True(stats.AliasFiled > 5000 && stats.AliasConflicts > 1000, stats.ToString());
+        // Seated lifecycles (about 6,000): every kind of seat step, a seat ending in conflict, a cancel before its booking.
+        Assert.True(stats.Seated > 4000 && stats.SeatStory("seat-cancel") > 1500 && stats.SeatStory("last-seat-cancel") > 400 && stats.SeatStory("host-cancel") > 600, stats.ToString());
+        Assert.True(stats.SeatStory("seat-move-empty") > 1000 && stats.SeatStory("seat-move-into") > 400 && stats.SeatStory("owner-move") > 600, stats.ToString());
+        Assert.True(stats.SeatStory("seat-after-cancel") > 100 && stats.SeatStory("seat-rebooked") > 40 && stats.SeatStory("seat-relocated") > 500
+            && stats.SeatStory("seat-host-changed") > 500 && stats.SeatStory("seat-no-show") > 600, stats.ToString());
+        Assert.True(stats.SeatConflictsAtEnd > 800 && stats.SlotCancelledBeforeBooked > 1200, stats.ToString());
+        // Seed-shaped (id-less) bookings meeting Cal.com bookings of the same address through an e-mail alias.
+        Assert.True(stats.AliasFiled > 5000 && stats.AliasConflicts > 1000, stats.ToString());
         // Seated lifecycles (about 10,000): every kind of seat step, a seat ending in conflict, a cancel before its booking.
         Assert.True(stats.Seated > 5000 && stats.SeatStory("seat-cancel") > 2000 && stats.SeatStory("last-seat-cancel") > 500 && stats.SeatStory("host-cancel") > 800, stats.ToString());
         Assert.True(stats.SeatStory("seat-move-empty") > 1500 && stats.SeatStory("seat-move-into") > 500 && stats.SeatStory("owner-move") > 800, stats.ToString());
@@ -73,7 +81,7 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
     [InlineData(BaseSeed, 0)]
     [InlineData(BaseSeed, 1)]
     [InlineData(BaseSeed, 99_999)]
-    [InlineData(BaseSeed, 582)] // seated: two seat holders swap slots (O → T, then T → O)
+    [InlineData(BaseSeed, 9538)] // seated: two seat holders swap slots (O → T, then T → O)
     [InlineData(BaseSeed, 19_657)] // seated: a seat moved O → N → M, then another seat of O moves into M
     public void One_generated_case_replays_from_its_seed_and_index(int seed, int index)
     {
