@@ -144,6 +144,33 @@ public sealed class CalcomApiClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_seated_slot_is_one_row_whose_attendees_carry_their_seats_and_a_cancelled_seat_just_disappears()
+    {
+        FakeCalcomApi.Seat[] seats =
+        [
+            new("Max Mustermann", "max.mustermann@example.com", "seatA1xQ9LpR2wKc7VnB4mZ", "+49 151 23456789"),
+            new("Erika Musterfrau", "erika.musterfrau@example.org", "seatB2yR8KqS3xLd6WmC5nY"),
+        ];
+        _api.Upsert(FakeCalcomApi.SeatedBooking("Gs5TqW8nLp2XcR7vK1mB4d", T0, T0, seats), FakeCalcomApi.Booking("k3VbP9qWm2xYc7RtL5nD8a", T0, T0));
+        var query = new BookingQuery { AfterUpdatedAt = T0.AddMinutes(-5), BeforeUpdatedAt = T0.AddMinutes(5), SortByUpdatedAt = true };
+
+        var page = await Client.ListAsync(query, CancellationToken.None);
+        var slot = Assert.Single(page, b => b.Uid == "Gs5TqW8nLp2XcR7vK1mB4d");
+        Assert.True(slot.IsSeated);
+        Assert.False(Assert.Single(page, b => b.Uid == "k3VbP9qWm2xYc7RtL5nD8a").IsSeated);
+        Assert.Null(slot.BookingFieldsResponses); // the seated output has none at the top
+        Assert.Equal(["seatA1xQ9LpR2wKc7VnB4mZ", "seatB2yR8KqS3xLd6WmC5nY"], slot.Attendees!.Select(a => a.SeatUid));
+        Assert.Equal("+49 151 23456789", slot.Attendees![0].PhoneNumber);
+        Assert.Equal("Erste Teilnahme", slot.Attendees![1].BookingFieldsResponses!.Value.GetProperty("notes").GetString());
+
+        _api.CancelSeat("Gs5TqW8nLp2XcR7vK1mB4d", "MAX.mustermann@example.com");
+        // Still found by its unchanged updatedAt, with one attendee fewer.
+        slot = Assert.Single(await Client.ListAsync(query, CancellationToken.None), b => b.Uid == "Gs5TqW8nLp2XcR7vK1mB4d");
+        Assert.Equal(("accepted", T0), (slot.Status, slot.UpdatedAt));
+        Assert.Equal(["erika.musterfrau@example.org"], slot.Attendees!.Select(a => a.Email));
+    }
+
+    [Fact]
     public async Task An_unknown_uid_is_no_booking_and_a_recurring_uid_is_every_occurrence()
     {
         var series = Enumerable.Range(0, 3).Select(i =>

@@ -14,7 +14,8 @@ namespace AskPro.Functions.Tests.Reconciliation;
 /// updatedAt/start filters, one sort key by precedence and no tie-breaker, take 1–250 (default 100) and skip,
 /// pagination computed from the count of the set before the updatedAt filters (Cal.com's count bug), the legacy
 /// shape when the version header is missing, bearer keys, the error envelope, and scripted faults (a 429 with
-/// <c>X-RateLimit-Reset-Default</c>, a 500, a 401, a slow answer).
+/// <c>X-RateLimit-Reset-Default</c>, a 500, a 401, a slow answer); seated bookings in their own output shape, a
+/// cancelled seat's attendee deleted from the row.
 /// </summary>
 public sealed class FakeCalcomApi : IAsyncDisposable
 {
@@ -128,6 +129,70 @@ public sealed class FakeCalcomApi : IAsyncDisposable
             ["guests"] = new JsonArray(),
             ["bookingFieldsResponses"] = new JsonObject { ["name"] = "Max Mustermann", ["email"] = attendeeEmail, ["guests"] = new JsonArray() },
         };
+    }
+
+    /// <summary>One seat of a seated booking: its attendee and seat reference.</summary>
+    public sealed record Seat(string Name, string Email, string SeatUid, string? Phone = null);
+
+    /// <summary>
+    /// A seated booking in the <c>GetSeatedBookingOutput</c> shape: one row per time slot, one attendee per seat, each
+    /// with its <c>seatUid</c>, its own form answers (e-mail removed, as Cal.com does) and metadata; no top-level
+    /// <c>bookingFieldsResponses</c>, <c>guests</c>, <c>cancelledByEmail</c> or <c>reschedulingReason</c>.
+    /// </summary>
+    public static JsonObject SeatedBooking(string uid, DateTimeOffset start, DateTimeOffset updatedAt, IEnumerable<Seat> seats, string status = "accepted",
+        long hostId = 98765, string hostEmail = "anna.schmidt@praxis-example.de", int minutes = 90, string location = "Hauptstraße 12, 10115 Berlin")
+    {
+        var booking = Booking(uid, start, updatedAt, status, hostId, hostEmail, minutes: minutes, location: location);
+        booking["title"] = "Rückenschule (Gruppe)";
+        booking["eventTypeId"] = 7654321;
+        booking["eventType"] = new JsonObject { ["id"] = 7654321, ["slug"] = "rueckenschule-gruppe" };
+        booking.Remove("bookingFieldsResponses");
+        booking.Remove("guests");
+        booking.Remove("cancelledByEmail");
+        booking.Remove("reschedulingReason");
+        booking["attendees"] = new JsonArray([.. seats.Select(SeatAttendee)]);
+        return booking;
+    }
+
+    private static JsonObject SeatAttendee(Seat seat)
+    {
+        var attendee = new JsonObject
+        {
+            ["name"] = seat.Name, ["email"] = seat.Email, ["displayEmail"] = seat.Email, ["timeZone"] = "Europe/Berlin", ["language"] = "de", ["absent"] = false,
+            ["seatUid"] = seat.SeatUid,
+            ["bookingFieldsResponses"] = new JsonObject { ["name"] = seat.Name, ["notes"] = "Erste Teilnahme", ["displayEmail"] = seat.Email },
+            ["metadata"] = new JsonObject(),
+        };
+        if (seat.Phone is not null)
+        {
+            attendee["phoneNumber"] = seat.Phone;
+        }
+
+        return attendee;
+    }
+
+    /// <summary>
+    /// One seat cancelled as Cal.com does it (<c>cancelAttendeeSeat</c>): the attendee row is deleted, so it just
+    /// disappears from <c>attendees</c>, and the booking row, its <c>updatedAt</c> included, is not touched.
+    /// </summary>
+    public void CancelSeat(string uid, string email)
+    {
+        lock (_lock)
+        {
+            var booking = _bookings.Single(b => (string?)b["uid"] == uid);
+            var attendees = booking["attendees"]!.AsArray();
+            var seat = attendees.Single(a => string.Equals((string?)a!["email"], email, StringComparison.OrdinalIgnoreCase));
+            attendees.Remove(seat);
+        }
+    }
+
+    /// <summary>A seat booked into an existing slot: one more attendee (<c>createNewSeat</c>).</summary>
+    public void AddSeat(string uid, Seat seat)
+    {
+        lock (_lock)
+        {
+            _bookings.Single(b => (string?)b["uid"] == uid)["attendees"]!.AsArray().Add(SeatAttendee(seat));
+        }
     }
 
     public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);

@@ -340,6 +340,192 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
         static CalcomApiBooking Booking(JsonObject json) => System.Text.Json.JsonSerializer.Deserialize(json.ToJsonString(), CalcomApiJsonContext.Default.CalcomApiBooking)!;
     }
 
+    private const string SeatSlot = "Gs5TqW8nLp2XcR7vK1mB4d";
+    private static readonly DateTimeOffset Course = new(2026, 2, 10, 17, 0, 0, TimeSpan.Zero);
+
+    private static readonly FakeCalcomApi.Seat[] CourseSeats =
+    [
+        new("Max Mustermann", "max.mustermann@example.com", "seatA1xQ9LpR2wKc7VnB4mZ"),
+        new("Erika Musterfrau", "erika.musterfrau@example.org", "seatB2yR8KqS3xLd6WmC5nY"),
+        new("Jonas Beispiel", "jonas.beispiel@example.net", "seatC3zS7JrT4yMe5XnD6pX"),
+    ];
+
+    /// <summary>
+    /// Cal.com's webhook for one seat of the course slot, from the web example: the shared uid and booking id,
+    /// <c>seatsPerTimeSlot</c>, only that seat's attendee; a booked seat names its <c>attendeeSeatId</c>, a cancelled
+    /// one does not, and its <c>responses</c> describe the first booker (Cal.com rebuilds them from the booking row).
+    /// </summary>
+    private static byte[] SeatWebhook(string trigger, FakeCalcomApi.Seat seat, DateTimeOffset at, DateTimeOffset? start = null) =>
+        ExampleBodies.Retrigger(Examples.Calcom("booking_created_web.json"), trigger, FakeCalcomApi.Iso(at), p =>
+        {
+            var first = CourseSeats[0];
+            p["uid"] = SeatSlot;
+            p["bookingId"] = 5100001;
+            p["eventTypeId"] = 7654321;
+            p["title"] = "Rückenschule (Gruppe)";
+            p["startTime"] = FakeCalcomApi.Iso(start ?? Course);
+            p["endTime"] = FakeCalcomApi.Iso((start ?? Course).AddMinutes(90));
+            p["seatsPerTimeSlot"] = 8;
+            p["attendees"] = new JsonArray(new JsonObject { ["email"] = seat.Email, ["name"] = seat.Name, ["timeZone"] = "Europe/Berlin", ["language"] = new JsonObject { ["locale"] = "de" } });
+            var seated = trigger == CalcomTriggers.BookingCreated;
+            p["responses"] = new JsonObject
+            {
+                ["name"] = new JsonObject { ["label"] = "your_name", ["value"] = seated ? seat.Name : first.Name },
+                ["email"] = new JsonObject { ["label"] = "email_address", ["value"] = seated ? seat.Email : first.Email },
+                ["location"] = new JsonObject { ["label"] = "location", ["value"] = new JsonObject { ["value"] = "Hauptstraße 12, 10115 Berlin", ["optionValue"] = "" } },
+            };
+            if (seated)
+            {
+                p["attendeeSeatId"] = seat.SeatUid;
+            }
+            else
+            {
+                p["status"] = "CANCELLED";
+                p["cancellationReason"] = "Kann leider nicht.";
+                p["requestReschedule"] = false;
+            }
+        });
+
+    /// <summary>The course slot's seats as full delivery of <paramref name="bodies"/> makes them, and as the store holds them.</summary>
+    private async Task AssertSeatsAsInFullDeliveryAsync(IEnumerable<byte[]> bodies)
+    {
+        var truth = ExampleBodies.Book([.. bodies]).FindByUid(SeatSlot)!.Seats.Select(s => SeatKey(s.Record)).ToList();
+        var stored = (await Store.FindByUidAsync(SeatSlot, CancellationToken.None))!.Seats.Select(s => SeatKey(s.Record)).ToList();
+        Assert.Equal(CourseSeats.Length, truth.Count);
+        Assert.Equal(truth, stored);
+    }
+
+    private static string SeatKey(Appointment a) =>
+        $"{SnapshotConvergencePropertyTests.Key(a)} {a.CustomerName} <{a.CustomerEmail}> [{string.Join(">", a.CalcomUids)}] slot {a.SlotId}";
+
+    private async Task<Dictionary<string, Appointment>> SeatsByEmailAsync() =>
+        (await Store.FindByUidAsync(SeatSlot, CancellationToken.None))!.Seats.ToDictionary(s => s.Record.CustomerEmail!, s => s.Record, StringComparer.OrdinalIgnoreCase);
+
+    [Fact]
+    public async Task A_lost_seat_cancel_cancels_that_seat_only_and_the_others_keep_their_own_customers()
+    {
+        // Three seats booked, their webhooks delivered; the slot row last changed when the first seat was booked.
+        var booked = CourseSeats.Select((seat, i) => SeatWebhook(CalcomTriggers.BookingCreated, seat, _changed.AddMinutes(i))).ToList();
+        foreach (var body in booked)
+        {
+            Assert.Equal(202, (await WebhookCall.PostSignedAsync(_app, body)).StatusCode);
+        }
+
+        await DrainAsync();
+        _api.Upsert(FakeCalcomApi.SeatedBooking(SeatSlot, Course, _changed, CourseSeats));
+        // Jonas cancels his seat: Cal.com deletes his attendee row, leaves updatedAt, and the webhook is lost.
+        var lost = SeatWebhook(CalcomTriggers.BookingCancelled, CourseSeats[2], _changed.AddMinutes(20));
+        _api.CancelSeat(SeatSlot, CourseSeats[2].Email);
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal(("completed", 1, 1), (pass.Outcome, pass.Different, pass.Enqueued));
+        Assert.Equal(1, await DrainAsync());
+
+        var seats = await SeatsByEmailAsync();
+        Assert.Equal(AppointmentStatus.Cancelled, seats[CourseSeats[2].Email].Status);
+        Assert.Equal(AppointmentStatus.Confirmed, seats[CourseSeats[0].Email].Status);
+        Assert.Equal(AppointmentStatus.Confirmed, seats[CourseSeats[1].Email].Status);
+        Assert.Equal("Erika Musterfrau", seats[CourseSeats[1].Email].CustomerName);
+        await AssertSeatsAsInFullDeliveryAsync([.. booked, lost]);
+        Assert.DoesNotContain(_app.Logs.Lines, l => l.Contains(CourseSeats[2].Email, StringComparison.OrdinalIgnoreCase) || l.Contains(SeatSlot, StringComparison.Ordinal));
+
+        // And nothing is left to repair, pass after pass.
+        var again = await Reconciler.RunAsync(_changed.AddMinutes(-1), _changed.AddMinutes(1), CancellationToken.None);
+        Assert.Equal((1, 1, 0), (again.Seen, again.Unchanged, again.Enqueued));
+    }
+
+    [Fact]
+    public async Task A_seat_cancel_leaves_updatedAt_so_the_changed_since_pass_misses_it_and_the_daily_sweep_repairs_it()
+    {
+        var soon = new DateTimeOffset(DateTimeOffset.UtcNow.Date.AddDays(3).AddHours(17), TimeSpan.Zero);
+        var booked = CourseSeats.Select((seat, i) => SeatWebhook(CalcomTriggers.BookingCreated, seat, _changed.AddMinutes(i), soon)).ToList();
+        foreach (var body in booked)
+        {
+            Assert.Equal(202, (await WebhookCall.PostSignedAsync(_app, body)).StatusCode);
+        }
+
+        await DrainAsync();
+        _api.Upsert(FakeCalcomApi.SeatedBooking(SeatSlot, soon, _changed, CourseSeats));
+        var state = _app.Get<ReconciliationState>();
+        await state.AdvanceDeltaAsync(DateTimeOffset.UtcNow, CancellationToken.None);
+        // The last sweep was a day ago less three seconds: due in three seconds (Reconciliation__SweepEvery is a day).
+        await state.MarkSweepAsync(DateTimeOffset.UtcNow - new ReconciliationOptions().SweepEvery + TimeSpan.FromSeconds(3), CancellationToken.None);
+        _api.CancelSeat(SeatSlot, CourseSeats[1].Email);
+
+        var delta = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal((false, 0, 0), (delta.Swept, delta.Seen, delta.Enqueued));
+
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        var swept = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal((true, 1), (swept.Swept, swept.Enqueued));
+        await DrainAsync();
+
+        var seats = await SeatsByEmailAsync();
+        Assert.Equal(AppointmentStatus.Cancelled, seats[CourseSeats[1].Email].Status);
+        Assert.Equal(2, seats.Values.Count(s => s.Status == AppointmentStatus.Confirmed));
+    }
+
+    [Fact]
+    public async Task A_lost_seat_booking_is_recovered_as_that_attendees_own_seat()
+    {
+        var booked = CourseSeats.Select((seat, i) => SeatWebhook(CalcomTriggers.BookingCreated, seat, _changed.AddMinutes(i))).ToList();
+        foreach (var body in booked.Take(2))
+        {
+            Assert.Equal(202, (await WebhookCall.PostSignedAsync(_app, body)).StatusCode);
+        }
+
+        await DrainAsync();
+        _api.Upsert(FakeCalcomApi.SeatedBooking(SeatSlot, Course, _changed.AddMinutes(2), CourseSeats));
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal(("completed", 1, 1), (pass.Outcome, pass.Different, pass.Enqueued));
+        await DrainAsync();
+
+        var seats = await SeatsByEmailAsync();
+        Assert.Equal(3, seats.Count);
+        Assert.All(seats.Values, s => Assert.Equal(AppointmentStatus.Confirmed, s.Status));
+        Assert.Equal(SeatProjection.SeatIdOf(SeatSlot, CourseSeats[2].Email), seats[CourseSeats[2].Email].AppointmentId);
+        await AssertSeatsAsInFullDeliveryAsync(booked);
+        Assert.Equal(0, (await Reconciler.RunAsync(_changed.AddMinutes(1), _changed.AddMinutes(3), CancellationToken.None)).Enqueued);
+    }
+
+    [Fact]
+    public async Task A_seated_slot_the_webhooks_got_right_queues_nothing()
+    {
+        foreach (var (seat, i) in CourseSeats.Select((s, i) => (s, i)))
+        {
+            Assert.Equal(202, (await WebhookCall.PostSignedAsync(_app, SeatWebhook(CalcomTriggers.BookingCreated, seat, _changed.AddMinutes(i)))).StatusCode);
+        }
+
+        await DrainAsync();
+        _api.Upsert(FakeCalcomApi.SeatedBooking(SeatSlot, Course, _changed, CourseSeats));
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+
+        Assert.Equal((1, 1, 0), (pass.Seen, pass.Unchanged, pass.Enqueued));
+        Assert.Empty((await Queue.PeekMessagesAsync(32)).Value);
+    }
+
+    [Fact]
+    public async Task A_slot_cancelled_by_the_host_without_its_webhook_cancels_every_seat()
+    {
+        foreach (var (seat, i) in CourseSeats.Select((s, i) => (s, i)))
+        {
+            Assert.Equal(202, (await WebhookCall.PostSignedAsync(_app, SeatWebhook(CalcomTriggers.BookingCreated, seat, _changed.AddMinutes(i)))).StatusCode);
+        }
+
+        await DrainAsync();
+        var cancelled = FakeCalcomApi.SeatedBooking(SeatSlot, Course, _changed.AddMinutes(30), CourseSeats, "cancelled");
+        cancelled["cancellationReason"] = "Kurs fällt aus.";
+        _api.Upsert(cancelled);
+
+        var pass = await Reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal(1, pass.Enqueued);
+        await DrainAsync();
+
+        Assert.All((await SeatsByEmailAsync()).Values, s => Assert.Equal((AppointmentStatus.Cancelled, "Kurs fällt aus."), (s.Status, s.CancellationReason)));
+    }
+
     [Fact]
     public async Task A_refused_key_stops_the_pass_and_leaves_the_checkpoint()
     {

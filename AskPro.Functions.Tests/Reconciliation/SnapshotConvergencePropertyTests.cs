@@ -20,6 +20,8 @@ public sealed class SnapshotConvergencePropertyTests(ITestOutputHelper output)
 {
     public const int BaseSeed = 20_261_201;
     public const int Cases = 100_000;
+    /// <summary>Every this many cases also checks a seated slot (25,000 slots; the whole property's runtime stays near what it was).</summary>
+    public const int SeatedEvery = 4;
 
     [Fact]
     public void Snapshots_taken_at_any_point_and_delivered_in_any_order_never_undo_a_change()
@@ -95,6 +97,12 @@ public sealed class SnapshotConvergencePropertyTests(ITestOutputHelper output)
                 return ($"two orders of the same deliveries differ: {difference}\n{scenario}", scenario.Lifecycles.Count, stale);
             }
 
+            // And a seated slot of the same case: a pass compared seat by seat (SeatDrift) against partly delivered webhooks.
+            if (index % SeatedEvery == 0 && SeatedCheck(random) is { } seated)
+            {
+                return (seated, scenario.Lifecycles.Count, stale);
+            }
+
             return (null, scenario.Lifecycles.Count, stale);
         }
         catch (Exception ex)
@@ -102,6 +110,165 @@ public sealed class SnapshotConvergencePropertyTests(ITestOutputHelper output)
             return ($"threw {ex}\n{scenario}", scenario.Lifecycles.Count, 0);
         }
     }
+
+    private const string SeatedUid = "SeatPropSlot00000000001";
+    private static readonly string[] SeatedEmails = ["ada@example.com", "ben@example.org", "cem@example.net", "dora@example.de"];
+
+    /// <summary>One seated slot's life as Cal.com lives it: its webhooks and, after each, what its API row shows.</summary>
+    internal sealed record SeatedLife(List<BookingEvent> Events, List<CalcomApiBooking> Rows)
+    {
+        public override string ToString() => string.Join(", ", Events.Select(e => $"{e.TriggerEvent}[{string.Join("+", e.Attendees?.Select(a => a.Email![..3]) ?? [])}]@{e.CreatedAt:HH:mm}"));
+    }
+
+    /// <summary>
+    /// A seated slot: attendees book and cancel seats (the last seat's cancel cancels the booking), the owner moves the
+    /// slot, the host may cancel it. The API row lists the seats active then; <c>updatedAt</c> moves only when the booking
+    /// row changes (created, moved, cancelled as a whole), never for a seat booked or cancelled into a live slot.
+    /// </summary>
+    internal static SeatedLife SeatedLifeOf(Random random)
+    {
+        var t = new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 600));
+        var start = t.AddDays(random.Next(1, 20));
+        var updatedAt = t;
+        var active = new List<string>();
+        var seatIds = new Dictionary<string, string>(StringComparer.Ordinal);
+        var events = new List<BookingEvent>();
+        var rows = new List<CalcomApiBooking>();
+        var status = "accepted";
+        string? reason = null;
+        var listedWhenCancelled = new List<string>();
+        var steps = random.Next(2, 10);
+        for (var i = 0; i < steps && status == "accepted"; i++)
+        {
+            t = t.AddMinutes(random.Next(1, 30));
+            var free = SeatedEmails.Where(e => !active.Contains(e)).ToList();
+            var roll = random.Next(100);
+            BookingEvent e;
+            if (i == 0 || (active.Count == 0) || (roll < 45 && free.Count > 0))
+            {
+                var who = free[random.Next(free.Count)];
+                seatIds[who] = $"seat{events.Count:D2}{who[..3]}Q9LpR2wKc7V";
+                active.Add(who);
+                updatedAt = i == 0 ? t : updatedAt; // the first seat creates the booking row
+                e = SeatEvent(CalcomTriggers.BookingCreated, t, start, [who], seatIds[who]);
+            }
+            else if (roll < 75)
+            {
+                var who = active[random.Next(active.Count)];
+                active.Remove(who);
+                // Each cancel in its own words: two identical cancels of one attendee would be one event (BookingFacts).
+                e = SeatEvent(CalcomTriggers.BookingCancelled, t, start, [who], null) with { CancellationReason = $"Absage {events.Count}" };
+                if (active.Count == 0)
+                {
+                    // The last seat: Cal.com's normal cancel path cancels the booking row, that attendee still listed.
+                    (status, updatedAt, reason, listedWhenCancelled) = ("cancelled", t, "Kann leider nicht.", [who]);
+                }
+            }
+            else if (roll < 92)
+            {
+                start = start.AddHours(random.Next(1, 48));
+                updatedAt = t;
+                e = SeatEvent(CalcomTriggers.BookingRescheduled, t, start, [.. active], null) with { RescheduleUid = SeatedUid };
+            }
+            else
+            {
+                (status, updatedAt, reason, listedWhenCancelled) = ("cancelled", t, "Kurs fällt aus.", [.. active]);
+                e = SeatEvent(CalcomTriggers.BookingCancelled, t, start, [.. active], null) with { CancellationReason = reason };
+                active.Clear();
+            }
+
+            events.Add(e);
+            var listed = status == "accepted" ? active : listedWhenCancelled;
+            rows.Add(new CalcomApiBooking
+            {
+                Id = 5100001, Uid = SeatedUid, Title = "Rückenschule (Gruppe)", Status = status, Start = start, End = start.AddMinutes(90),
+                UpdatedAt = updatedAt, Hosts = [new CalcomApiPerson { Id = 98765, Email = "anna.schmidt@praxis-example.de", Name = "Dr. Anna Schmidt" }],
+                Location = "Hauptstraße 12, 10115 Berlin", CancellationReason = reason ?? "",
+                Attendees = [.. listed.Select(a => new CalcomApiPerson { Name = NameOf(a), Email = a, SeatUid = seatIds[a] })],
+            });
+        }
+
+        return new SeatedLife(events, rows);
+
+        static string NameOf(string email) => char.ToUpperInvariant(email[0]) + email[1..email.IndexOf('@')];
+
+        static BookingEvent SeatEvent(string trigger, DateTimeOffset at, DateTimeOffset start, List<string> who, string? seatId) => new()
+        {
+            TriggerEvent = trigger,
+            Uid = SeatedUid,
+            CreatedAt = at,
+            BookingId = 5100001,
+            Title = "Rückenschule (Gruppe)",
+            StartTime = start,
+            EndTime = start.AddMinutes(90),
+            SeatsPerTimeSlot = 4,
+            Organizer = new Person("Dr. Anna Schmidt", "anna.schmidt@praxis-example.de", null),
+            OrganizerId = 98765,
+            Location = "Hauptstraße 12, 10115 Berlin",
+            AttendeeSeatId = seatId,
+            Attendees = [.. who.Select(a => new Attendee(NameOf(a), a, null, null, seatId))],
+            Status = trigger == CalcomTriggers.BookingCancelled ? "CANCELLED" : "ACCEPTED",
+        };
+    }
+
+    /// <summary>
+    /// The seated half of a case. A pass reads the API after a random number of the slot's changes, while the records
+    /// hold a random part of its webhooks (some lost, some from after the read: a pass races deliveries); it queues what
+    /// <see cref="SeatDrift"/> decides, as <see cref="SyntheticWebhook.SeatBody"/> bodies. Then (1) every webhook plus
+    /// those bodies, in any order with duplicates, give exactly the seats full delivery gives: a snapshot never undoes a
+    /// change; (2) a pass that reads the final state repairs the partial records into full delivery's seats, for every
+    /// attendee the API or a delivered webhook still names (a seat booked and cancelled with both webhooks lost has left
+    /// no trace anywhere).
+    /// </summary>
+    internal static string? SeatedCheck(Random random)
+    {
+        var life = SeatedLifeOf(random);
+        var fullBook = BookOf(life.Events);
+        var full = SeatKeys(fullBook);
+        var delivered = life.Events.Where(_ => random.NextDouble() < 0.6).ToList();
+        var k = random.Next(1, life.Events.Count + 1);
+        var stale = Pass(life.Rows[k - 1], delivered, life.Events[k - 1].CreatedAt!.Value.AddSeconds(1));
+        var all = life.Events.Concat(stale.Select(Read)).ToList();
+        all.AddRange(all.Where(_ => random.NextDouble() < 0.2).ToList());
+        var shuffled = SeatKeys(BookOf(all.OrderBy(_ => random.Next())));
+        if (shuffled != full)
+        {
+            return $"seated: a pass that read after change {k} undid a change:\n  with its events {shuffled}\n  webhooks alone {full}\n  life {life}\n  delivered {delivered.Count}: {new SeatedLife(delivered, [])}";
+        }
+
+        // A pass well after the last change, over the same partial records.
+        var final = Pass(life.Rows[^1], delivered, life.Events[^1].CreatedAt!.Value.AddHours(1));
+        // Owner moves list the seats but make none (they are about the slot): only seat events leave a record of a seat.
+        var named = delivered.Where(e => e.RescheduleUid != e.Uid).SelectMany(e => e.Attendees ?? []).Select(a => a.Email!)
+            .Concat(life.Rows[^1].Attendees!.Select(a => a.Email!)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var repaired = SeatKeys(BookOf([.. delivered, .. final.Select(Read)]), named);
+        var want = SeatKeys(fullBook, named);
+        return repaired == want ? null
+            : $"seated: a pass after the last change left\n  {repaired}\n  full delivery {want}\n  life {life}\n  delivered {delivered.Count}: {new SeatedLife(delivered, [])}";
+
+        static List<byte[]> Pass(CalcomApiBooking row, List<BookingEvent> delivered, DateTimeOffset readAt)
+        {
+            var stored = BookOf(delivered).FindByUid(SeatedUid);
+            var comparison = SeatDrift.Compare(row, [.. (stored?.Seats ?? []).Select(s => s.Record)], stored?.Facts ?? BookingFacts.Empty, readAt, TimeSpan.Zero);
+            return [.. comparison.Repairs.Select(r => SyntheticWebhook.SeatBody(row, r.Trigger, r.Attendees, comparison.SeatsPerTimeSlot, r.CreatedAt, "pass-prop", r.RescheduleUid))];
+        }
+    }
+
+    private static AppointmentBook BookOf(IEnumerable<BookingEvent> events)
+    {
+        var book = new AppointmentBook();
+        foreach (var e in events)
+        {
+            book.Apply(e);
+        }
+
+        return book;
+    }
+
+    /// <summary>The slot's seats (of <paramref name="only"/>'s attendees, when given) on the fields a caller relies on, as one string.</summary>
+    private static string SeatKeys(AppointmentBook book, HashSet<string>? only = null) =>
+        string.Join(" | ", (book.FindByUid(SeatedUid)?.Seats ?? []).Select(s => s.Record).Where(a => only is null || only.Contains(a.CustomerEmail!))
+            .Select(a => $"{a.CustomerEmail} {Key(a)}"));
 
     internal static (string Status, DateTimeOffset? Start, DateTimeOffset? End, string Uid, string Id, string? Staff, string? Location) Key(Appointment a) =>
         (a.Status, a.StartTime, a.EndTime, a.CalcomUid, a.AppointmentId, a.StaffKey, a.Location);

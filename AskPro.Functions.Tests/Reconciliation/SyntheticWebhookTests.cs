@@ -95,4 +95,78 @@ public sealed class SyntheticWebhookTests
         Assert.True(mark.NoShow);
         Assert.Equal("max.mustermann@example.com", mark.Email);
     }
+
+    private static readonly FakeCalcomApi.Seat[] Seats =
+    [
+        new("Max Mustermann", "max.mustermann@example.com", "seatA1xQ9LpR2wKc7VnB4mZ", "+49 151 23456789"),
+        new("Erika Musterfrau", "erika.musterfrau@example.org", "seatB2yR8KqS3xLd6WmC5nY"),
+        new("Jonas Beispiel", "jonas.beispiel@example.net", "seatC3zS7JrT4yMe5XnD6pX"),
+    ];
+
+    [Fact]
+    public void A_booked_seat_reads_back_as_a_seated_event_about_that_attendee_only()
+    {
+        var slot = Api(FakeCalcomApi.SeatedBooking("Gs5TqW8nLp2XcR7vK1mB4d", T0, Updated, Seats));
+        Assert.True(slot.IsSeated);
+        var at = Updated.AddMinutes(3);
+
+        var e = Read(SyntheticWebhook.SeatBody(slot, CalcomTriggers.BookingCreated, [slot.Attendees![1]], 8, at, "pass-1"));
+
+        Assert.Equal((CalcomTriggers.BookingCreated, "Gs5TqW8nLp2XcR7vK1mB4d", "ACCEPTED"), (e.TriggerEvent, e.Uid, e.Status));
+        Assert.True(e.IsSeated);
+        Assert.Equal(8, e.SeatsPerTimeSlot);
+        Assert.Equal("seatB2yR8KqS3xLd6WmC5nY", e.AttendeeSeatId);
+        var attendee = Assert.Single(e.Attendees!);
+        Assert.Equal(("Erika Musterfrau", "erika.musterfrau@example.org", "seatB2yR8KqS3xLd6WmC5nY"), (attendee.Name, attendee.Email, attendee.SeatId));
+        // The seat's own answers, with the e-mail the API strips from them: the customer is this attendee, not the first booker.
+        Assert.Equal(("Erika Musterfrau", "erika.musterfrau@example.org"), (e.Customer?.Name, e.Customer?.Email));
+        Assert.Equal("Erste Teilnahme", e.Notes);
+        Assert.Equal(at, e.CreatedAt);
+        Assert.Equal((T0, T0.AddMinutes(90)), (e.StartTime, e.EndTime));
+        Assert.Equal(98765, e.OrganizerId);
+    }
+
+    [Fact]
+    public void A_lost_seat_cancel_reads_back_as_Caldotcoms_seat_cancel_for_that_attendee()
+    {
+        var slot = Api(FakeCalcomApi.SeatedBooking("Gs5TqW8nLp2XcR7vK1mB4d", T0, Updated, Seats[..2]));
+        var gone = new CalcomApiPerson { Name = "Jonas Beispiel", Email = "jonas.beispiel@example.net" };
+
+        var e = Read(SyntheticWebhook.SeatBody(slot, CalcomTriggers.BookingCancelled, [gone], 3, Updated.AddHours(1), "pass-1"));
+
+        Assert.Equal((CalcomTriggers.BookingCancelled, "CANCELLED"), (e.TriggerEvent, e.Status));
+        Assert.True(e.IsSeated);
+        Assert.Equal("jonas.beispiel@example.net", Assert.Single(e.Attendees!).Email);
+        // Like Cal.com's: no seat id and no reason of the booking (which stays live for the others).
+        Assert.Null(e.AttendeeSeatId);
+        Assert.Null(e.CancellationReason);
+        Assert.Equal(Updated.AddHours(1), e.CreatedAt);
+    }
+
+    [Fact]
+    public void A_cancelled_slot_lists_every_seat_and_carries_the_reason()
+    {
+        var json = FakeCalcomApi.SeatedBooking("Gs5TqW8nLp2XcR7vK1mB4d", T0, Updated, Seats, "cancelled");
+        json["cancellationReason"] = "Kurs fällt aus.";
+        var slot = Api(json);
+
+        var e = Read(SyntheticWebhook.SeatBody(slot, CalcomTriggers.BookingCancelled, slot.Attendees!, 8, Updated, "pass-1"));
+
+        Assert.Equal(Seats.Select(x => x.Email), e.Attendees!.Select(a => a.Email));
+        Assert.Equal("Kurs fällt aus.", e.CancellationReason);
+    }
+
+    [Fact]
+    public void A_change_of_the_whole_slot_lists_no_attendee_and_moves_the_slot_in_place()
+    {
+        var slot = Api(FakeCalcomApi.SeatedBooking("Gs5TqW8nLp2XcR7vK1mB4d", T0.AddHours(2), Updated, Seats));
+
+        var e = Read(SyntheticWebhook.SeatBody(slot, CalcomTriggers.BookingRescheduled, [], 8, Updated, "pass-1", rescheduleUid: "Gs5TqW8nLp2XcR7vK1mB4d"));
+
+        Assert.Null(e.Attendees);
+        Assert.True(e.IsSeated);
+        Assert.Equal("Gs5TqW8nLp2XcR7vK1mB4d", e.RescheduleUid);
+        Assert.Equal(T0.AddHours(2), e.StartTime);
+        Assert.Null(e.AttendeeSeatId);
+    }
 }

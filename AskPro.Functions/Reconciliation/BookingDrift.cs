@@ -122,7 +122,7 @@ public static class BookingDrift
     }
 
     /// <summary>Staff are the Cal.com user id where both sides know it (e-mails vary per event type), else the e-mail.</summary>
-    private static bool SameStaff(CalcomApiPerson host, Appointment record) => (host.Id, record.StaffUserId) switch
+    internal static bool SameStaff(CalcomApiPerson host, Appointment record) => (host.Id, record.StaffUserId) switch
     {
         ({ } id, { } known) => id == known,
         // The API knows the user id the record lacks (the webhooks that carried it were lost): the record's staff

@@ -35,6 +35,13 @@ public sealed record CalcomApiBooking
     [JsonPropertyName("absentHost")] public bool? AbsentHost { get; init; }
     [JsonPropertyName("metadata")] public JsonElement? Metadata { get; init; }
     [JsonPropertyName("bookingFieldsResponses")] public JsonElement? BookingFieldsResponses { get; init; }
+
+    /// <summary>
+    /// A seated booking (<c>GetSeatedBookingOutput</c>): one row per time slot whose attendees each carry a
+    /// <c>seatUid</c>. The output has no <c>seatsPerTimeSlot</c>, so the seat references are the only sign.
+    /// </summary>
+    [JsonIgnore]
+    public bool IsSeated => Attendees?.Any(a => !string.IsNullOrEmpty(a.SeatUid)) == true;
 }
 
 public sealed record CalcomApiPerson
@@ -45,8 +52,14 @@ public sealed record CalcomApiPerson
     [JsonPropertyName("timeZone")] public string? TimeZone { get; init; }
     [JsonPropertyName("phoneNumber")] public string? PhoneNumber { get; init; }
     [JsonPropertyName("absent")] public bool? Absent { get; init; }
-    /// <summary>Seated bookings: the attendee's seat.</summary>
+    [JsonPropertyName("displayEmail")] public string? DisplayEmail { get; init; }
+    [JsonPropertyName("language")] public string? Language { get; init; }
+    /// <summary>Seated bookings: the attendee's seat reference (a webhook's <c>attendeeSeatId</c>).</summary>
     [JsonPropertyName("seatUid")] public string? SeatUid { get; init; }
+    /// <summary>Seated bookings: the seat's own booking form answers (Cal.com removes the e-mail from them).</summary>
+    [JsonPropertyName("bookingFieldsResponses")] public JsonElement? BookingFieldsResponses { get; init; }
+    /// <summary>Seated bookings: the seat's own metadata.</summary>
+    [JsonPropertyName("metadata")] public JsonElement? Metadata { get; init; }
 }
 
 public sealed record CalcomApiEventType

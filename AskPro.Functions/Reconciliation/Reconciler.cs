@@ -73,7 +73,7 @@ public sealed partial class Reconciler(
             return new PassSummary { PassId = passId, Outcome = "busy" };
         }
 
-        var pass = new Pass(api, store, queue, logger, passId, now);
+        var pass = new Pass(api, store, queue, logger, passId, now, o.Overlap);
         var manual = from is not null || to is not null;
         var checkpoint = await state.ReadCheckpointAsync(ct);
         var windowFrom = from ?? (checkpoint.DeltaUpTo is { } d ? d - o.Overlap : now - o.InitialLookback);
@@ -130,7 +130,7 @@ public sealed partial class Reconciler(
     {
         ArgumentNullException.ThrowIfNull(bookings);
         var started = time.GetTimestamp();
-        var pass = new Pass(api, store, queue, logger, passId, time.GetUtcNow()) { ApiCalls = apiCalls };
+        var pass = new Pass(api, store, queue, logger, passId, time.GetUtcNow(), options.Value.Overlap) { ApiCalls = apiCalls };
         await pass.HandleAsync(bookings, ct);
         return Report(pass.Summary("completed", null, null, false, time.GetElapsedTime(started).TotalMilliseconds), "series");
     }
@@ -144,8 +144,11 @@ public sealed partial class Reconciler(
         return summary;
     }
 
-    /// <summary>The counting and the per-booking work of one pass.</summary>
-    private sealed class Pass(CalcomApiClient api, AppointmentTableStore store, WebhookQueue queue, ILogger logger, string passId, DateTimeOffset now)
+    /// <summary>
+    /// The counting and the per-booking work of one pass. <paramref name="margin"/> is how stale the API's answer may be
+    /// (replica lag, clocks): a seat change the record learnt less than that before the pass is not second-guessed.
+    /// </summary>
+    private sealed class Pass(CalcomApiClient api, AppointmentTableStore store, WebhookQueue queue, ILogger logger, string passId, DateTimeOffset now, TimeSpan margin)
     {
         private readonly HashSet<(string Uid, DateTimeOffset? UpdatedAt)> _seen = [];
         private readonly Dictionary<string, CalcomApiBooking> _known = new(StringComparer.Ordinal);
@@ -177,6 +180,12 @@ public sealed partial class Reconciler(
         {
             var uid = booking.Uid!;
             var stored = await store.FindByUidAsync(uid, ct);
+            if (booking.IsSeated || stored?.IsSeated == true)
+            {
+                await HandleSeatedAsync(booking, stored, ct);
+                return;
+            }
+
             var drift = BookingDrift.Compare(booking, stored?.Record);
             if (drift.Kind == DriftKind.Unchanged)
             {
@@ -228,6 +237,55 @@ public sealed partial class Reconciler(
                 // cancelled, which no event can revive): counted and logged, not queued again.
                 _unrepairable++;
                 Log.Unrepairable(logger, passId, UidPseudonym.Of(uid), string.Join(',', drift.Fields));
+            }
+        }
+
+        /// <summary>A seated booking: compared seat by seat (<see cref="SeatDrift"/>), each repair one seated event.</summary>
+        private async Task HandleSeatedAsync(CalcomApiBooking booking, StoredAppointment? stored, CancellationToken ct)
+        {
+            var uid = booking.Uid!;
+            var seats = (stored?.Seats ?? []).Select(s => s.Record).ToList();
+            var facts = stored?.Facts ?? BookingFacts.Empty;
+            if (booking.RescheduledFromUid is { } from && from != uid && stored?.Uids.Contains(from) != true
+                && await store.FindByUidAsync(from, ct) is { } earlier)
+            {
+                // The slot a seat moved from, when the record does not link it yet: a seat still there moves, not doubles.
+                seats.AddRange(earlier.Seats.Select(s => s.Record).Where(s => seats.TrueForAll(k => k.AppointmentId != s.AppointmentId)));
+            }
+
+            var comparison = SeatDrift.Compare(booking, seats, facts, now, margin);
+            if (comparison.Drift.Kind == DriftKind.Unchanged)
+            {
+                _unchanged++;
+                return;
+            }
+
+            Count(comparison.Drift);
+            if (comparison.Deferred > 0)
+            {
+                Log.SeatDeferred(logger, passId, UidPseudonym.Of(uid), comparison.Deferred);
+            }
+
+            var queued = 0;
+            foreach (var repair in comparison.Repairs)
+            {
+                var body = SyntheticWebhook.SeatBody(booking, repair.Trigger, repair.Attendees, comparison.SeatsPerTimeSlot, repair.CreatedAt, passId, repair.RescheduleUid);
+                var e = CalcomWebhookReader.Read(body).Event;
+                if (e is null || facts.Contains(e))
+                {
+                    continue;
+                }
+
+                await queue.EnqueueAsync(body, e.TriggerEvent, e.Uid, e.RescheduleUid, now, ct);
+                queued++;
+                Log.Enqueued(logger, passId, UidPseudonym.Of(e.Uid), repair.AppointmentId ?? AppointmentProjection.AppointmentIdOf(uid), comparison.Drift.Kind, repair.Field, e.TriggerEvent);
+            }
+
+            _enqueued += queued;
+            if (queued == 0 && comparison.Repairs.Count > 0)
+            {
+                _unrepairable++;
+                Log.Unrepairable(logger, passId, UidPseudonym.Of(uid), string.Join(',', comparison.Drift.Fields));
             }
         }
 
@@ -303,6 +361,10 @@ public sealed partial class Reconciler(
 
         [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Reconciliation pass {PassId} skipped: another pass holds the lease")]
         public static partial void Busy(ILogger logger, string passId);
+
+        [LoggerMessage(EventId = 5007, Level = LogLevel.Information,
+            Message = "Reconciliation pass {PassId}: {UidPseudonym} has {Deferred} seat change(s) the record learnt too recently to compare with this read; a later pass repairs them")]
+        public static partial void SeatDeferred(ILogger logger, string passId, string uidPseudonym, int deferred);
 
         [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "Reconciliation is off: Calcom__ApiKey is not set")]
         public static partial void Off(ILogger logger);

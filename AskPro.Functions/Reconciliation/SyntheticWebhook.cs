@@ -42,52 +42,23 @@ public static class SyntheticWebhook
     /// </summary>
     public static byte[] Body(CalcomApiBooking booking, string trigger, string passId, DateTimeOffset now, CalcomApiBooking? replaced = null)
     {
-        ArgumentNullException.ThrowIfNull(booking);
-        ArgumentException.ThrowIfNullOrEmpty(booking.Uid);
-        var host = booking.Hosts is { Count: > 0 } hosts ? hosts[0] : null;
-        var payload = new JsonObject
-        {
-            ["uid"] = booking.Uid,
-            ["bookingId"] = booking.Id,
-            ["eventTypeId"] = booking.EventType?.Id ?? booking.EventTypeId,
-            ["title"] = booking.Title,
-            ["startTime"] = Iso(booking.Start),
-            ["endTime"] = Iso(booking.End),
-            ["status"] = StatusFor(trigger),
-            ["location"] = booking.Location,
-        };
-        if (host is not null)
-        {
-            payload["organizer"] = new JsonObject { ["id"] = host.Id, ["name"] = host.Name, ["email"] = host.Email, ["timeZone"] = host.TimeZone };
-        }
-
+        var payload = SlotPayload(booking, trigger, StatusFor(trigger));
         var attendees = new JsonArray();
         foreach (var a in booking.Attendees ?? [])
         {
-            var attendee = new JsonObject { ["name"] = a.Name, ["email"] = a.Email, ["timeZone"] = a.TimeZone, ["phoneNumber"] = a.PhoneNumber };
-            if (a.SeatUid is not null)
-            {
-                attendee["attendeeSeatId"] = a.SeatUid;
-            }
-
-            attendees.Add(attendee);
+            attendees.Add(AttendeeOf(a));
         }
 
         payload["attendees"] = attendees;
-        if (booking.Attendees?.Any(a => a.SeatUid is not null) == true)
+        if (booking.IsSeated)
         {
             // The seated output names seats but not the slot's size; any positive size marks the booking as seated.
-            payload["seatsPerTimeSlot"] = booking.Attendees.Count;
+            payload["seatsPerTimeSlot"] = booking.Attendees!.Count;
         }
 
         if (Responses(booking.BookingFieldsResponses) is { } responses)
         {
             payload["responses"] = responses;
-        }
-
-        if (booking.Metadata is { ValueKind: JsonValueKind.Object } metadata)
-        {
-            payload["metadata"] = JsonNode.Parse(metadata.GetRawText());
         }
 
         if (booking.RescheduledFromUid is { } from && trigger is CalcomTriggers.BookingRescheduled or CalcomTriggers.BookingRequested)
@@ -112,10 +83,124 @@ public static class SyntheticWebhook
                 break;
         }
 
+        return Serialize(trigger, booking.UpdatedAt ?? booking.CreatedAt ?? now, passId, payload);
+    }
+
+    /// <summary>
+    /// A seated event about some seats of a slot only, as Cal.com sends them: <paramref name="attendees"/> are the seats
+    /// it concerns (one for a seat booked or cancelled, every remaining one for a slot cancelled; none for a change of the
+    /// slot itself: its time, host or location), each with its seat reference; <c>seatsPerTimeSlot</c> is set, and a
+    /// booked seat names its <c>attendeeSeatId</c>. The seat's own booking form answers are its responses (on a cancel
+    /// Cal.com's responses describe the first booker, so none are sent). <paramref name="createdAt"/> is chosen by the
+    /// caller (<see cref="SeatDrift"/>): a seat cancel does not move the booking's <c>updatedAt</c>.
+    /// <paramref name="rescheduleUid"/> is the slot a seat moved from, or the slot itself for an owner's move in place.
+    /// </summary>
+    public static byte[] SeatBody(CalcomApiBooking booking, string trigger, IReadOnlyList<CalcomApiPerson> attendees, int seatsPerTimeSlot,
+        DateTimeOffset createdAt, string passId, string? rescheduleUid = null)
+    {
+        ArgumentNullException.ThrowIfNull(attendees);
+        ArgumentOutOfRangeException.ThrowIfLessThan(seatsPerTimeSlot, 1);
+        var status = trigger switch
+        {
+            CalcomTriggers.BookingRequested => "PENDING",
+            CalcomTriggers.BookingCancelled => "CANCELLED",
+            CalcomTriggers.BookingRejected => "REJECTED",
+            CalcomTriggers.BookingCreated or CalcomTriggers.BookingRescheduled => "ACCEPTED",
+            // Slot-level changes state the booking's own status.
+            _ => booking.Status?.ToLowerInvariant() is "pending" or "awaiting_host" ? "PENDING" : "ACCEPTED",
+        };
+        var payload = SlotPayload(booking, trigger, status);
+        payload["seatsPerTimeSlot"] = seatsPerTimeSlot;
+        var list = new JsonArray();
+        foreach (var a in attendees)
+        {
+            list.Add(AttendeeOf(a));
+        }
+
+        payload["attendees"] = list;
+        var books = trigger is CalcomTriggers.BookingCreated or CalcomTriggers.BookingRequested or CalcomTriggers.BookingRescheduled;
+        if (books && attendees is [{ } seat])
+        {
+            if (!string.IsNullOrEmpty(seat.SeatUid))
+            {
+                payload["attendeeSeatId"] = seat.SeatUid;
+            }
+
+            // The seat's own answers, with the name and e-mail the API leaves out of them.
+            var responses = Responses(seat.BookingFieldsResponses) ?? [];
+            responses["name"] ??= seat.Name;
+            responses["email"] ??= seat.Email;
+            payload["responses"] = responses;
+        }
+
+        if (rescheduleUid is not null)
+        {
+            payload["rescheduleUid"] = rescheduleUid;
+        }
+
+        switch (trigger)
+        {
+            case CalcomTriggers.BookingCancelled when attendees.Count != 1 || !string.Equals(booking.Status, "accepted", StringComparison.OrdinalIgnoreCase):
+                // A slot cancelled as a whole carries the booking's reason; one seat's cancel of a live slot has none.
+                payload["cancellationReason"] = NullIfEmpty(booking.CancellationReason);
+                payload["cancelledBy"] = NullIfEmpty(booking.CancelledByEmail);
+                break;
+            case CalcomTriggers.BookingRejected:
+                payload["rejectionReason"] = NullIfEmpty(booking.CancellationReason);
+                break;
+        }
+
+        return Serialize(trigger, createdAt, passId, payload);
+    }
+
+    /// <summary>The fields every body about this booking's slot carries: ids, title, times, status, location, organizer.</summary>
+    private static JsonObject SlotPayload(CalcomApiBooking booking, string trigger, string status)
+    {
+        ArgumentNullException.ThrowIfNull(booking);
+        ArgumentException.ThrowIfNullOrEmpty(booking.Uid);
+        ArgumentException.ThrowIfNullOrEmpty(trigger);
+        var payload = new JsonObject
+        {
+            ["uid"] = booking.Uid,
+            ["bookingId"] = booking.Id,
+            ["eventTypeId"] = booking.EventType?.Id ?? booking.EventTypeId,
+            ["title"] = booking.Title,
+            ["startTime"] = Iso(booking.Start),
+            ["endTime"] = Iso(booking.End),
+            ["status"] = status,
+            ["location"] = booking.Location,
+        };
+        if (booking.Hosts is [{ } host, ..])
+        {
+            payload["organizer"] = new JsonObject { ["id"] = host.Id, ["name"] = host.Name, ["email"] = host.Email, ["timeZone"] = host.TimeZone };
+        }
+
+        if (booking.Metadata is { ValueKind: JsonValueKind.Object } metadata)
+        {
+            payload["metadata"] = JsonNode.Parse(metadata.GetRawText());
+        }
+
+        return payload;
+    }
+
+    /// <summary>An attendee as a webhook lists it; a seat's reference goes where Cal.com puts it (<c>bookingSeat.referenceUid</c>).</summary>
+    private static JsonObject AttendeeOf(CalcomApiPerson a)
+    {
+        var attendee = new JsonObject { ["name"] = a.Name, ["email"] = a.Email, ["timeZone"] = a.TimeZone, ["phoneNumber"] = a.PhoneNumber };
+        if (!string.IsNullOrEmpty(a.SeatUid))
+        {
+            attendee["bookingSeat"] = new JsonObject { ["referenceUid"] = a.SeatUid };
+        }
+
+        return attendee;
+    }
+
+    private static byte[] Serialize(string trigger, DateTimeOffset createdAt, string passId, JsonObject payload)
+    {
         var body = new JsonObject
         {
             ["triggerEvent"] = trigger,
-            ["createdAt"] = Iso(booking.UpdatedAt ?? booking.CreatedAt ?? now),
+            ["createdAt"] = Iso(createdAt),
             ["askpro"] = new JsonObject { ["origin"] = Origin, ["passId"] = passId },
             ["payload"] = payload,
         };
