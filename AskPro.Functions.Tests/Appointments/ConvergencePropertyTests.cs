@@ -19,6 +19,11 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
 {
     public const int BaseSeed = 20_260_125;
     public const int Cases = 100_000;
+    /// <summary>
+    /// Share of generated lifecycles that are seated event types (one appointment per seat): about 6,000 of the
+    /// 200,000. Kept this low because a seated apply costs several times a plain one (README: order independence).
+    /// </summary>
+    public const double SeatedRate = 0.03;
 
     [Fact]
     public void Any_order_and_any_duplication_of_generated_lifecycles_converges_to_in_order_delivery()
@@ -56,12 +61,28 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
         Assert.True(stats.RedeliveredLater > 10_000 && stats.SameBytesTwice > 10_000 && stats.Reversed > 1000, stats.ToString());
         // Seed-shaped (id-less) bookings meeting Cal.com bookings of the same address through an e-mail alias.
         Assert.True(stats.AliasFiled > 5000 && stats.AliasConflicts > 1000, stats.ToString());
+        // Seated lifecycles (about 6,000): every kind of seat step, a seat ending in conflict, a cancel before its booking.
+        Assert.True(stats.Seated > 4000 && stats.SeatStory("seat-cancel") > 1500 && stats.SeatStory("last-seat-cancel") > 400 && stats.SeatStory("host-cancel") > 600, stats.ToString());
+        Assert.True(stats.SeatStory("seat-move-empty") > 1000 && stats.SeatStory("seat-move-into") > 400 && stats.SeatStory("owner-move") > 600, stats.ToString());
+        Assert.True(stats.SeatStory("seat-after-cancel") > 100 && stats.SeatStory("seat-rebooked") > 40 && stats.SeatStory("seat-relocated") > 500
+            && stats.SeatStory("seat-host-changed") > 500 && stats.SeatStory("seat-no-show") > 600, stats.ToString());
+        Assert.True(stats.SeatConflictsAtEnd > 800 && stats.SlotCancelledBeforeBooked > 1200, stats.ToString());
+        // Seed-shaped (id-less) bookings meeting Cal.com bookings of the same address through an e-mail alias.
+        Assert.True(stats.AliasFiled > 5000 && stats.AliasConflicts > 1000, stats.ToString());
+        // Seated lifecycles (about 10,000): every kind of seat step, a seat ending in conflict, a cancel before its booking.
+        Assert.True(stats.Seated > 5000 && stats.SeatStory("seat-cancel") > 2000 && stats.SeatStory("last-seat-cancel") > 500 && stats.SeatStory("host-cancel") > 800, stats.ToString());
+        Assert.True(stats.SeatStory("seat-move-empty") > 1500 && stats.SeatStory("seat-move-into") > 500 && stats.SeatStory("owner-move") > 800, stats.ToString());
+        Assert.True(stats.SeatStory("seat-after-cancel") > 150 && stats.SeatStory("seat-rebooked") > 60 && stats.SeatStory("seat-relocated") > 600
+            && stats.SeatStory("seat-host-changed") > 600 && stats.SeatStory("seat-no-show") > 800, stats.ToString());
+        Assert.True(stats.SeatConflictsAtEnd > 1000 && stats.SlotCancelledBeforeBooked > 1500, stats.ToString());
     }
 
     [Theory]
     [InlineData(BaseSeed, 0)]
     [InlineData(BaseSeed, 1)]
     [InlineData(BaseSeed, 99_999)]
+    [InlineData(BaseSeed, 9538)] // seated: two seat holders swap slots (O → T, then T → O)
+    [InlineData(BaseSeed, 19_657)] // seated: a seat moved O → N → M, then another seat of O moves into M
     public void One_generated_case_replays_from_its_seed_and_index(int seed, int index)
     {
         var failure = Check(seed, index, new Stats());
@@ -76,6 +97,34 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
         var c = new LifecycleGenerator(8).NextScenario().InOrder;
         Assert.Equal(a.Select(e => Convert.ToHexString(e.Body)), b.Select(e => Convert.ToHexString(e.Body)));
         Assert.NotEqual(a.Select(e => Convert.ToHexString(e.Body)), c.Select(e => Convert.ToHexString(e.Body)));
+    }
+
+    [Fact]
+    public void Every_generated_seated_body_reads_as_a_seated_booking_event_naming_the_uid_the_generator_says()
+    {
+        var generator = new LifecycleGenerator(BaseSeed, seatedRate: 1);
+        var triggers = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var lifecycle in generator.NextLifecycles(2000))
+        {
+            Assert.True(lifecycle.IsSeated, lifecycle.ToString());
+            Assert.Equal(lifecycle.Events.OrderBy(e => e.SentAt), lifecycle.Events);
+            Assert.True(lifecycle.Seats!.Count >= 2, lifecycle.ToString());
+            foreach (var e in lifecycle.Events)
+            {
+                var read = CalcomWebhookReader.Read(e.Body);
+                Assert.True(read.Kind == WebhookKind.Booking, $"{lifecycle} {e}: {read.Kind} {string.Join("; ", read.Errors)}");
+                Assert.Equal((e.TriggerEvent, e.Uid, e.CreatedAt), (read.Event!.TriggerEvent, read.Event.Uid, read.Event.CreatedAt!.Value));
+                Assert.True(read.Event.IsSeated || e.TriggerEvent == CalcomTriggers.BookingNoShowUpdated, $"{lifecycle} {e}: not seated");
+                Assert.Contains(e.Uid, lifecycle.Uids);
+                triggers.Add(e.TriggerEvent);
+                var reread = CalcomWebhookReader.Read(LifecycleGenerator.WithCreatedAt(e.Body, e.CreatedAt.AddMinutes(3))).Event!;
+                Assert.Equal(BookingFacts.Fingerprint(read.Event), BookingFacts.Fingerprint(reread));
+            }
+        }
+
+        Assert.Equal(
+            new[] { "BOOKING_CANCELLED", "BOOKING_CREATED", "BOOKING_LOCATION_UPDATED", "BOOKING_NO_SHOW_UPDATED", "BOOKING_REASSIGNED", "BOOKING_RESCHEDULED" },
+            triggers.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -112,7 +161,7 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
     internal static string? Check(int seed, int index, Stats stats)
     {
         var random = new Random(unchecked((seed * 1_000_003) + index));
-        var scenario = new LifecycleGenerator(random).NextScenario();
+        var scenario = new LifecycleGenerator(random, SeatedRate).NextScenario();
         var inOrder = scenario.InOrder;
         var delivery = LifecycleGenerator.Delivery(random, inOrder);
         // The delivery trace is only written out for a failure message.
@@ -134,6 +183,7 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
         {
             var expected = new AppointmentBook();
             var firstOfLifecycle = scenario.Lifecycles.Select(l => l.Events[0]).ToHashSet();
+            var ofSeated = scenario.Lifecycles.Where(l => l.IsSeated).SelectMany(l => l.Events).ToHashSet();
             var sawConflict = false;
             var sent = new HashSet<string>(StringComparer.Ordinal);
             foreach (var g in inOrder)
@@ -142,7 +192,20 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
                 var result = expected.Apply(e);
                 sawConflict |= result.ConflictsWith.Count > 0;
                 // The same content sent again (e.g. a second identical no-show update) counts once: Cal.com sends no delivery id.
-                var want = !sent.Add(BookingFacts.Fingerprint(e)) ? ApplyOutcome.Unchanged
+                var fresh = sent.Add(BookingFacts.Fingerprint(e));
+                if (ofSeated.Contains(g))
+                {
+                    // The contract leaves open whether a new seat in a known slot is Created or Updated; new content
+                    // must change something, repeated content nothing.
+                    if (fresh ? result.Outcome is not (ApplyOutcome.Created or ApplyOutcome.Updated) : result.Outcome != ApplyOutcome.Unchanged)
+                    {
+                        return $"in order, seated {g} gave {result.Outcome}, expected {(fresh ? "Created or Updated" : "Unchanged")}\n{scenario}";
+                    }
+
+                    continue;
+                }
+
+                var want = !fresh ? ApplyOutcome.Unchanged
                     : e.TriggerEvent == CalcomTriggers.BookingCreated && e.AskProAppointmentId is not null ? ApplyOutcome.Skipped
                     : firstOfLifecycle.Contains(g) ? ApplyOutcome.Created : ApplyOutcome.Updated;
                 if (result.Outcome != want)
@@ -224,6 +287,11 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
             {
                 return $"{id}: facts [{string.Join(", ", fa)}] vs [{string.Join(", ", fb)}]";
             }
+
+            if (a.Facts.Events.Any(e => e.IsSeated) && SeatDifference(id, a, b) is { } seats)
+            {
+                return seats;
+            }
         }
 
         var (ia, ib) = (Index(expected), Index(actual));
@@ -235,6 +303,34 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
         var (ca, cb) = (Calendars(expected), Calendars(actual));
         return ca.SequenceEqual(cb) ? null : $"calendars [{string.Join(", ", ca)}] vs [{string.Join(", ", cb)}]";
     }
+
+    /// <summary>Every seat's record (the pure projection) and every stored seat's record and conflicts, or what differs.</summary>
+    private static string? SeatDifference(string id, StoredAppointment a, StoredAppointment b)
+    {
+        var (pa, pb) = (SeatProjection.Project(a.Facts), SeatProjection.Project(b.Facts));
+        if (pa.Count != pb.Count || pa.Zip(pb).Any(p => !SameRecord(p.First, p.Second)))
+        {
+            return $"{id}: seat projections differ:\n  {string.Join("\n  ", pa)}\nvs\n  {string.Join("\n  ", pb)}";
+        }
+
+        var (sa, sb) = (a.Seats, b.Seats);
+        if (sa.Count != sb.Count || sa.Zip(sb).Any(p => !SameRecord(p.First.Record, p.Second.Record)))
+        {
+            return $"{id}: stored seats differ:\n  {string.Join("\n  ", sa.Select(s => s.Record))}\nvs\n  {string.Join("\n  ", sb.Select(s => s.Record))}";
+        }
+
+        foreach (var (x, y) in sa.Zip(sb))
+        {
+            if (!x.ConflictsWith.SequenceEqual(y.ConflictsWith))
+            {
+                return $"{id}: seat {x.Record.AppointmentId} conflicts [{string.Join(", ", x.ConflictsWith)}] vs [{string.Join(", ", y.ConflictsWith)}]";
+            }
+        }
+
+        return null;
+    }
+
+    private static bool SameRecord(Appointment x, Appointment y) => x.CalcomUids.SequenceEqual(y.CalcomUids) && x with { CalcomUids = [] } == y with { CalcomUids = [] };
 
     private static List<string> Facts(BookingFacts facts) =>
         facts.Events.Select(e => $"{e.TriggerEvent}:{BookingFacts.Fingerprint(e)}@{e.CreatedAt:O}").Order(StringComparer.Ordinal).ToList();
@@ -251,24 +347,42 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
     /// <summary>What the in-order book must say about the scenario's lifecycles, or what it says wrongly.</summary>
     internal static string? Invariants(Scenario scenario, AppointmentBook book)
     {
-        if (book.Records.Count != scenario.Lifecycles.Count)
-        {
-            return $"{scenario.Lifecycles.Count} lifecycles gave {book.Records.Count} records";
-        }
-
-        var records = new List<Appointment>();
         // Staff aliases: an address that any event of the scenario pairs with a user id files id-less bookings with a
         // range under that id (the generator gives each address one id).
         var paired = scenario.Lifecycles.SelectMany(l => l.Events).Select(e => Read(e.Body)).Where(e => e.OrganizerId is not null && e.Organizer?.Email is not null)
             .GroupBy(e => e.Organizer!.Email!.Trim().ToUpperInvariant()).ToDictionary(g => g.Key, g => g.Min(e => e.OrganizerId!.Value));
+        // Every record belongs to exactly one lifecycle: a non-seated one has one record, a seated one a record per
+        // group of slots its seats' moves join (its uids all reach one).
+        var ownersOf = new Dictionary<Lifecycle, List<string>>(ReferenceEqualityComparer.Instance);
+        var ownerOf = new Dictionary<string, Lifecycle>(StringComparer.Ordinal);
         foreach (var lifecycle in scenario.Lifecycles)
         {
             var owners = lifecycle.Uids.Select(u => book.UidIndex.TryGetValue(u, out var id) ? id : "(none)").Distinct(StringComparer.Ordinal).ToList();
-            if (owners.Count != 1 || !book.Records.TryGetValue(owners[0], out var stored))
+            if ((!lifecycle.IsSeated && owners.Count != 1) || owners.Exists(o => !book.Records.ContainsKey(o)))
             {
-                return $"{lifecycle}: uids point at [{string.Join(", ", owners)}], not one record";
+                return $"{lifecycle}: uids point at [{string.Join(", ", owners)}], not {(lifecycle.IsSeated ? "records" : "one record")}";
             }
 
+            foreach (var o in owners)
+            {
+                if (!ownerOf.TryAdd(o, lifecycle))
+                {
+                    return $"{lifecycle}: record {o} also holds {ownerOf[o]}";
+                }
+            }
+
+            ownersOf[lifecycle] = owners;
+        }
+
+        if (ownerOf.Count != book.Records.Count)
+        {
+            return $"{scenario.Lifecycles.Count} lifecycles gave {book.Records.Count} records, {ownerOf.Count} of them theirs";
+        }
+
+        var records = new List<Appointment>();
+        foreach (var lifecycle in scenario.Lifecycles.Where(l => !l.IsSeated))
+        {
+            var stored = book.Records[ownersOf[lifecycle][0]];
             var r = stored.Record;
             records.Add(r);
             if (!r.CalcomUids.SequenceEqual(lifecycle.Uids))
@@ -318,15 +432,119 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
             }
         }
 
-        // Conflicts are exactly the overlaps of active appointments of the same staff member, on both sides.
+        // The calendar: every active non-seated record, and every seated slot once while any seat in it is active.
+        var ranges = records.Where(r => r.HasActiveRange).Select(r => new Range(r.AppointmentId, r.StaffKey!, r.StartTime!.Value, r.EndTime!.Value)).ToList();
+        var activeSeats = new List<(StoredAppointment Stored, Range Slot)>();
+        foreach (var lifecycle in scenario.Lifecycles.Where(l => l.IsSeated))
+        {
+            if (SeatInvariants(lifecycle, ownersOf[lifecycle].Select(o => book.Records[o]).ToList(), ranges, activeSeats) is { } broken)
+            {
+                return broken;
+            }
+        }
+
+        // Conflicts are exactly the overlaps of active ranges of the same staff member, on both sides; seats of one
+        // slot never conflict with each other, and every active seat carries its slot's conflicts.
+        List<string> Overlapping(Range mine) => ranges.Where(o => o.Id != mine.Id && o.StaffKey == mine.StaffKey && o.Start < mine.End && mine.Start < o.End)
+            .Select(o => o.Id).Order(StringComparer.Ordinal).ToList();
         foreach (var r in records)
         {
-            var overlapping = records.Where(o => o != r && r.HasActiveRange && o.HasActiveRange && o.StaffKey == r.StaffKey && o.StartTime < r.EndTime && r.StartTime < o.EndTime)
-                .Select(o => o.AppointmentId).Order(StringComparer.Ordinal).ToList();
+            var overlapping = r.HasActiveRange ? Overlapping(new Range(r.AppointmentId, r.StaffKey!, r.StartTime!.Value, r.EndTime!.Value)) : [];
             var flagged = book.Records[r.AppointmentId].ConflictsWith;
             if (!flagged.SequenceEqual(overlapping))
             {
                 return $"{r.AppointmentId} ({r.CalcomUid} {r.Status} {r.StartTime:O}..{r.EndTime:O}) conflicts with [{string.Join(", ", flagged)}], overlaps [{string.Join(", ", overlapping)}]";
+            }
+        }
+
+        foreach (var (seat, slot) in activeSeats)
+        {
+            var overlapping = Overlapping(slot);
+            if (!seat.ConflictsWith.SequenceEqual(overlapping))
+            {
+                var r = seat.Record;
+                return $"seat {r.AppointmentId} ({r.CalcomUid} {r.Status} slot {slot.Id} {slot.Start:O}..{slot.End:O}) conflicts with [{string.Join(", ", seat.ConflictsWith)}], overlaps [{string.Join(", ", overlapping)}]";
+            }
+        }
+
+        return null;
+    }
+
+    private sealed record Range(string Id, string StaffKey, DateTimeOffset Start, DateTimeOffset End);
+
+    /// <summary>
+    /// A seated lifecycle's records say what the generator did: one seat per person and root (its chain, status, own
+    /// customer, its slot's times, host and location), slots active exactly while a seat in them is, and the store's
+    /// seats (<see cref="StoredAppointment.Seats"/>) the projected ones. Adds the active slots to the calendar.
+    /// </summary>
+    private static string? SeatInvariants(Lifecycle lifecycle, List<StoredAppointment> groups, List<Range> ranges, List<(StoredAppointment, Range)> activeSeats)
+    {
+        var projected = groups.SelectMany(g => SeatProjection.Project(g.Facts)).ToList();
+        var expected = lifecycle.Seats!;
+        var (want, got) = (expected.Select(e => e.AppointmentId).Order(StringComparer.Ordinal).ToList(), projected.Select(p => p.AppointmentId).Order(StringComparer.Ordinal).ToList());
+        if (!want.SequenceEqual(got))
+        {
+            return $"{lifecycle}: seats [{string.Join(", ", got)}], expected [{string.Join(", ", want)}]\n  {string.Join("\n  ", projected)}";
+        }
+
+        var byId = projected.ToDictionary(p => p.AppointmentId, StringComparer.Ordinal);
+        foreach (var e in expected)
+        {
+            var r = byId[e.AppointmentId];
+            var wrong = !r.CalcomUids.SequenceEqual(e.Chain) || r.CalcomUid != e.CurrentUid ? $"uids [{string.Join(">", r.CalcomUids)}], expected [{string.Join(">", e.Chain)}]"
+                : r.Status != e.Status ? $"status {r.Status}, expected {e.Status}"
+                : !string.Equals(r.CustomerEmail, e.Email, StringComparison.OrdinalIgnoreCase) || r.CustomerName != e.Name || r.CustomerPhone != e.Phone
+                    ? $"customer {r.CustomerName} <{r.CustomerEmail}> {r.CustomerPhone}, expected {e.Name} <{e.Email}> {e.Phone}"
+                : r.StartTime != e.Start || r.EndTime != e.End ? $"times {r.StartTime:O}..{r.EndTime:O}, expected {e.Start:O}..{e.End:O}"
+                : r.StaffKey != "u" + e.Staff.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) || r.StaffEmail != e.Staff.Email ? $"staff {r.StaffKey} {r.StaffEmail}, expected {e.Staff.Email}"
+                : r.SlotId != e.SlotId || r.SeatsPerTimeSlot != SeatBodies.SeatsPerTimeSlot ? $"slot {r.SlotId} of {r.SeatsPerTimeSlot} seats, expected {e.SlotId}"
+                : r.Location != e.Location ? $"location {r.Location}, expected {e.Location}"
+                : r.CustomerNoShow != e.NoShow ? $"no-show {r.CustomerNoShow}, expected {e.NoShow}"
+                : null;
+            if (wrong is not null)
+            {
+                return $"{lifecycle}: seat {e.AppointmentId} of {e.Name}: {wrong}\n  {r}";
+            }
+        }
+
+        var slots = groups.SelectMany(g => SeatProjection.Slots(g.Facts)).ToList();
+        foreach (var uid in lifecycle.Uids)
+        {
+            var slot = slots.Find(s => s.Uid == uid);
+            var activeIds = expected.Where(e => e.CurrentUid == uid && AppointmentStatus.IsActive(e.Status)).Select(e => e.AppointmentId).Order(StringComparer.Ordinal).ToList();
+            if (slot is null || !slot.ActiveSeatIds.SequenceEqual(activeIds) || slot.IsActive != activeIds.Count > 0 || slot.SlotId != AppointmentProjection.AppointmentIdOf(uid))
+            {
+                return $"{lifecycle}: slot {uid} is {slot}, expected active seats [{string.Join(", ", activeIds)}]";
+            }
+
+            if (slot.IsActive)
+            {
+                ranges.Add(new Range(slot.SlotId, slot.StaffKey!, slot.Start!.Value, slot.End!.Value));
+            }
+        }
+
+        var stored = groups.SelectMany(g => g.Seats).ToList();
+        var storedIds = stored.Select(s => s.Record.AppointmentId).Order(StringComparer.Ordinal).ToList();
+        if (!storedIds.SequenceEqual(got))
+        {
+            return $"{lifecycle}: stored seats [{string.Join(", ", storedIds)}], projected [{string.Join(", ", got)}]";
+        }
+
+        foreach (var s in stored)
+        {
+            if (!SameRecord(s.Record, byId[s.Record.AppointmentId]))
+            {
+                return $"{lifecycle}: stored seat {s.Record}\nis not the projected one\n  {byId[s.Record.AppointmentId]}";
+            }
+
+            if (AppointmentStatus.IsActive(s.Record.Status))
+            {
+                var slot = slots.Single(x => x.Uid == s.Record.CalcomUid);
+                activeSeats.Add((s, new Range(slot.SlotId, slot.StaffKey!, slot.Start!.Value, slot.End!.Value)));
+            }
+            else if (!slots.Single(x => x.Uid == s.Record.CalcomUid).IsActive && s.ConflictsWith.Count > 0)
+            {
+                return $"{lifecycle}: seat {s.Record.AppointmentId} of an inactive slot conflicts with [{string.Join(", ", s.ConflictsWith)}]";
             }
         }
 
@@ -336,6 +554,17 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
     internal sealed class Stats
     {
         private long _lifecycles, _bodies, _deliveries, _terminalBeforeCreate, _conflictsAtEnd, _conflictsResolved, _internal, _seed, _threeSteps, _revived, _attendeeRequested, _redelivered, _sameBytes, _reversed, _reassigned, _locationUpdates, _hostNoShows, _otherAddress, _aliasFiled, _aliasConflicts;
+
+        private long _seated, _seatConflicts, _seatCancelFirst;
+        private readonly ConcurrentDictionary<string, long> _seatStories = new(StringComparer.Ordinal);
+
+        public long Seated => _seated;
+        /// <summary>Seated lifecycles whose story has the step (counted once per lifecycle).</summary>
+        public long SeatStory(string step) => _seatStories.GetValueOrDefault(step);
+        /// <summary>Cases ending with a seat that conflicts with another booking or slot.</summary>
+        public long SeatConflictsAtEnd => _seatConflicts;
+        /// <summary>Seated lifecycles one of whose cancels was delivered before their first booking.</summary>
+        public long SlotCancelledBeforeBooked => _seatCancelFirst;
 
         public long Reassigned => _reassigned;
         public long LocationUpdates => _locationUpdates;
@@ -368,6 +597,7 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
             var hasConflict = final.Records.Values.Any(r => r.HasConflict);
             Interlocked.Add(ref _conflictsAtEnd, hasConflict ? 1 : 0);
             Interlocked.Add(ref _conflictsResolved, sawConflict && !hasConflict ? 1 : 0);
+            Interlocked.Add(ref _seatConflicts, final.Records.Values.Any(r => r.Seats.Any(x => x.HasConflict)) ? 1 : 0);
             var aliasFiled = final.Records.Values.Where(r => r.Record.StaffUserId is null && r.Record.HasActiveRange && StaffAliases.IsUserKey(r.Record.StaffKey)).ToList();
             Interlocked.Add(ref _aliasFiled, aliasFiled.Count);
             Interlocked.Add(ref _aliasConflicts, aliasFiled.Count(r => r.HasConflict));
@@ -382,6 +612,19 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
             Interlocked.Add(ref _reversed, inOrder.Count > 2 && inOrder.Select(e => position[e.Body]).Zip(inOrder.Skip(1).Select(e => position[e.Body])).All(p => p.First > p.Second) ? 1 : 0);
             foreach (var l in scenario.Lifecycles)
             {
+                if (l.IsSeated)
+                {
+                    Interlocked.Increment(ref _seated);
+                    foreach (var step in l.Story.Split('>').Distinct(StringComparer.Ordinal))
+                    {
+                        _seatStories.AddOrUpdate(step, 1, (_, n) => n + 1);
+                    }
+
+                    var firstAt = position[l.Events[0].Body];
+                    Interlocked.Add(ref _seatCancelFirst, l.Events.Any(e => e.TriggerEvent == CalcomTriggers.BookingCancelled && position[e.Body] < firstAt) ? 1 : 0);
+                    continue;
+                }
+
                 Interlocked.Add(ref _internal, l.Internal ? 1 : 0);
                 Interlocked.Add(ref _reassigned, l.Story.Contains("reassigned", StringComparison.Ordinal) ? 1 : 0);
                 Interlocked.Add(ref _locationUpdates, l.Story.Contains("location-updated", StringComparison.Ordinal) ? 1 : 0);
@@ -398,6 +641,8 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
 
         public override string ToString() =>
             $"lifecycles {Lifecycles} (internal {InternalLifecycles}, seed {SeedLifecycles}, 3+ uids {ThreeStepChains}, revived after host request {HostRequestedRevived}, attendee reschedule requests {AttendeeRequestedReschedules}, reassigned {Reassigned}, location updates {LocationUpdates}, host no-shows {HostNoShows}, other organizer address {OtherOrganizerAddress}, id-less filed under an alias {AliasFiled}, of them in conflict {AliasConflicts}); " +
-            $"terminal event before create {TerminalBeforeCreate}; conflicts at end {ConflictsAtEnd}, flagged then cleared {ConflictsResolved}; same bytes twice {SameBytesTwice}, redelivered {RedeliveredLater}, reversed {Reversed}";
+            $"terminal event before create {TerminalBeforeCreate}; conflicts at end {ConflictsAtEnd}, flagged then cleared {ConflictsResolved}; same bytes twice {SameBytesTwice}, redelivered {RedeliveredLater}, reversed {Reversed}; " +
+            $"seated {Seated} ({string.Join(", ", _seatStories.Where(p => p.Key != "seated").OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"))}), seat conflicts at end {SeatConflictsAtEnd}, a cancel before the first booking {SlotCancelledBeforeBooked}";
+
     }
 }

@@ -37,8 +37,12 @@ public sealed record Lifecycle(
     IReadOnlyList<string> Uids,
     string FinalUid,
     string ExpectedStatus,
-    StaffMember? FinalStaff = null)
+    StaffMember? FinalStaff = null,
+    IReadOnlyList<ExpectedSeat>? Seats = null)
 {
+    /// <summary>A seated event type's lifecycle: one appointment per seat (<see cref="Seats"/>), its uids the slots'.</summary>
+    public bool IsSeated => Seats is not null;
+
     /// <summary>The host at the end (after reassignments), with the organizer address the events used for them.</summary>
     public StaffMember EndStaff => FinalStaff ?? Staff;
 
@@ -62,7 +66,7 @@ public sealed record Scenario(IReadOnlyList<Lifecycle> Lifecycles)
 /// seed page's shapes (flat responses, numeric <c>askpro_appointment_id</c>, <c>BOOKING_CONFIRMED</c>, reschedule with
 /// <c>uid</c> = existing and <c>rescheduleUid</c> = new). The same seed always gives the same bodies, byte for byte.
 /// </summary>
-public sealed class LifecycleGenerator
+public sealed partial class LifecycleGenerator
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly DateTimeOffset Epoch = new(2026, 2, 2, 7, 0, 0, TimeSpan.Zero);
@@ -92,16 +96,21 @@ public sealed class LifecycleGenerator
     ];
 
     private readonly Random _random;
+    private readonly double _seatedRate;
     private long _nextBookingId;
     private int _lifecycles;
 
-    public LifecycleGenerator(Random random)
+    /// <param name="random">The only source of randomness: the same state gives the same bodies.</param>
+    /// <param name="seatedRate">Share of lifecycles that are seated event types (0: none, and no extra draws, so
+    /// generators without seats give the bodies they always gave).</param>
+    public LifecycleGenerator(Random random, double seatedRate = 0)
     {
         _random = random ?? throw new ArgumentNullException(nameof(random));
+        _seatedRate = seatedRate;
         _nextBookingId = 4_500_000 + random.Next(0, 1_000_000);
     }
 
-    public LifecycleGenerator(int seed) : this(new Random(seed))
+    public LifecycleGenerator(int seed, double seatedRate = 0) : this(new Random(seed), seatedRate)
     {
     }
 
@@ -139,6 +148,11 @@ public sealed class LifecycleGenerator
     public Lifecycle NextLifecycle(StaffMember? staff = null, DateTimeOffset? day = null)
     {
         _lifecycles++;
+        if (_seatedRate > 0 && _random.NextDouble() < _seatedRate)
+        {
+            return new SeatedBuilder(this, staff ?? StaffPool[_random.Next(StaffPool.Length)], day ?? new DateTimeOffset(Epoch.AddDays(_random.Next(10, 40)).Date, TimeSpan.Zero)).Build();
+        }
+
         var b = new Builder(this, staff ?? StaffPool[_random.Next(StaffPool.Length)], day ?? new DateTimeOffset(Epoch.AddDays(_random.Next(10, 40)).Date, TimeSpan.Zero));
         return b.Build();
     }
