@@ -70,8 +70,6 @@ public sealed record Appointment
     /// <summary><c>seatsPerTimeSlot</c> of a seated event type; null otherwise.</summary>
     public int? SeatsPerTimeSlot { get; init; }
 
-    public bool IsSeat => SlotId is not null;
-
     public bool IsInternal => AskProAppointmentId is not null;
 
     /// <summary>

@@ -295,9 +295,9 @@ public sealed class AppointmentBook
             return new(outcome, stored.Record.AppointmentId, stored.Record.Status, stored.ConflictsWith, retired);
         }
 
-        var listed = e.Attendees?.Select(a => (a.Email ?? "").Trim().ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
+        var listed = e.Attendees?.Select(a => SeatProjection.Normal(a.Email)).ToHashSet(StringComparer.Ordinal);
         var seats = stored.Seats;
-        var about = seats.Where(s => s.Record.CalcomUids.Contains(e.Uid) && (listed is null || listed.Contains((s.Record.CustomerEmail ?? "").Trim().ToLowerInvariant())))
+        var about = seats.Where(s => s.Record.CalcomUids.Contains(e.Uid) && (listed is null || listed.Contains(SeatProjection.Normal(s.Record.CustomerEmail))))
             .ToList();
         if (about.Count == 0)
         {
@@ -478,8 +478,6 @@ public sealed class AppointmentBook
 /// <summary>A conflict change for rows that were not loaded: a record's (its uids) or a seated slot's (its uids and seats).</summary>
 public sealed record ConflictUpdate(IReadOnlyList<string> ConflictsWith, IReadOnlyList<string> Uids, IReadOnlyList<string>? Seats)
 {
-    public bool IsSlot => Seats is not null;
-
     /// <summary>A slot's booking: its group row carries the slot's conflicts for the next event.</summary>
     public string? Group { get; init; }
 }

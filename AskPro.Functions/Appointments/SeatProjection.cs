@@ -112,7 +112,8 @@ public static class SeatProjection
         return Tuple.Create<IReadOnlyList<Appointment>, IReadOnlyList<SeatSlot>>(seats, slots);
     }
 
-    private static string Normal(string? email) => (email ?? "").Trim().ToLowerInvariant();
+    /// <summary>How a seat's e-mail is compared: trimmed, lower-cased (null is "").</summary>
+    internal static string Normal(string? email) => (email ?? "").Trim().ToLowerInvariant();
 
     /// <summary>The e-mails an event lists (lower-cased).</summary>
     private static IEnumerable<string> Listed(BookingEvent e) =>
@@ -283,7 +284,7 @@ public static class SeatProjection
             return null;
         }
 
-        var seen2 = AppointmentProjection.Project(view);
+        var seatView = AppointmentProjection.Project(view);
         var status = statusRank switch
         {
             4 => AppointmentStatus.Rejected,
@@ -294,7 +295,7 @@ public static class SeatProjection
         };
         var previous = chain.Count > 1 && slots.TryGetValue(chain[^2], out var p) ? p : null;
         var seatsPer = events.Where(e => onChain.Contains(e.Uid)).Max(e => e.SeatsPerTimeSlot);
-        var me2 = events.Where(e => onChain.Contains(e.Uid) && Lists(e, email))
+        var attendee = events.Where(e => onChain.Contains(e.Uid) && Lists(e, email))
             .OrderByDescending(e => e.CreatedAt).ThenBy(BookingFacts.Fingerprint, StringComparer.Ordinal)
             .Select(e => e.Attendees!.First(a => Normal(a.Email) == email)).First();
         return slot with
@@ -307,25 +308,25 @@ public static class SeatProjection
             PreviousStartTime = previous?.StartTime,
             PreviousEndTime = previous?.EndTime,
             RescheduleRequested = status == AppointmentStatus.Cancelled && statusEvent!.RequestReschedule,
-            CustomerName = me2.Name ?? seen2.CustomerName,
-            CustomerEmail = me2.Email ?? seen2.CustomerEmail,
-            CustomerPhone = me2.Phone ?? seen2.CustomerPhone,
-            TimeZone = seen2.TimeZone ?? slot.TimeZone,
-            Notes = seen2.Notes,
-            Source = seen2.Source,
-            AskProAppointmentId = seen2.AskProAppointmentId,
-            CompanyId = seen2.CompanyId,
-            AskProMetadataUnproven = seen2.AskProMetadataUnproven,
+            CustomerName = attendee.Name ?? seatView.CustomerName,
+            CustomerEmail = attendee.Email ?? seatView.CustomerEmail,
+            CustomerPhone = attendee.Phone ?? seatView.CustomerPhone,
+            TimeZone = seatView.TimeZone ?? slot.TimeZone,
+            Notes = seatView.Notes,
+            Source = seatView.Source,
+            AskProAppointmentId = seatView.AskProAppointmentId,
+            CompanyId = seatView.CompanyId,
+            AskProMetadataUnproven = seatView.AskProMetadataUnproven,
             CancellationReason = status == AppointmentStatus.Cancelled ? statusEvent!.CancellationReason : null,
             CancelledBy = status == AppointmentStatus.Cancelled ? statusEvent!.CancelledBy : null,
             RejectionReason = status == AppointmentStatus.Rejected ? statusEvent!.RejectionReason : null,
             RescheduleReason = myMove?.RescheduleReason,
             RescheduledBy = myMove?.RescheduledBy,
-            ConfirmedAt = seen2.ConfirmedAt,
-            CustomerNoShow = seen2.CustomerNoShow,
-            PaymentStatus = seen2.PaymentStatus ?? slot.PaymentStatus,
-            LastEventAt = seen2.LastEventAt,
-            LastTriggerEvent = seen2.LastTriggerEvent,
+            ConfirmedAt = seatView.ConfirmedAt,
+            CustomerNoShow = seatView.CustomerNoShow,
+            PaymentStatus = seatView.PaymentStatus ?? slot.PaymentStatus,
+            LastEventAt = seatView.LastEventAt,
+            LastTriggerEvent = seatView.LastTriggerEvent,
             SlotId = AppointmentProjection.AppointmentIdOf(current),
             SeatsPerTimeSlot = seatsPer,
         };
