@@ -34,6 +34,9 @@ public static class HistoryOutcome
 /// <summary>Where an event came from: a webhook delivery (its id) or a reconciliation pass (its pass id).</summary>
 public sealed record ApplySource(string Id, string Kind = ApplySource.Delivery)
 {
+    /// <summary>Cal.com's payload version of the delivery, when it said one.</summary>
+    public string? PayloadVersion { get; init; }
+
     public const string Delivery = "delivery";
     public const string Reconciliation = "reconciliation";
 }
@@ -47,6 +50,11 @@ public sealed record HistoryEntry(
     [property: JsonPropertyName("appliedAt")] DateTimeOffset AppliedAt,
     [property: JsonPropertyName("outcome")] string Outcome)
 {
+    /// <summary>Cal.com's payload version of the delivery (<c>2021-10-20</c>, <c>2026-07-27</c>); absent when not said.</summary>
+    [JsonPropertyName("ver")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? PayloadVersion { get; init; }
+
     /// <summary>A seated booking: the seats the event was about (null: the whole booking). A seat's history is its entries.</summary>
     [JsonPropertyName("seats")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

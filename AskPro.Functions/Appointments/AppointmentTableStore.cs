@@ -120,7 +120,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
 
         var result = book.Apply(e);
         var now = time.GetUtcNow();
-        var entry = source is null ? null : new HistoryEntry(source.Id, source.Kind, e.TriggerEvent, e.CreatedAt, now, HistoryOutcome.Of(result)) { Seats = result.SeatIds };
+        var entry = source is null ? null : new HistoryEntry(source.Id, source.Kind, e.TriggerEvent, e.CreatedAt, now, HistoryOutcome.Of(result)) { Seats = result.SeatIds, PayloadVersion = source.PayloadVersion };
         if (result.Outcome == ApplyOutcome.Unchanged)
         {
             // History hook 2 of 3: a duplicate from another delivery is noted; a retry of a delivery already noted writes nothing.

@@ -18,12 +18,24 @@ public static class CalcomTriggers
     public const string MeetingEnded = "MEETING_ENDED";
     /// <summary>Round-robin or manual host change: same uid, <c>organizer</c> is the new host.</summary>
     public const string BookingReassigned = "BOOKING_REASSIGNED";
-    /// <summary>Location changed in place: same uid, <c>previousLocation</c> says what it was.</summary>
+    /// <summary>Location changed in place: same uid, <c>location</c> is the new one (<c>previousLocation</c> or <c>updatedLocation</c> ride along).</summary>
     public const string BookingLocationUpdated = "BOOKING_LOCATION_UPDATED";
     /// <summary>Cal Video's automatic signal that a host did not join (<c>bookingUid</c>, <c>hostEmail</c>).</summary>
     public const string AfterHostsNoShow = "AFTER_HOSTS_CAL_VIDEO_NO_SHOW";
     /// <summary>Cal Video's automatic signal that guests did not join.</summary>
     public const string AfterGuestsNoShow = "AFTER_GUESTS_CAL_VIDEO_NO_SHOW";
+
+    /// <summary>
+    /// Triggers Cal.com sends that are not booking changes (its 2026 list). Named for the docs and tests only: every
+    /// trigger outside <see cref="Applied"/>, these and any future one, is answered 200 "ignored" and touches no record.
+    /// </summary>
+    public static IReadOnlyList<string> KnownNotApplied { get; } =
+    [
+        "INSTANT_MEETING", "INSTANT_MEETING_ACCEPTED", "FORM_SUBMITTED", "FORM_SUBMITTED_NO_EVENT", "ROUTING_FORM_FALLBACK_HIT",
+        "RECORDING_READY", "RECORDING_TRANSCRIPTION_GENERATED", "OOO_CREATED", "WRONG_ASSIGNMENT_REPORT",
+        "DELEGATION_CREDENTIAL_ERROR", "DELEGATION_CREDENTIAL_SECRET_ROTATED", "DELEGATION_CREDENTIAL_SECRET_ROTATION_FAILED",
+        "DELEGATION_CREDENTIAL_ROTATION_REQUIRED",
+    ];
 
     private static readonly HashSet<string> AppliedSet = new(StringComparer.Ordinal)
     {

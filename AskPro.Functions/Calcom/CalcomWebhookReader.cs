@@ -18,6 +18,9 @@ public enum WebhookKind
 
 public sealed record WebhookReadResult(WebhookKind Kind, string? TriggerEvent, BookingEvent? Event, IReadOnlyList<string> Errors)
 {
+    /// <summary>A payload version the body names itself (<see cref="Calcom.PayloadVersion"/>); the header is preferred.</summary>
+    public string? PayloadVersion { get; init; }
+
     public static WebhookReadResult Failed(WebhookKind kind, string? trigger, List<string> errors) => new(kind, trigger, null, errors);
 }
 
@@ -93,6 +96,14 @@ public static class CalcomWebhookReader
             return WebhookReadResult.Failed(WebhookKind.Invalid, null, errors);
         }
 
+        // Triggers this service does not apply (Cal.com adds new ones over time: instant meetings, forms, recordings,
+        // out-of-office, delegation credentials) are answered 2xx whatever their payload looks like: a 4xx is final for
+        // Cal.com and would only show as a failure there.
+        if (trigger != CalcomTriggers.Ping && !CalcomTriggers.IsApplied(trigger))
+        {
+            return new(WebhookKind.Ignored, trigger, null, []);
+        }
+
         var createdAt = ReadTime(root, "createdAt", "createdAt", errors);
         JsonElement booking;
         string path;
@@ -141,7 +152,7 @@ public static class CalcomWebhookReader
         var bookingEvent = ReadBooking(trigger, createdAt, booking, path, errors);
         return errors.Count > 0 || bookingEvent is null
             ? WebhookReadResult.Failed(WebhookKind.Invalid, trigger, errors)
-            : new(WebhookKind.Booking, trigger, bookingEvent, []);
+            : new(WebhookKind.Booking, trigger, bookingEvent, []) { PayloadVersion = BodyPayloadVersion(root) };
     }
 
     private static BookingEvent? ReadBooking(string trigger, DateTimeOffset? createdAt, JsonElement b, string p, List<string> errors)
@@ -239,7 +250,8 @@ public static class CalcomWebhookReader
             source = ReadScalar(m, "source", p + "metadata.source", errors);
         }
 
-        var location = ReadString(b, "location", p + "location", errors) ?? ResponseText(responses, "location");
+        var location = ReadString(b, "location", p + "location", errors) ?? ResponseText(responses, "location")
+            ?? (trigger == CalcomTriggers.BookingLocationUpdated ? OptionalText(b, "updatedLocation") : null);
         var notes = ResponseText(responses, "notes") ?? ReadString(b, "additionalNotes", p + "additionalNotes", errors);
         var timeZone = firstAttendee is { } fa ? ReadString(fa, "timeZone", p + "attendees[0].timeZone", errors) : null;
 
@@ -283,9 +295,11 @@ public static class CalcomWebhookReader
             AttendeeSeatId = NullIfEmpty(ReadString(b, "attendeeSeatId", p + "attendeeSeatId", errors)),
             // Only the presence matters: "cancel all remaining" of a series carries it, and then more occurrences changed.
             IsRecurring = ReadObject(b, "recurringEvent", p + "recurringEvent", errors) is null ? null : true,
-            AddedHostUserIds = ReadIds(b, "addedHostUserIds", p + "addedHostUserIds", errors),
-            RemovedHostUserIds = ReadIds(b, "removedHostUserIds", p + "removedHostUserIds", errors),
-            PreviousLocation = NullIfEmpty(ReadString(b, "previousLocation", p + "previousLocation", errors)),
+            AddedHostUserIds = ReadIds(b, "addedHostUserIds"),
+            RemovedHostUserIds = ReadIds(b, "removedHostUserIds"),
+            // Cal.com's docs name previousLocation, one code copy updatedLocation: both accepted, neither relied on,
+            // and a shape other than text is ignored rather than refused (a 4xx is final for Cal.com).
+            PreviousLocation = NullIfEmpty(OptionalText(b, "previousLocation")),
             HostEmail = NullIfEmpty(ReadString(b, "hostEmail", p + "hostEmail", errors)),
             Paid = ReadBool(b, "paid", p + "paid", errors),
         };
@@ -442,16 +456,18 @@ public static class CalcomWebhookReader
         return null;
     }
 
-    /// <summary>A list of Cal.com user ids (numbers, or digit strings); null when absent.</summary>
-    private static List<long>? ReadIds(JsonElement o, string name, string path, List<string> errors)
+    /// <summary>
+    /// A list of Cal.com user ids (numbers, or digit strings); null when absent or not a list. Informational only (the
+    /// record's host is the organizer): an item of another shape is skipped, never a reason to refuse the booking.
+    /// </summary>
+    private static List<long>? ReadIds(JsonElement o, string name)
     {
-        if (ReadArray(o, name, path, errors) is not { } array)
+        if (!o.TryGetProperty(name, out var array) || array.ValueKind != JsonValueKind.Array)
         {
             return null;
         }
 
         var ids = new List<long>();
-        var i = 0;
         foreach (var item in array.EnumerateArray())
         {
             if (item.ValueKind == JsonValueKind.Number && item.TryGetInt64(out var n))
@@ -462,16 +478,18 @@ public static class CalcomWebhookReader
             {
                 ids.Add(parsed);
             }
-            else
-            {
-                errors.Add($"{path}[{i}] must be an integer, not {Describe(item.ValueKind)}");
-            }
-
-            i++;
         }
 
         return ids;
     }
+
+    /// <summary>Text of an optional field whose shape is not settled: a string (clipped), anything else counts as absent.</summary>
+    private static string? OptionalText(JsonElement o, string name) =>
+        o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? Clip(v.GetString()) : null;
+
+    /// <summary>A payload version named at the top level of the body itself.</summary>
+    private static string? BodyPayloadVersion(JsonElement root) =>
+        PayloadVersion.BodyFields.Select(field => PayloadVersion.Clean(OptionalText(root, field))).FirstOrDefault(v => v is not null);
 
     private static bool? ReadBool(JsonElement o, string name, string path, List<string> errors)
     {

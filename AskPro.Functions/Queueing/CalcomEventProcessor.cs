@@ -90,7 +90,7 @@ public sealed partial class CalcomEventProcessor(
             }
 
             // Only what AskPro's booking code signed may link to an AskPro appointment and company.
-            var result = await store.ApplyAsync(proof.Apply(read.Event, body), new ApplySource(envelope.DeliveryId), ct);
+            var result = await store.ApplyAsync(proof.Apply(read.Event, body), new ApplySource(envelope.DeliveryId) { PayloadVersion = envelope.PayloadVersion ?? read.PayloadVersion }, ct);
             await DeleteClaimCheckAsync(envelope, ct);
             // A cancel, reject or confirm of one occurrence may have changed the whole series with this one webhook. On a
             // retry the lookup is queued again even if the apply changed nothing now: the first try may have failed after it.

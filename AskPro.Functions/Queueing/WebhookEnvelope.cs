@@ -30,6 +30,21 @@ public sealed record WebhookEnvelope(
     [JsonPropertyName("firstFailureAt")]
     public DateTimeOffset? FirstFailureAt { get; init; }
 
+    /// <summary>Cal.com's payload version of the delivery (<c>X-Cal-Webhook-Version</c>, or the body's own field); null: not said.</summary>
+    [JsonPropertyName("payloadVersion")]
+    public string? PayloadVersion { get; init; }
+
+    /// <summary>
+    /// SHA-256 of the queued body when it is not the body received (iCalendar content removed at intake, see
+    /// <c>Calcom/CalendarContent</c>); null when the queued body is the received one, whose hash is the delivery id.
+    /// </summary>
+    [JsonPropertyName("bodySha256")]
+    public string? BodySha256 { get; init; }
+
+    /// <summary>What the queued body's SHA-256 must be (claim-check integrity).</summary>
+    [JsonIgnore]
+    public string QueuedBodyHash => BodySha256 ?? DeliveryId;
+
     private static readonly JsonSerializerOptions Options = new(EnvelopeJsonContext.Default.Options)
     {
         // Umlauts and quotes stay as they are: smaller messages, same text.
@@ -70,6 +85,9 @@ public sealed record WebhookEnvelope(
         return envelope;
     }
 }
+
+/// <summary>What intake knew of a delivery before minimising its body: the id (SHA-256 of the bytes received) and Cal.com's payload version.</summary>
+public sealed record ReceivedDelivery(string DeliveryId, string? PayloadVersion);
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(WebhookEnvelope))]

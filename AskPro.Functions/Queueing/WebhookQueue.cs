@@ -29,11 +29,24 @@ public sealed class WebhookQueue(StorageClients storage)
 
     public static string DeliveryIdOf(ReadOnlySpan<byte> body) => Convert.ToHexStringLower(SHA256.HashData(body));
 
-    public async Task<WebhookEnvelope> EnqueueAsync(ReadOnlyMemory<byte> body, string triggerEvent, string uid, string? rescheduleUid, DateTimeOffset receivedAt, CancellationToken ct)
+    public Task<WebhookEnvelope> EnqueueAsync(ReadOnlyMemory<byte> body, string triggerEvent, string uid, string? rescheduleUid, DateTimeOffset receivedAt, CancellationToken ct) =>
+        EnqueueAsync(body, triggerEvent, uid, rescheduleUid, receivedAt, received: null, ct);
+
+    /// <summary>
+    /// Queues <paramref name="body"/> as the delivery <paramref name="received"/> describes, when the body is the
+    /// received one minimised (iCalendar content removed): the delivery id stays the SHA-256 of the bytes received,
+    /// and the envelope notes the payload version and the queued body's own hash.
+    /// </summary>
+    public async Task<WebhookEnvelope> EnqueueAsync(ReadOnlyMemory<byte> body, string triggerEvent, string uid, string? rescheduleUid, DateTimeOffset receivedAt, ReceivedDelivery? received, CancellationToken ct)
     {
         await EnsureCreatedAsync(ct);
-        var deliveryId = DeliveryIdOf(body.Span);
-        var envelope = new WebhookEnvelope(WebhookEnvelope.CurrentVersion, deliveryId, receivedAt, triggerEvent, uid, rescheduleUid, body.Length, Encoding.UTF8.GetString(body.Span), null);
+        var bodyHash = DeliveryIdOf(body.Span);
+        var deliveryId = received?.DeliveryId ?? bodyHash;
+        var envelope = new WebhookEnvelope(WebhookEnvelope.CurrentVersion, deliveryId, receivedAt, triggerEvent, uid, rescheduleUid, body.Length, Encoding.UTF8.GetString(body.Span), null)
+        {
+            PayloadVersion = received?.PayloadVersion,
+            BodySha256 = bodyHash == deliveryId ? null : bodyHash,
+        };
         var message = envelope.ToUtf8();
         if (message.Length > MaxMessageBytes)
         {
@@ -171,7 +184,7 @@ public sealed class WebhookQueue(StorageClients storage)
         }
 
         var bytes = download.Content.ToArray();
-        if (DeliveryIdOf(bytes) != envelope.DeliveryId)
+        if (DeliveryIdOf(bytes) != envelope.QueuedBodyHash)
         {
             throw new InvalidEnvelopeException($"claim-check blob {envelope.BodyBlob} does not hold the body of delivery {envelope.DeliveryId}");
         }

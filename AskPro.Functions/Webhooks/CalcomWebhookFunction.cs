@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace AskPro.Functions.Webhooks;
 
 /// <summary>
-/// <c>POST /webhooks/calcom</c>: bounded read → verify signature → validate → queue → 202. Cal.com sends each
+/// <c>POST /webhooks/calcom</c>: bounded read → verify signature → validate → minimise → queue → 202. Cal.com sends each
 /// webhook once and waits for us inline, so the answer is fast and a 2xx only ever follows a durable enqueue.
 /// </summary>
 public sealed partial class CalcomWebhookFunction(
@@ -101,9 +101,12 @@ public sealed partial class CalcomWebhookFunction(
 
         try
         {
+            // The signature was checked on the bytes received; what is queued leaves out the iCalendar files of payload
+            // version 2026-07-27 (personal data nothing here uses), so no queue message, claim check or dead letter holds them.
             // Not the request's token: once a delivery is verified, finishing the enqueue beats losing it to a
             // dropped connection (Cal.com never re-sends). The storage client's own timeouts bound the wait.
-            await queue.EnqueueAsync(body, bookingEvent.TriggerEvent, bookingEvent.Uid, bookingEvent.RescheduleUid, time.GetUtcNow(), CancellationToken.None);
+            await queue.EnqueueAsync(CalendarContent.Remove(body), bookingEvent.TriggerEvent, bookingEvent.Uid, bookingEvent.RescheduleUid, time.GetUtcNow(),
+                new ReceivedDelivery(deliveryId, PayloadVersion.Of(request.Headers[PayloadVersion.HeaderName].ToString(), read.PayloadVersion)), CancellationToken.None);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
