@@ -13,6 +13,15 @@ namespace AskPro.Functions.Appointments;
 /// the result; <see cref="AppointmentProjection"/> derives the visible record from the set alone.
 /// Two deliveries of the same event (same content, other <c>createdAt</c>) count once, keeping the earliest time,
 /// so a second delivery never changes the record.
+/// <para>
+/// The reverse also happens: Cal.com builds a body when it sends it, so a retry keeps the trigger, uid and
+/// <c>createdAt</c> of the first try but may carry the booking as it is by then. Such a body is a second fact, never a
+/// replacement of the first: which body arrived last says nothing about which was built last, so "last arrival
+/// wins" would make the record depend on delivery order. Wherever the newest event decides, ties in
+/// <c>createdAt</c> are broken by <see cref="Fingerprint"/> (a content hash), the same choice in every order; a change
+/// that matters (time, host, location, status) comes with its own webhook and a later <c>createdAt</c>, which wins
+/// over both bodies.
+/// </para>
 /// </summary>
 public sealed class BookingFacts
 {
