@@ -10,8 +10,9 @@ using Microsoft.Extensions.Options;
 namespace AskPro.Functions.Webhooks;
 
 /// <summary>
-/// <c>POST /webhooks/calcom</c>: bounded read → verify signature → validate → minimise → queue → 202. Cal.com sends each
-/// webhook once and waits for us inline, so the answer is fast and a 2xx only ever follows a durable enqueue.
+/// <c>POST /webhooks/calcom</c>: bounded read → verify signature → validate → minimise → queue → 202. Cal.com waits for
+/// us (inline, or from its task queue) and re-sends a failure at most for about ten minutes, so the
+/// answer is fast and a 2xx only ever follows a durable enqueue.
 /// </summary>
 public sealed partial class CalcomWebhookFunction(
     WebhookQueue queue,
@@ -104,7 +105,7 @@ public sealed partial class CalcomWebhookFunction(
             // The signature was checked on the bytes received; what is queued leaves out the iCalendar files of payload
             // version 2026-07-27 (personal data nothing here uses), so no queue message, claim check or dead letter holds them.
             // Not the request's token: once a delivery is verified, finishing the enqueue beats losing it to a
-            // dropped connection (Cal.com never re-sends). The storage client's own timeouts bound the wait.
+            // dropped connection (Cal.com may never re-send). The storage client's own timeouts bound the wait.
             await queue.EnqueueAsync(CalendarContent.Remove(body), bookingEvent.TriggerEvent, bookingEvent.Uid, bookingEvent.RescheduleUid, time.GetUtcNow(),
                 new ReceivedDelivery(deliveryId, PayloadVersion.Of(request.Headers[PayloadVersion.HeaderName].ToString(), read.PayloadVersion)), CancellationToken.None);
         }
