@@ -364,4 +364,67 @@ public sealed class ErasureTests(ErasureTests.Emulator emulator) : IClassFixture
         Assert.Null(await Store.FindByUidAsync(slot.Uid, CancellationToken.None));
         Assert.Equal(0, await DeadLettersAsync());
     }
+    [Fact]
+    public async Task The_command_line_erases_on_the_storage_account_directly_and_through_a_running_local_host()
+    {
+        await DeliverAsync(Created);
+        await DeliverAsync(Overlapping(Partner, "4567901"));
+        var directory = Directory.CreateTempSubdirectory("askpro-erase-").FullName;
+        try
+        {
+            var settings = Path.Combine(directory, "local.settings.json");
+            await File.WriteAllTextAsync(settings, System.Text.Json.JsonSerializer.Serialize(new
+            {
+                IsEncrypted = false,
+                Values = new Dictionary<string, string>
+                {
+                    ["AzureWebJobsStorage"] = emulator.Azurite.ConnectionString,
+                    ["CalcomWebhook__Secrets__0"] = TestApp.Secret,
+                    ["Appointments__TableName"] = Table.Name,
+                    ["ReconciliationSchedule"] = "0 */10 * * * *",
+                },
+            }));
+
+            async Task<(int Code, string Out, string Err)> Run(string stdin, params string[] args)
+            {
+                using var output = new StringWriter();
+                using var error = new StringWriter();
+                var code = await AskPro.LocalHost.EraseCommand.RunAsync(args, new StringReader(stdin), output, error);
+                return (code, output.ToString(), error.ToString());
+            }
+
+            var help = await Run("", "--help");
+            Assert.Equal(0, help.Code);
+            Assert.Contains("Exit codes", help.Out, StringComparison.Ordinal);
+            Assert.Equal(2, (await Run("", "--settings", settings)).Code); // no uid
+            Assert.Equal(2, (await Run("", "--bogus")).Code);
+
+            // Straight on storage, the uid read from standard input (out of shell history and the process list).
+            var direct = await Run(Erased + "\n", "-", "--settings", settings);
+            Assert.True(direct.Code == 0, direct.Err);
+            Assert.Contains("\"erased\"", direct.Out, StringComparison.Ordinal);
+            Assert.DoesNotContain(Erased, direct.Out + direct.Err, StringComparison.Ordinal);
+            Assert.Null(await Store.FindByUidAsync(Erased, CancellationToken.None));
+            Assert.Equal(1, (await Run("zzNeverSeen00000000002", "zzNeverSeen00000000002", "--settings", settings)).Code);
+
+            // Through the local host's endpoint (what tools/run-local.sh starts), over a real socket.
+            await using var host = AskPro.LocalHost.LocalFunctionsHost.Build(["--settings", settings, "--hostjson", Queueing.QueueListenerHarness.HostJsonPath,
+                "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default", "Warning"]);
+            await host.StartAsync();
+            var address = host.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+                .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.Single();
+            var overHttp = await Run("", Partner, "--url", address);
+            Assert.True(overHttp.Code == 0, overHttp.Err);
+            Assert.Contains("\"erased\"", overHttp.Out, StringComparison.Ordinal);
+            Assert.Null(await Store.FindByUidAsync(Partner, CancellationToken.None));
+            var unknown = await Run("", "zzNeverSeen00000000003", "--url", address);
+            Assert.Equal(1, unknown.Code);
+            Assert.Contains("unknown_uid", unknown.Err, StringComparison.Ordinal);
+            await host.StopAsync();
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }
