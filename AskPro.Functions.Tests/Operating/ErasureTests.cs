@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
 using AskPro.Functions.Logging;
@@ -426,5 +427,42 @@ public sealed class ErasureTests(ErasureTests.Emulator emulator) : IClassFixture
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+    [Fact]
+    public async Task Any_uid_of_a_rescheduled_chain_erases_every_uid_of_it_and_a_later_cancel_of_the_new_uid_is_dropped()
+    {
+        const string original = "Qm7ZtXo4Lp2WcN9vR1sK6e", rescheduled = "Tz8cYw3RbN6kLq1PmV5xHd";
+        await DeliverAsync(Examples.Calcom("booking_created_api_metadata.json"));
+        await DeliverAsync(Examples.Calcom("booking_rescheduled.json"));
+        var id = (await Store.FindByUidAsync(rescheduled, CancellationToken.None))!.Record.AppointmentId;
+
+        var response = await EraseAsync(original);
+
+        Assert.Equal((2, 3), (response.Json.GetProperty("tombstones").GetInt32(), response.Json.GetProperty("rowsDeleted").GetInt32()));
+        Assert.Null(await Store.FindByUidAsync(original, CancellationToken.None));
+        Assert.Null(await Store.FindByUidAsync(rescheduled, CancellationToken.None));
+        Assert.NotNull(await Store.ErasedAtAsync(rescheduled, CancellationToken.None));
+        await DeliverAsync(Examples.Calcom("booking_cancelled.json"));
+        Assert.Null(await Store.FindByUidAsync(rescheduled, CancellationToken.None));
+        Assert.DoesNotContain(await RowsAsync(), r => string.Join('|', r.Select(kv => kv.Value)).Contains(id, StringComparison.Ordinal)
+            || r.RowKey.Contains(original, StringComparison.Ordinal) || r.RowKey.Contains(rescheduled, StringComparison.Ordinal));
+        Assert.Equal(0, await DeadLettersAsync());
+    }
+
+    [Fact]
+    public async Task A_large_delivery_still_queued_is_erased_with_its_claim_check_and_then_completes_without_a_dead_letter()
+    {
+        var node = JsonNode.Parse(Created)!;
+        node["payload"]!["responses"]!["padding"] = new string('x', 60_000);
+        var large = Encoding.UTF8.GetBytes(node.ToJsonString());
+        Assert.Equal(202, (await WebhookCall.PostSignedAsync(_app, large)).StatusCode);
+
+        var response = await EraseAsync();
+
+        Assert.Equal((1, 1), (response.Json.GetProperty("bodiesDeleted").GetInt32(), response.Json.GetProperty("tombstones").GetInt32()));
+        Assert.Empty(await Storage.BodyContainer.GetBlobsAsync().Where(b => !b.Name.Contains('/', StringComparison.Ordinal)).ToListAsync());
+        Assert.Equal(1, await DrainAsync());
+        Assert.Null(await Store.FindByUidAsync(Erased, CancellationToken.None));
+        Assert.Equal(0, await DeadLettersAsync());
     }
 }

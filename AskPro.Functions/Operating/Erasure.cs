@@ -100,10 +100,11 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
             await DeleteRowsAsync(stored, uids, counts, ct);
         }
 
+        // Dead letters and claim-check bodies: for a uid with no row they are all that can still hold it (every delivery
+        // failed, or a large one still waits in the queue).
+        var found = await DeleteDeadLettersAsync(uids, counts, ct) + await DeleteBodiesAsync(uids, counts, ct);
         if (ids.Count == 0 && tombstoned is null)
         {
-            // Nothing in the table: only dead letters (a booking whose every delivery failed) can still hold the uid.
-            var found = await DeleteDeadLettersAsync(uids, counts, ct);
             if (found == 0)
             {
                 Log.Unknown(logger, pseudonym);
@@ -113,12 +114,7 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
             await _table.UpsertEntityAsync(ErasureTombstone.Entity(uid, now), TableUpdateMode.Replace, ct);
             counts.Tombstones = 1;
         }
-        else
-        {
-            await DeleteDeadLettersAsync(uids, counts, ct);
-        }
 
-        await DeleteBodiesAsync(uids, counts, ct);
         var outcome = ids.Count == 0 && tombstoned is not null ? ErasureOutcome.AlreadyErased : ErasureOutcome.Erased;
         Log.Erased(logger, pseudonym, outcome, string.Join(',', ids), counts.Tombstones, counts.Rows, counts.Calendars, counts.Partners, counts.Bodies, counts.DeadLetters);
         return Report(outcome, pseudonym, ids, counts, outcome == ErasureOutcome.AlreadyErased ? tombstoned : now);
@@ -273,8 +269,9 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
     }
 
     /// <summary>Claim-check bodies not yet applied (or left when their deletion failed) that belong to any of the uids.</summary>
-    private async Task DeleteBodiesAsync(HashSet<string> uids, Counts counts, CancellationToken ct)
+    private async Task<int> DeleteBodiesAsync(HashSet<string> uids, Counts counts, CancellationToken ct)
     {
+        var deleted = 0;
         await foreach (var blob in storage.BodyContainer.GetBlobsAsync(cancellationToken: ct))
         {
             if (blob.Name.Contains('/', StringComparison.Ordinal))
@@ -294,10 +291,21 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
 
             if (Holds(body, uids))
             {
+                // The applied marker first: a queued message of this body then completes as already applied (and is
+                // dropped) instead of being dead-lettered for a missing claim check.
+                var deliveryId = WebhookQueue.DeliveryIdOf(body);
+                if (blob.Name == WebhookEnvelope.BodyBlobName(deliveryId))
+                {
+                    await storage.BodyContainer.GetBlobClient(WebhookQueue.AppliedMarkerName(deliveryId)).UploadAsync(BinaryData.Empty, overwrite: true, ct);
+                }
+
                 await storage.BodyContainer.GetBlobClient(blob.Name).DeleteIfExistsAsync(cancellationToken: ct);
-                counts.Bodies++;
+                deleted++;
             }
         }
+
+        counts.Bodies += deleted;
+        return deleted;
     }
 
     /// <summary>
