@@ -151,7 +151,8 @@ public sealed class SeatStoreTests(AzuriteFixture azurite)
         {
             h.Counter.Reset();
             await h.Store.ApplyAsync(e, CancellationToken.None);
-            return h.Counter.Table;
+            // A uid new to the table also costs its erasure tombstone read, counted apart (AppointmentStoreTests).
+            return h.Counter.Table - h.Counter.Tombstones;
         }
 
         // uid row (none), calendar, transaction, and once per user id and address the e-mail row (a staff alias is settled)

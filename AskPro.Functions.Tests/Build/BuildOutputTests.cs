@@ -78,9 +78,9 @@ public sealed class BuildOutputTests
     }
 
     [Fact]
-    public void The_metadata_declares_exactly_the_seven_functions()
+    public void The_metadata_declares_exactly_the_eight_functions()
     {
-        Assert.Equal(["ApplyCalcomEvent", "AppointmentLookup", "CalcomWebhook", "DeadLetterList", "DeadLetterReplay", "ReconcileOnDemand", "ReconcileOnSchedule"],
+        Assert.Equal(["ApplyCalcomEvent", "AppointmentLookup", "CalcomWebhook", "DeadLetterList", "DeadLetterReplay", "EraseBooking", "ReconcileOnDemand", "ReconcileOnSchedule"],
             ReadJson("functions.metadata").AsArray().Select(f => (string?)f!["name"]).Order(StringComparer.Ordinal));
     }
 
@@ -89,6 +89,7 @@ public sealed class BuildOutputTests
     [InlineData("DeadLetterList", "get", "deadletter")]
     [InlineData("DeadLetterReplay", "post", "deadletter/replay")]
     [InlineData("ReconcileOnDemand", "post", "ops/reconcile")]
+    [InlineData("EraseBooking", "post", "ops/erase")]
     public void Operator_endpoints_need_a_function_key_and_avoid_the_hosts_admin_routes(string name, string method, string route)
     {
         var trigger = Binding(Function(name), "httpTrigger");

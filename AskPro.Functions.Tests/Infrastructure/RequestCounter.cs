@@ -14,6 +14,9 @@ public sealed class RequestCounter : HttpPipelinePolicy
 
     public int Table => _requests.Count(r => r.StartsWith("table", StringComparison.Ordinal));
 
+    /// <summary>Point reads of erasure tombstones (<c>del_…</c>), which an event pays only for a uid new to the table.</summary>
+    public int Tombstones => _requests.Count(r => r.StartsWith("table GET", StringComparison.Ordinal) && r.Contains("'del_", StringComparison.Ordinal));
+
     public void Reset() => _requests.Clear();
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)

@@ -12,6 +12,8 @@ public enum ApplyOutcome
     Unchanged,
     /// <summary>An AskPro-made booking (<c>metadata.askpro_appointment_id</c>): AskPro has it already, only the link is kept.</summary>
     Skipped,
+    /// <summary>The booking was erased (Operating/Erasure.cs): the event is dropped, nothing is written.</summary>
+    Erased,
 }
 
 /// <summary>An appointment as stored: its record, its facts and who it conflicts with.</summary>

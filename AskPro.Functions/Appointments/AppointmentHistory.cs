@@ -17,6 +17,8 @@ public static class HistoryOutcome
     public const string Conflict = "conflict";
     /// <summary>Written by a reconciliation pass (Cal.com API), not by a webhook delivery.</summary>
     public const string Reconciled = "reconciled";
+    /// <summary>The booking was erased: the event was dropped (a log and metric outcome; no record keeps it).</summary>
+    public const string Erased = "erased";
 
     public static string Of(ApplyResult result)
     {
@@ -25,6 +27,7 @@ public static class HistoryOutcome
         {
             ApplyOutcome.Unchanged => Duplicate,
             ApplyOutcome.Skipped => Skipped,
+            ApplyOutcome.Erased => Erased,
             _ when result.ConflictsWith.Count > 0 => Conflict,
             _ => Applied,
         };

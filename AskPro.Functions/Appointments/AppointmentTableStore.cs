@@ -30,11 +30,20 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
     {
         ArgumentNullException.ThrowIfNull(e);
         await EnsureCreatedAsync(ct);
+        // Appointments whose rows turned out to be gone (erased, or deleted by hand) while a calendar still lists them.
+        var gone = new HashSet<string>(StringComparer.Ordinal);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await TryApplyAsync(e, source, ct);
+                return await TryApplyAsync(e, source, gone, ct);
+            }
+            catch (PartnerGoneException ex) when (gone.Add(ex.AppointmentId) && gone.Count <= AppointmentBook.MaxRangesPerStaff)
+            {
+                // A row that is gone is not a lost race: re-reading would find it gone again, 25 times. The next try
+                // drops its range from the calendar (which is rewritten anyway) and patches nobody who is not there.
+                Log.PartnerGone(logger, UidPseudonym.Of(e.Uid), ex.AppointmentId);
+                attempt--;
             }
             catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404 && attempt < MaxAttempts)
             {
@@ -44,7 +53,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         }
     }
 
-    private async Task<ApplyResult> TryApplyAsync(BookingEvent e, ApplySource? source, CancellationToken ct)
+    private async Task<ApplyResult> TryApplyAsync(BookingEvent e, ApplySource? source, HashSet<string> goneRanges, CancellationToken ct)
     {
         var book = new AppointmentBook();
         // History hook 1 of 3: each loaded record's history, by AppointmentId.
@@ -54,6 +63,10 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         var createdAt = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
 
         var uidRows = await Task.WhenAll(AppointmentBook.UidsOf(e).Select(uid => ReadAsync(E.UidKey(uid), ct)));
+        // Erasure hook (Operating/Erasure.cs): a uid without a row may have been erased, and then the event is dropped. Only
+        // a uid new to the table costs this read (a create, the new uid of a reschedule); it runs alongside the calendar
+        // reads and is awaited before anything is decided or written.
+        var erased = ErasedAmongAsync(AppointmentBook.UidsOf(e).Where((_, i) => uidRows[i] is null).ToList(), ct);
         // A seated booking's uid rows point to its group row, which holds the event set: one more round of reads.
         var rows = new List<TableEntity>();
         foreach (var row in uidRows.OfType<TableEntity>())
@@ -108,7 +121,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
                         continue;
                     }
 
-                    book.LoadCalendar(calendars[i], E.RangesOf(row));
+                    book.LoadCalendar(calendars[i], E.RangesOf(row).Where(r => !goneRanges.Contains(r.AppointmentId)));
                     book.Aliases.LoadEmailKeys(calendars[i], StaffAliases.EmailKeysOf(row));
                 }
                 else
@@ -116,6 +129,12 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
                     book.LoadCalendar(calendars[i], []); // known to be empty (an alias probe tells absent from unread)
                 }
             }
+        }
+
+        if (await erased)
+        {
+            Log.DroppedErased(logger, UidPseudonym.Of(e.Uid), e.TriggerEvent);
+            return new ApplyResult(ApplyOutcome.Erased, AppointmentProjection.AppointmentIdOf(e.Uid), HistoryOutcome.Erased, [], []);
         }
 
         var result = book.Apply(e);
@@ -234,8 +253,17 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             }
         }
 
+        // Which partner each conflict patch is for: a patch that finds its row gone names the range to drop.
+        var patchOf = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (id, update) in book.ConflictUpdates)
         {
+            foreach (var key in update.Seats is { } seatIds
+                ? seatIds.Select(E.AppointmentKey).Append(E.AppointmentKey(id)).Concat(update.Group is { } g ? [E.GroupKey(g)] : [])
+                : update.Uids.Select(E.UidKey).Append(E.AppointmentKey(id)))
+            {
+                patchOf[key] = id;
+            }
+
             // Merge-update of the conflict fields only: the staff row's ETag serialises every conflict change.
             // Staff alias hook: a record whose range moved through a new alias gets its StaffKey in the same patch.
             Derive(book.Aliases.WithStaffKey(E.ConflictPatch(E.AppointmentKey(id), update.ConflictsWith, now), id), TableTransactionActionType.UpdateMerge);
@@ -274,10 +302,18 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         var rest = derived.Values.Where(a => !keys.Contains(a.Entity.RowKey)).ToList();
         var room = MaxBatch - batch.Count;
         batch.AddRange(rest.Take(room));
-        await _table.SubmitTransactionAsync(batch, ct);
+        try
+        {
+            await _table.SubmitTransactionAsync(batch, ct);
+        }
+        catch (TableTransactionFailedException ex) when (GonePatch(ex, batch, patchOf) is { } goneId)
+        {
+            throw new PartnerGoneException(goneId, ex);
+        }
+
         foreach (var chunk in rest.Skip(room).Chunk(MaxBatch))
         {
-            await _table.SubmitTransactionAsync(chunk, ct);
+            await SubmitFollowUpAsync([.. chunk], patchOf, ct);
         }
 
         if (rest.Count > room)
@@ -374,6 +410,49 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         return seats.Count == 0 ? [(stored, history)] : [.. seats.Select(s => (s, AppointmentHistory.OfSeat(history, s.Record.AppointmentId)))];
     }
 
+    /// <summary>The partner whose conflict patch failed because its row does not exist (404 on that action), or null.</summary>
+    private static string? GonePatch(TableTransactionFailedException ex, List<TableTransactionAction> batch, Dictionary<string, string> patchOf) =>
+        ex.Status == 404 && ex.FailedTransactionActionIndex is int i && i >= 0 && i < batch.Count
+        && batch[i].ActionType == TableTransactionActionType.UpdateMerge && patchOf.TryGetValue(batch[i].Entity.RowKey, out var id) ? id : null;
+
+    /// <summary>
+    /// Derived rows after the first transaction landed: a conflict patch whose row is gone is left out (there is nobody
+    /// to flag) instead of failing the event, which is applied already.
+    /// </summary>
+    private async Task SubmitFollowUpAsync(List<TableTransactionAction> chunk, Dictionary<string, string> patchOf, CancellationToken ct)
+    {
+        while (chunk.Count > 0)
+        {
+            try
+            {
+                await _table.SubmitTransactionAsync(chunk, ct);
+                return;
+            }
+            catch (TableTransactionFailedException ex) when (GonePatch(ex, chunk, patchOf) is { } goneId)
+            {
+                Log.PartnerGone(logger, null, goneId);
+                chunk.RemoveAt(ex.FailedTransactionActionIndex!.Value);
+            }
+        }
+    }
+
+    /// <summary>Whether any of these uids was erased (its tombstone exists): one point read each.</summary>
+    private async Task<bool> ErasedAmongAsync(List<string> uids, CancellationToken ct) =>
+        uids.Count > 0 && (await Task.WhenAll(uids.Select(uid => ReadAsync(Operating.ErasureTombstone.Key(uid), ct)))).Any(row => Operating.ErasureTombstone.ErasedAtOf(row) is not null);
+
+    /// <summary>When the booking with this uid was erased, or null when it was not (reconciliation and replay skip erased uids).</summary>
+    public async Task<DateTimeOffset?> ErasedAtAsync(string uid, CancellationToken ct)
+    {
+        await EnsureCreatedAsync(ct);
+        return Operating.ErasureTombstone.ErasedAtOf(await ReadAsync(Operating.ErasureTombstone.Key(uid), ct));
+    }
+
+    /// <summary>A conflict patch met a partner row that does not exist: its appointment is gone, not contended.</summary>
+    private sealed class PartnerGoneException(string appointmentId, Exception inner) : Exception("a conflict partner's row is gone", inner)
+    {
+        public string AppointmentId { get; } = appointmentId;
+    }
+
     private async Task<TableEntity?> ReadAsync(string rowKey, CancellationToken ct)
     {
         var response = await _table.GetEntityIfExistsAsync<TableEntity>(E.PartitionKey, rowKey, cancellationToken: ct);
@@ -424,6 +503,12 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
 
         [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Appointment {AppointmentId}: {Rows} derived rows (seats, slots, conflict flags) written in follow-up transactions")]
         public static partial void RowsFollowed(ILogger logger, string appointmentId, int rows);
+
+        [LoggerMessage(EventId = 4200, Level = LogLevel.Information, Message = "Event {TriggerEvent} for {UidPseudonym} dropped: the booking was erased")]
+        public static partial void DroppedErased(ILogger logger, string uidPseudonym, string triggerEvent);
+
+        [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Event for {UidPseudonym}: appointment {AppointmentId} is in a staff calendar but its rows are gone; its range is dropped, not retried as contention")]
+        public static partial void PartnerGone(ILogger logger, string? uidPseudonym, string appointmentId);
 
         [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Appointment {AppointmentId}: {Events} events do not fit its rows; stored {Kept} ({Bytes} bytes compressed), older detail dropped")]
         public static partial void FactsDegraded(ILogger logger, string appointmentId, int events, int kept, int bytes);

@@ -44,6 +44,7 @@ public static class ServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<AskProMetrics>();
         services.AddSingleton<DeadLetterOperations>();
+        services.AddSingleton<Erasure>();
         services.AddAskProTelemetry(configuration);
 
         services.AddTransient<CalcomWebhookFunction>();
@@ -51,6 +52,7 @@ public static class ServiceCollectionExtensions
         services.AddReconciliation(configuration);
         services.AddTransient<AppointmentLookupFunction>();
         services.AddTransient<DeadLetterFunctions>();
+        services.AddTransient<ErasureFunction>();
         return services;
     }
 

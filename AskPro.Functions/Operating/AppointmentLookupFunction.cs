@@ -63,4 +63,6 @@ public static class OperatorErrorCodes
     public const string InvalidUid = "invalid_uid";
     public const string InvalidQuery = "invalid_query";
     public const string UnknownUid = "unknown_uid";
+    public const string InvalidBody = "invalid_body";
+    public const string SharedSeats = "shared_seats";
 }

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AskPro.Functions.Appointments;
+using AskPro.Functions.Logging;
 using AskPro.Functions.Queueing;
 using AskPro.Functions.Storage;
 using Azure;
@@ -38,7 +40,12 @@ public sealed record ReplayReport(
     [property: JsonPropertyName("moved")] int Moved,
     [property: JsonPropertyName("kept")] int Kept,
     [property: JsonPropertyName("failed")] int Failed,
-    [property: JsonPropertyName("messages")] IReadOnlyList<ReplayOutcome> Messages);
+    [property: JsonPropertyName("messages")] IReadOnlyList<ReplayOutcome> Messages)
+{
+    /// <summary>Dead letters of erased bookings, deleted instead of replayed (in a dry run: would be).</summary>
+    [JsonPropertyName("dropped")]
+    public int Dropped { get; init; }
+}
 
 /// <summary>
 /// Reading and replaying <c>calcom-webhooks-deadletter</c>. Replay moves a dead letter's original message back to
@@ -47,7 +54,7 @@ public sealed record ReplayReport(
 /// leaves the dead letter where it was (visible again at the end of the run); a crash between send and delete can
 /// leave one extra copy, which the processor applies as a duplicate (records are an idempotent set union).
 /// </summary>
-public sealed partial class DeadLetterOperations(StorageClients storage, WebhookQueue queue, ILogger<DeadLetterOperations> logger)
+public sealed partial class DeadLetterOperations(StorageClients storage, WebhookQueue queue, AppointmentTableStore store, ILogger<DeadLetterOperations> logger)
 {
     /// <summary>The Queue service peeks at most 32 messages at a time.</summary>
     public const int MaxList = 32;
@@ -59,6 +66,8 @@ public sealed partial class DeadLetterOperations(StorageClients storage, Webhook
     public const string WouldMove = "would_move";
     public const string Kept = "kept";
     public const string Failed = "failed";
+    /// <summary>The booking was erased: the dead letter is deleted, not replayed (applying it would be dropped anyway).</summary>
+    public const string Dropped = "dropped";
 
     /// <summary>The oldest <paramref name="max"/> dead letters, without bodies and without changing anything.</summary>
     public async Task<DeadLetterListBody> ListAsync(int max, CancellationToken ct)
@@ -114,7 +123,7 @@ public sealed partial class DeadLetterOperations(StorageClients storage, Webhook
                 {
                     var outcome = await ReplayOneAsync(message, dryRun, ct);
                     outcomes.Add(outcome);
-                    if (outcome.Result != Moved)
+                    if (outcome.Result != Moved && (outcome.Result != Dropped || dryRun))
                     {
                         release.Add((message.MessageId, message.PopReceipt));
                     }
@@ -146,7 +155,10 @@ public sealed partial class DeadLetterOperations(StorageClients storage, Webhook
     }
 
     private static ReplayReport Report(bool dryRun, List<ReplayOutcome> outcomes) =>
-        new("ok", dryRun, outcomes.Count(o => o.Result is Moved or WouldMove), outcomes.Count(o => o.Result == Kept), outcomes.Count(o => o.Result == Failed), outcomes);
+        new("ok", dryRun, outcomes.Count(o => o.Result is Moved or WouldMove), outcomes.Count(o => o.Result == Kept), outcomes.Count(o => o.Result == Failed), outcomes)
+        {
+            Dropped = outcomes.Count(o => o.Result == Dropped),
+        };
 
     private async Task<ReplayOutcome> ReplayOneAsync(QueueMessage message, bool dryRun, CancellationToken ct)
     {
@@ -169,6 +181,19 @@ public sealed partial class DeadLetterOperations(StorageClients storage, Webhook
         if (TryEnvelope(original, out var why) is not { } envelope)
         {
             return Keep(message, letter.DeliveryId, $"the original message is not a webhook envelope, replaying it would fail again: {why}");
+        }
+
+        // Erasure hook: an erased booking's dead letter holds its data and must not bring it back.
+        if (await ErasedUidAsync(envelope, ct) is { } erased)
+        {
+            if (!dryRun)
+            {
+                await storage.DeadLetterQueue.DeleteMessageAsync(message.MessageId, message.PopReceipt, ct);
+                await DeleteCopiesAsync(letter, ct);
+                ErasureLog.DroppedOnReplay(logger, message.MessageId, envelope.DeliveryId, UidPseudonym.Of(erased));
+            }
+
+            return new ReplayOutcome(message.MessageId, envelope.DeliveryId, Dropped, "the booking was erased: the dead letter is deleted, not replayed");
         }
 
         if (envelope.BodyBlob is { } claimCheck && !await BodyAvailableAsync(letter, claimCheck, dryRun, ct))
@@ -205,6 +230,14 @@ public sealed partial class DeadLetterOperations(StorageClients storage, Webhook
 
         // The dead letter's blob copies go with it: stored bodies never outlive what refers to them. (Should the copy
         // fail again, the processor copies the body out of the body container anew.)
+        await DeleteCopiesAsync(letter, ct);
+
+        Log.Replayed(logger, message.MessageId, envelope.DeliveryId, envelope.TriggerEvent);
+        return new ReplayOutcome(message.MessageId, envelope.DeliveryId, Moved, null);
+    }
+
+    private async Task DeleteCopiesAsync(DeadLetter letter, CancellationToken ct)
+    {
         foreach (var blob in new[] { letter.BodyBlob, letter.MessageBlob }.OfType<string>())
         {
             try
@@ -216,9 +249,20 @@ public sealed partial class DeadLetterOperations(StorageClients storage, Webhook
                 // A leftover copy is harmless: nothing refers to it any more.
             }
         }
+    }
 
-        Log.Replayed(logger, message.MessageId, envelope.DeliveryId, envelope.TriggerEvent);
-        return new ReplayOutcome(message.MessageId, envelope.DeliveryId, Moved, null);
+    /// <summary>The envelope's uid (or the one it reschedules) that was erased, or null.</summary>
+    private async Task<string?> ErasedUidAsync(WebhookEnvelope envelope, CancellationToken ct)
+    {
+        foreach (var uid in new[] { envelope.Uid, envelope.RescheduleUid }.OfType<string>().Where(u => u.Length > 0))
+        {
+            if (await store.ErasedAtAsync(uid, ct) is not null)
+            {
+                return uid;
+            }
+        }
+
+        return null;
     }
 
     private ReplayOutcome Keep(QueueMessage message, string? deliveryId, string reason)

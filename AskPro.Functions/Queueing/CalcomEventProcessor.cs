@@ -94,7 +94,7 @@ public sealed partial class CalcomEventProcessor(
             await DeleteClaimCheckAsync(envelope, ct);
             // A cancel, reject or confirm of one occurrence may have changed the whole series with this one webhook. On a
             // retry the lookup is queued again even if the apply changed nothing now: the first try may have failed after it.
-            if (SeriesFollowUp.Wants(read.Event) && (result.Outcome != ApplyOutcome.Unchanged || dequeueCount > 1 || envelope.TransientFailures > 0))
+            if (result.Outcome != ApplyOutcome.Erased && SeriesFollowUp.Wants(read.Event) && (result.Outcome != ApplyOutcome.Unchanged || dequeueCount > 1 || envelope.TransientFailures > 0))
             {
                 await series.ScheduleAsync(read.Event, envelope.DeliveryId, ct);
             }

@@ -180,6 +180,13 @@ public sealed partial class Reconciler(
         {
             var uid = booking.Uid!;
             var stored = await store.FindByUidAsync(uid, ct);
+            // Erasure hook: a booking erased here stays erased, whatever Cal.com still lists (one read, only when no record).
+            if (stored is null && await store.ErasedAtAsync(uid, ct) is not null)
+            {
+                Operating.ErasureLog.SkippedByReconciliation(logger, passId, UidPseudonym.Of(uid));
+                return;
+            }
+
             if (booking.IsSeated || stored?.IsSeated == true)
             {
                 await HandleSeatedAsync(booking, stored, ct);

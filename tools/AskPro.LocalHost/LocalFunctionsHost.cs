@@ -61,6 +61,8 @@ public static class LocalFunctionsHost
             RunAsync(http, nameof(DeadLetterFunctions.DeadLetterList), () => function.DeadLetterList(http.Request, http.RequestAborted)));
         app.MapPost(RoutePath(app.Configuration, "deadletter/replay"), (HttpContext http, DeadLetterFunctions function) =>
             RunAsync(http, nameof(DeadLetterFunctions.DeadLetterReplay), () => function.DeadLetterReplay(http.Request, http.RequestAborted)));
+        app.MapPost(RoutePath(app.Configuration, ErasureFunction.Route), (HttpContext http, ErasureFunction function) =>
+            RunAsync(http, nameof(ErasureFunction.EraseBooking), () => function.EraseBooking(http.Request, http.RequestAborted)));
         app.MapPost(RoutePath(app.Configuration, ReconcileFunctions.Route), (HttpContext http, ReconcileFunctions function) =>
             RunAsync(http, nameof(ReconcileFunctions.ReconcileOnDemand), () => function.ReconcileOnDemand(http.Request, http.RequestAborted)));
         return app;

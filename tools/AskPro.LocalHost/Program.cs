@@ -2,6 +2,11 @@ using AskPro.LocalHost;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
+if (args is ["erase", .. var eraseArgs])
+{
+    return await EraseCommand.RunAsync(eraseArgs, Console.In, Console.Out, Console.Error);
+}
+
 var app = LocalFunctionsHost.Build(args);
 app.Lifetime.ApplicationStarted.Register(() =>
 {
@@ -11,3 +16,4 @@ app.Lifetime.ApplicationStarted.Register(() =>
         $"{AskPro.Functions.Storage.StorageNames.WebhookQueue} → table {LocalFunctionsHost.TableName(app.Services)}. Ctrl-C stops it.");
 });
 await app.RunAsync();
+return 0;
