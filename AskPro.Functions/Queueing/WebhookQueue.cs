@@ -59,6 +59,14 @@ public sealed class WebhookQueue(StorageClients storage)
     }
 
     /// <summary>
+    /// Hides a received message again for <paramref name="delay"/>, through its pop receipt: the message stays in its
+    /// queue (never expiring) when neither a re-send nor a dead letter could be written. Its pop receipt changes, so
+    /// the host's delete after the function returns fails as a pop receipt mismatch, which the host ignores.
+    /// </summary>
+    public async Task HoldAsync(string messageId, string popReceipt, TimeSpan delay, CancellationToken ct) =>
+        await storage.WebhookQueue.UpdateMessageAsync(messageId, popReceipt, visibilityTimeout: delay, cancellationToken: ct);
+
+    /// <summary>
     /// Writes a dead letter that never expires: the reason, the original message and (copied out of the body
     /// container, whose lifecycle rule deletes bodies) its claim-check body. Throws when it cannot be written, so the
     /// host retries the original rather than lose it.
