@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
+using AskPro.Functions.Logging;
 using AskPro.Functions.Tests.Appointments;
 using AskPro.Functions.Queueing;
 using AskPro.Functions.Reconciliation;
@@ -65,9 +66,11 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
     }
 
     /// <summary>Applies every queued message through the queue function, as the host would; returns how many.</summary>
-    private async Task<int> DrainAsync()
+    private Task<int> DrainAsync() => DrainAsync(_app);
+
+    private async Task<int> DrainAsync(TestApp app)
     {
-        var function = _app.Get<ApplyCalcomEventFunction>();
+        var function = app.Get<ApplyCalcomEventFunction>();
         var applied = 0;
         while (true)
         {
@@ -463,6 +466,55 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
         var seats = await SeatsByEmailAsync();
         Assert.Equal(AppointmentStatus.Cancelled, seats[CourseSeats[1].Email].Status);
         Assert.Equal(2, seats.Values.Count(s => s.Status == AppointmentStatus.Confirmed));
+    }
+
+    [Fact]
+    public async Task A_sweep_cut_by_its_time_budget_resumes_in_the_next_pass_and_repairs_every_drift_once()
+    {
+        // More bookings than one page (250), each with its own start, changed long before the delta window: only the
+        // sweep finds them. A budget so small that every pass stops after the first page of each walk.
+        await using var app = TestApp.Create(azurite.ConnectionString, s =>
+        {
+            s["Appointments:TableName"] = "rec" + Guid.NewGuid().ToString("N")[..12];
+            s["Calcom:ApiKey"] = FakeCalcomApi.ApiKey;
+            s["Calcom:ApiBaseUrl"] = _api.BaseUrl.ToString();
+            s["Reconciliation:PassBudget"] = "00:00:00.001";
+        });
+        var first = new DateTimeOffset(DateTimeOffset.UtcNow.Date.AddDays(2).AddHours(7), TimeSpan.Zero);
+        var uids = Enumerable.Range(0, CalcomApiClient.MaxTake + 10).Select(i => $"sweep{i:D4}x{Guid.NewGuid():N}"[..24]).ToList();
+        _api.Upsert([.. uids.Select((uid, i) => FakeCalcomApi.Booking(uid, first.AddMinutes(10 * i), DateTimeOffset.UtcNow.AddDays(-20)))]);
+        var state = app.Get<ReconciliationState>();
+        await state.AdvanceDeltaAsync(DateTimeOffset.UtcNow, CancellationToken.None);
+        var reconciler = app.Get<Reconciler>();
+
+        var cut = await reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal(("cut", false, CalcomApiClient.MaxTake), (cut.Outcome, cut.Swept, cut.Enqueued));
+        var progress = (await state.ReadCheckpointAsync(CancellationToken.None)).Sweep;
+        Assert.NotNull(progress);
+        Assert.Contains(app.Logs.Lines, l => l.Contains("[5100]", StringComparison.Ordinal));
+        Assert.Equal(CalcomApiClient.MaxTake, await DrainAsync(app));
+
+        var resumed = await reconciler.RunScheduledAsync(CancellationToken.None);
+        // It went on from the saved position (the sweep's range is the first pass's), not from the start of the range.
+        Assert.Equal(("completed", true, 10), (resumed.Outcome, resumed.Swept, resumed.Enqueued));
+        Assert.True(resumed.Seen <= 11, $"the resumed sweep read {resumed.Seen} bookings again");
+        var checkpoint = await state.ReadCheckpointAsync(CancellationToken.None);
+        Assert.Null(checkpoint.Sweep);
+        Assert.Equal(progress.StartedAt, checkpoint.LastSweepAt);
+        Assert.Equal(10, await DrainAsync(app));
+
+        var later = await reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal(("completed", false, 0), (later.Outcome, later.Swept, later.Enqueued));
+        foreach (var uid in uids)
+        {
+            Assert.NotNull(await app.Get<AppointmentTableStore>().FindByUidAsync(uid, CancellationToken.None));
+        }
+
+        // Each drift was queued exactly once over the passes.
+        var queued = app.Logs.Lines.Where(l => l.Contains("[5001]", StringComparison.Ordinal)).ToList();
+        Assert.Equal(uids.Count, queued.Count);
+        Assert.Equal(uids.Count, uids.Select(UidPseudonym.Of).Count(p => queued.Count(l => l.Contains(p, StringComparison.Ordinal)) == 1));
+        await app.Get<StorageClients>().Appointments.DeleteAsync();
     }
 
     [Fact]

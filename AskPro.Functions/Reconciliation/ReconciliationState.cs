@@ -4,8 +4,20 @@ using Azure.Data.Tables;
 
 namespace AskPro.Functions.Reconciliation;
 
-/// <summary>How far reconciliation has come: changes up to <see cref="DeltaUpTo"/> are covered; the last full sweep ran at <see cref="LastSweepAt"/>.</summary>
-public sealed record ReconciliationCheckpoint(DateTimeOffset? DeltaUpTo, DateTimeOffset? LastSweepAt);
+/// <summary>
+/// How far reconciliation has come: changes up to <see cref="DeltaUpTo"/> are covered; the last full sweep started at
+/// <see cref="LastSweepAt"/>; <see cref="Sweep"/> is where an unfinished sweep resumes.
+/// </summary>
+public sealed record ReconciliationCheckpoint(DateTimeOffset? DeltaUpTo, DateTimeOffset? LastSweepAt)
+{
+    public SweepProgress? Sweep { get; init; }
+}
+
+/// <summary>
+/// A sweep cut by its pass's time budget: the sweep that began at <see cref="StartedAt"/> (which fixes its range)
+/// continues with the bookings starting at or after <see cref="Position"/>.
+/// </summary>
+public sealed record SweepProgress(DateTimeOffset StartedAt, SweepPosition Position);
 
 /// <summary>
 /// Reconciliation's own rows, in the appointments table under their own partition (<c>reconciliation</c>), so it needs
@@ -26,17 +38,28 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
     {
         await _created.EnsureAsync(ct);
         var row = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey, CheckpointRow, cancellationToken: ct);
-        return row.HasValue
-            ? new ReconciliationCheckpoint(row.Value!.GetDateTimeOffset("DeltaUpTo"), row.Value.GetDateTimeOffset("LastSweepAt"))
-            : new ReconciliationCheckpoint(null, null);
+        return row.HasValue ? Checkpoint(row.Value!) : new ReconciliationCheckpoint(null, null);
     }
+
+    private static ReconciliationCheckpoint Checkpoint(TableEntity row) =>
+        new(row.GetDateTimeOffset("DeltaUpTo"), row.GetDateTimeOffset("LastSweepAt"))
+        {
+            Sweep = row.GetDateTimeOffset("SweepStartedAt") is { } started && row.GetDateTimeOffset("SweepAfter") is { } after
+                ? new SweepProgress(started, new SweepPosition(after, row.GetInt32("SweepSkip") ?? 0))
+                : null,
+        };
 
     /// <summary>Moves the delta checkpoint forward to <paramref name="upTo"/> (never back), keeping the sweep time.</summary>
     public Task AdvanceDeltaAsync(DateTimeOffset upTo, CancellationToken ct) =>
         UpdateCheckpointAsync(c => c.DeltaUpTo is { } d && d >= upTo ? c : c with { DeltaUpTo = upTo }, ct);
 
+    /// <summary>Marks the sweep that began at <paramref name="at"/> done, and forgets its progress.</summary>
     public Task MarkSweepAsync(DateTimeOffset at, CancellationToken ct) =>
-        UpdateCheckpointAsync(c => c.LastSweepAt is { } s && s >= at ? c : c with { LastSweepAt = at }, ct);
+        UpdateCheckpointAsync(c => c.LastSweepAt is { } s && s >= at ? c with { Sweep = null } : c with { LastSweepAt = at, Sweep = null }, ct);
+
+    /// <summary>Records how far the sweep that began at <paramref name="startedAt"/> has come, so the next pass resumes there.</summary>
+    public Task SaveSweepAsync(DateTimeOffset startedAt, SweepPosition position, CancellationToken ct) =>
+        UpdateCheckpointAsync(c => c with { Sweep = new SweepProgress(startedAt, position) }, ct);
 
     private async Task UpdateCheckpointAsync(Func<ReconciliationCheckpoint, ReconciliationCheckpoint> change, CancellationToken ct)
     {
@@ -44,9 +67,7 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
         for (var attempt = 1; ; attempt++)
         {
             var row = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey, CheckpointRow, cancellationToken: ct);
-            var current = row.HasValue
-                ? new ReconciliationCheckpoint(row.Value!.GetDateTimeOffset("DeltaUpTo"), row.Value.GetDateTimeOffset("LastSweepAt"))
-                : new ReconciliationCheckpoint(null, null);
+            var current = row.HasValue ? Checkpoint(row.Value!) : new ReconciliationCheckpoint(null, null);
             var next = change(current);
             if (next == current && row.HasValue)
             {
@@ -57,6 +78,9 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
             {
                 ["DeltaUpTo"] = next.DeltaUpTo,
                 ["LastSweepAt"] = next.LastSweepAt,
+                ["SweepStartedAt"] = next.Sweep?.StartedAt,
+                ["SweepAfter"] = next.Sweep?.Position.After,
+                ["SweepSkip"] = next.Sweep?.Position.Skip,
                 ["UpdatedAt"] = time.GetUtcNow(),
             };
             try
