@@ -94,8 +94,8 @@ public sealed partial class CalcomEventProcessor(
 
             if (envelope.TriggerEvent == SeriesFollowUp.Trigger)
             {
-                // A lookup a series occurrence's delivery queued: repair every occurrence Cal.com changed with it.
-                await series.RunAsync(envelope.Uid, ct);
+                // A look-up an earlier version queued here: it runs on its own queue, never in the apply path.
+                await series.ScheduleAsync(envelope.Uid, SeriesFollowUp.Trigger, envelope.DeliveryId, ct);
                 return null;
             }
 

@@ -23,6 +23,8 @@ public sealed class WebhookQueue(StorageClients storage)
         await storage.WebhookQueue.CreateIfNotExistsAsync(cancellationToken: ct);
         await storage.Queues.GetQueueClient(StorageNames.WebhookPoisonQueue).CreateIfNotExistsAsync(cancellationToken: ct);
         await storage.DeadLetterQueue.CreateIfNotExistsAsync(cancellationToken: ct);
+        await storage.SeriesLookupQueue.CreateIfNotExistsAsync(cancellationToken: ct);
+        await storage.Queues.GetQueueClient(StorageNames.SeriesLookupPoisonQueue).CreateIfNotExistsAsync(cancellationToken: ct);
         await storage.BodyContainer.CreateIfNotExistsAsync(cancellationToken: ct);
         await storage.DeadLetterContainer.CreateIfNotExistsAsync(cancellationToken: ct);
     });
@@ -187,6 +189,6 @@ public sealed class WebhookQueue(StorageClients storage)
         return bytes;
     }
 
-    /// <summary>Creates the queue, its poison queue and the claim-check container once per process (infra creates them in Azure).</summary>
+    /// <summary>Creates the queues (webhooks, dead letters, series look-ups, their poison queues) and the containers once per process (infra creates them in Azure).</summary>
     public Task EnsureCreatedAsync(CancellationToken ct) => _created.EnsureAsync(ct);
 }
