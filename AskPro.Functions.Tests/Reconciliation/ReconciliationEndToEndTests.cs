@@ -375,7 +375,7 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
     public async Task A_throttled_series_look_up_leaves_the_webhooks_own_record_applied_at_once_and_completes_after_the_throttle_lifts()
     {
         await using var app = SeriesApp(s => s["Queue:TransientRetryDelay"] = "00:00:00.100");
-        var (cancel, uids) = await CancelAllRemainingAsync(app, "thr");
+        var (cancel, uids, _) = await CancelAllRemainingAsync(app, "thr");
         _api.Inject(FakeCalcomApi.TooManyRequests(1), FakeCalcomApi.TooManyRequests(1));
         var requests = _api.Requests.Count;
         Assert.Equal(202, (await WebhookCall.PostSignedAsync(app, cancel)).StatusCode);
@@ -402,7 +402,7 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
             s["Queue:TransientRetryDelay"] = "00:00:00.050";
             s["Queue:TransientRetryFor"] = "00:00:01";
         });
-        var (cancel, uids) = await CancelAllRemainingAsync(app, "err");
+        var (cancel, uids, _) = await CancelAllRemainingAsync(app, "err");
         _api.Inject([.. Enumerable.Repeat(FakeCalcomApi.ServerError(), 500)]);
         Assert.Equal(202, (await WebhookCall.PostSignedAsync(app, cancel)).StatusCode);
         Assert.Equal(1, await DrainWebhooksAsync(app));
@@ -417,6 +417,31 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
         Assert.Equal(AppointmentStatus.Cancelled, (await RecordAsync(app, uids[1])).Status);
     }
 
+    [Fact]
+    public async Task A_look_up_of_a_series_another_look_up_holds_waits_in_its_queue_and_runs_after_it()
+    {
+        // Hidden 2 s when sent back: long enough to see it waiting.
+        await using var app = SeriesApp(s => s["Queue:TransientRetryDelay"] = "00:00:02");
+        var (cancel, uids, series) = await CancelAllRemainingAsync(app, "one");
+        var lookups = app.Get<SeriesLookupFunction>();
+        await using (var other = await app.Get<ReconciliationState>().TryAcquireSeriesLeaseAsync(series, "another-look-up", TimeSpan.FromMinutes(1), CancellationToken.None))
+        {
+            Assert.NotNull(other);
+            Assert.Equal(202, (await WebhookCall.PostSignedAsync(app, cancel)).StatusCode);
+            Assert.Equal(1, await DrainWebhooksAsync(app));
+            Assert.Equal(1, await DrainQueueAsync(app.Get<StorageClients>().SeriesLookupQueue, m => lookups.RunSeriesLookup(m, CancellationToken.None)));
+
+            // It read the occurrence, found the series held, and went back to its queue without reading the series.
+            Assert.Contains(app.Logs.Lines, l => l.Contains("[5101]", StringComparison.Ordinal) && l.Contains(nameof(SeriesBusyException), StringComparison.Ordinal));
+            Assert.DoesNotContain(_api.Requests, r => r.Contains(series, StringComparison.Ordinal));
+            Assert.Equal(AppointmentStatus.Confirmed, (await RecordAsync(app, uids[2])).Status);
+            Assert.Equal(1, await QueueListenerCount(app.Get<StorageClients>().SeriesLookupQueue));
+        }
+
+        await RunUntilAsync(app, async () => (await RecordAsync(app, uids[2])).Status == AppointmentStatus.Cancelled, "the look-up ran once the series was free");
+        Assert.Contains(_api.Requests, r => r.Contains(series, StringComparison.Ordinal));
+    }
+
     /// <summary>An app of its own for a look-up test: no in-process retries, so every API failure reaches the look-up.</summary>
     private TestApp SeriesApp(Action<Dictionary<string, string?>> edit) => TestApp.Create(azurite.ConnectionString, s =>
     {
@@ -428,7 +453,7 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
     });
 
     /// <summary>Three occurrences booked through webhooks; then "cancel all remaining" from the second in the API, and its one webhook (not yet sent).</summary>
-    private async Task<(byte[] Cancel, string[] Uids)> CancelAllRemainingAsync(TestApp app, string prefix)
+    private async Task<(byte[] Cancel, string[] Uids, string Series)> CancelAllRemainingAsync(TestApp app, string prefix)
     {
         var seriesUid = prefix + "series" + Guid.NewGuid().ToString("N")[..14];
         var series = Enumerable.Range(0, 3).Select(i =>
@@ -453,7 +478,7 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
         var cancel = JsonNode.Parse(SyntheticWebhook.Body(ApiBooking(series[1]), CalcomTriggers.BookingCancelled, "setup", _changed))!.AsObject();
         cancel.Remove("askpro");
         cancel["payload"]!["recurringEvent"] = new JsonObject { ["freq"] = 2, ["count"] = 3, ["interval"] = 1 };
-        return (System.Text.Encoding.UTF8.GetBytes(cancel.ToJsonString()), [.. series.Select(b => (string)b["uid"]!)]);
+        return (System.Text.Encoding.UTF8.GetBytes(cancel.ToJsonString()), [.. series.Select(b => (string)b["uid"]!)], seriesUid);
     }
 
     private static CalcomApiBooking ApiBooking(JsonObject json) => System.Text.Json.JsonSerializer.Deserialize(json.ToJsonString(), CalcomApiJsonContext.Default.CalcomApiBooking)!;
