@@ -108,6 +108,8 @@ var tags = { 'azd-env-name': environmentName, app: 'askpro-calcom-gateway' }
 var webhookQueueName = 'calcom-webhooks'
 var webhookPoisonQueueName = '${webhookQueueName}-poison'
 var deadLetterQueueName = '${webhookQueueName}-deadletter'
+var seriesLookupQueueName = '${webhookQueueName}-series'
+var seriesLookupPoisonQueueName = '${seriesLookupQueueName}-poison'
 var bodyContainerName = 'calcom-webhook-bodies'
 var deadLetterContainerName = 'calcom-dead-letters'
 var appointmentsTableName = 'Appointments'
@@ -213,6 +215,16 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     resource deadLetterQueue 'queues' = {
       name: deadLetterQueueName
     }
+
+    // Series look-ups (Cal.com API reads after a series-wide change), off the apply path; messages never expire.
+    resource seriesLookupQueue 'queues' = {
+      name: seriesLookupQueueName
+    }
+
+    // Its host poison queue: never reached (maxDequeueCount in host.json), but declared for the alert and the role.
+    resource seriesLookupPoisonQueue 'queues' = {
+      name: seriesLookupPoisonQueueName
+    }
   }
 
   resource tableService 'tableServices' = {
@@ -274,6 +286,26 @@ resource poisonQueueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
 resource deadLetterQueueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage::queueService::deadLetterQueue.id, identity.id, roles.storageQueueDataContributor)
   scope: storage::queueService::deadLetterQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource seriesLookupQueueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::queueService::seriesLookupQueue.id, identity.id, roles.storageQueueDataContributor)
+  scope: storage::queueService::seriesLookupQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource seriesLookupPoisonQueueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::queueService::seriesLookupPoisonQueue.id, identity.id, roles.storageQueueDataContributor)
+  scope: storage::queueService::seriesLookupPoisonQueue
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
     principalId: identity.properties.principalId
@@ -560,6 +592,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   dependsOn: [
     webhookQueueRole
     poisonQueueRole
+    seriesLookupQueueRole
+    seriesLookupPoisonQueueRole
     deadLetterQueueRole
     tableRole
     bodyContainerRole
@@ -605,7 +639,7 @@ resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
     criteria: {
       allOf: [
         {
-          query: 'StorageQueueLogs | where OperationName == "PutMessage" and (ObjectKey contains "/${deadLetterQueueName}" or ObjectKey contains "/${webhookPoisonQueueName}")'
+          query: 'StorageQueueLogs | where OperationName == "PutMessage" and (ObjectKey contains "/${deadLetterQueueName}" or ObjectKey contains "/${webhookPoisonQueueName}" or ObjectKey contains "/${seriesLookupPoisonQueueName}")'
           timeAggregation: 'Count'
           operator: 'GreaterThan'
           threshold: 0

@@ -141,7 +141,8 @@ public sealed partial class InfraAgreementTests
         Assert.DoesNotContain(storageRoles, r => r.Scope.Equals(account, StringComparison.OrdinalIgnoreCase)); // nothing account-wide
         var appScopes = storageRoles.Where(r => r.Principal.Contains(app, StringComparison.Ordinal)).Select(r => r.Scope.Split('/')[^1]).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(new[] { StorageNames.BodyContainer, StorageNames.DeadLetterContainer, "azure-webjobs-hosts", "azure-webjobs-secrets",
-            StorageNames.WebhookQueue, StorageNames.DeadLetterQueue, StorageNames.WebhookPoisonQueue, new StorageOptions().AppointmentsTable }.Order(StringComparer.Ordinal), appScopes);
+            StorageNames.WebhookQueue, StorageNames.DeadLetterQueue, StorageNames.WebhookPoisonQueue, StorageNames.SeriesLookupQueue, StorageNames.SeriesLookupPoisonQueue,
+            new StorageOptions().AppointmentsTable }.Order(StringComparer.Ordinal), appScopes);
         Assert.DoesNotContain(deployContainer, appScopes);
         var deployer = Assert.Single(storageRoles, r => !r.Principal.Contains(app, StringComparison.Ordinal));
         Assert.EndsWith("/containers/" + deployContainer, deployer.Scope, StringComparison.Ordinal);
@@ -197,8 +198,15 @@ public sealed partial class InfraAgreementTests
     [Fact]
     public void Queue_container_and_table_names_are_the_ones_the_code_uses()
     {
-        Assert.Equal([StorageNames.WebhookQueue, StorageNames.DeadLetterQueue, StorageNames.WebhookPoisonQueue],
-            Infra.ChildNames("Microsoft.Storage/storageAccounts/queueServices/queues"));
+        Assert.Equal([StorageNames.WebhookQueue, StorageNames.DeadLetterQueue, StorageNames.WebhookPoisonQueue, StorageNames.SeriesLookupQueue, StorageNames.SeriesLookupPoisonQueue],
+            Infra.ChildNames("Microsoft.Storage/storageAccounts/queueServices/queues").Order(StringComparer.Ordinal).OrderBy(n => n switch
+            {
+                StorageNames.WebhookQueue => 0,
+                StorageNames.DeadLetterQueue => 1,
+                StorageNames.WebhookPoisonQueue => 2,
+                StorageNames.SeriesLookupQueue => 3,
+                _ => 4,
+            }));
         Assert.Equal([new StorageOptions().AppointmentsTable], Infra.ChildNames("Microsoft.Storage/storageAccounts/tableServices/tables"));
         Assert.Equal(new StorageOptions().AppointmentsTable, Infra.AppSettings()["Appointments__TableName"]);
 
@@ -217,7 +225,9 @@ public sealed partial class InfraAgreementTests
         Assert.Contains(Infra.Resources("Microsoft.Insights/scheduledQueryRules"), rule =>
             rule.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("query").GetString()!
                 .Contains($"\"/{StorageNames.WebhookPoisonQueue}\"", StringComparison.Ordinal) && rule.GetProperty("properties").GetProperty("criteria")
-                .GetProperty("allOf")[0].GetProperty("query").GetString()!.Contains($"\"/{StorageNames.DeadLetterQueue}\"", StringComparison.Ordinal));
+                .GetProperty("allOf")[0].GetProperty("query").GetString()!.Contains($"\"/{StorageNames.DeadLetterQueue}\"", StringComparison.Ordinal)
+                && rule.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("query").GetString()!
+                .Contains($"\"/{StorageNames.SeriesLookupPoisonQueue}\"", StringComparison.Ordinal));
     }
 
     [Fact]

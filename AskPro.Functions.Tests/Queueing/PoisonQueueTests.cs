@@ -289,7 +289,7 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
         var listener = await Track(await QueueListenerHarness.StartAsync(_azurite.ConnectionString, app.Processor));
         PoisonHostJson.Read().AssertBoundTo(listener.Options);
         // More failed tries than maxDequeueCount: with the host's retries alone this message would be poisoned by now.
-        await QueueListenerHarness.WaitUntilAsync(() => Task.FromResult(Deferred(app).Count > listener.Options.MaxDequeueCount), Timeout,
+        await QueueListenerHarness.WaitUntilAsync(() => Task.FromResult(Deferred(app).Count > app.Tries), Timeout,
             "the message was deferred more often than maxDequeueCount");
         var restarting = clock.Elapsed;
         await tables.RestartAsync();
@@ -313,11 +313,103 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
         var attempts = listener.Attempts.All;
         // Each retry is a new message seen once: no dequeue count was spent, nothing threw to the host.
         Assert.All(attempts, a => Assert.True(a.Succeeded && a.DequeueCount == 1, $"{a.MessageId}: dequeue {a.DequeueCount}, {a.Failure?.GetType().Name}"));
-        Assert.True(attempts.Select(a => a.MessageId).Distinct().Count() > listener.Options.MaxDequeueCount);
+        Assert.True(attempts.Select(a => a.MessageId).Distinct().Count() > app.Tries);
         Assert.DoesNotContain(app.Logs.Lines, l => l.Contains("[2001]", StringComparison.Ordinal));
         Assert.NotNull(await app.Store.FindByUidAsync(booking.Uid, CancellationToken.None));
         Assert.Equal(0, await QueueListenerHarness.CountAsync(app.PoisonQueue));
         Assert.Equal(0, await QueueListenerHarness.CountAsync(app.DeadLetterQueue));
+    }
+
+    /// <summary>
+    /// An outage of the whole account as the queue function sees it: its table reads, its re-sends and its own message
+    /// updates all fail while the host still receives. Before, the re-send threw from inside the transient handler,
+    /// and at dequeue 5 the host copied the message to its poison queue, where it expires after 7 days.
+    /// </summary>
+    [Fact]
+    public async Task QueueAndTableFailingTogetherForMoreThanFiveDequeuesLeaveNothingInAPoisonQueueAndEveryRecordAfterwards()
+    {
+        var faults = new FaultPolicy();
+        var app = await StartApp(_azurite.ConnectionString, s => s["Queue:TransientRetryDelay"] = "00:00:00.200", faults);
+        var bookings = await EnqueueFreshBookingsAsync(app, "outage", 3);
+        faults.Fault = (service, _) => service is "queue" or "table" ? FaultPolicy.ServerBusy(service, service) : null;
+
+        var listener = await StartListener(app);
+        var max = app.Tries;
+        await QueueListenerHarness.WaitUntilAsync(() => Task.FromResult(NotPoisoned(listener) && listener.Attempts.All.GroupBy(a => a.MessageId).Count(g => g.Max(a => a.DequeueCount) > max) == bookings.Count),
+            TimeSpan.FromSeconds(120), $"every message was tried more than {max} times while storage was down");
+        Assert.All(listener.Attempts.All, a => Assert.NotNull(a.Failure)); // nothing could be written, so every try threw to the host
+        Assert.Contains(app.Logs.Lines, l => l.Contains("[2101]", StringComparison.Ordinal));
+        faults.Fault = null;
+
+        await QueueListenerHarness.WaitUntilAsync(async () => await QueueListenerHarness.CountAsync(app.MainQueue) == 0, TimeSpan.FromSeconds(120), "every message was applied after storage recovered");
+        foreach (var uid in bookings)
+        {
+            Assert.NotNull(await app.Store.FindByUidAsync(uid, CancellationToken.None));
+        }
+
+        Assert.Equal(0, await QueueListenerHarness.CountAsync(app.PoisonQueue));
+        Assert.Equal(0, await QueueListenerHarness.CountAsync(app.DeadLetterQueue));
+        Assert.Empty(MovedToPoison(listener));
+        output.WriteLine($"{listener.Attempts.All.Count} tries, highest dequeue count {listener.Attempts.All.Max(a => a.DequeueCount)}");
+    }
+
+    /// <summary>
+    /// The queue takes no new messages (re-sends and dead letters fail) but still takes updates: the processor keeps
+    /// the message in its own queue, hidden with a growing delay, and returns normally; the host's delete then fails
+    /// on the changed pop receipt and the message comes back, with no exception and no poison copy.
+    /// </summary>
+    [Fact]
+    public async Task AMessageWhoseReSendCannotBeWrittenIsHeldInItsOwnQueueWithoutThrowingAndAppliedLater()
+    {
+        var faults = new FaultPolicy();
+        var app = await StartApp(_azurite.ConnectionString, s =>
+        {
+            s["Queue:TransientRetryDelay"] = "00:00:00.200";
+            s["Queue:TransientRetryMaxDelay"] = "00:00:00.500";
+        }, faults);
+        var bookings = await EnqueueFreshBookingsAsync(app, "held", 1);
+        faults.Fault = (service, m) => service == "table" || (service == "queue" && m.Request.Method == Azure.Core.RequestMethod.Post)
+            ? FaultPolicy.ServerBusy(service, service) : null;
+
+        var listener = await StartListener(app);
+        var max = app.Tries;
+        await QueueListenerHarness.WaitUntilAsync(() => Task.FromResult(NotPoisoned(listener) && listener.Attempts.All.Any(a => a.DequeueCount > max)), TimeSpan.FromSeconds(120),
+            $"the message was tried more than {max} times");
+        faults.Fault = null;
+        await QueueListenerHarness.WaitUntilAsync(async () => await QueueListenerHarness.CountAsync(app.MainQueue) == 0, TimeSpan.FromSeconds(120), "the message was applied");
+
+        // One message throughout, never thrown to the host: each try ended by holding it.
+        Assert.Single(listener.Attempts.All.Select(a => a.MessageId).Distinct());
+        Assert.All(listener.Attempts.All, a => Assert.True(a.Succeeded, a.Failure?.ToString()));
+        Assert.Contains(app.Logs.Lines, l => l.Contains("[2100]", StringComparison.Ordinal));
+        Assert.NotNull(await app.Store.FindByUidAsync(bookings[0], CancellationToken.None));
+        Assert.Equal(0, await QueueListenerHarness.CountAsync(app.PoisonQueue));
+        Assert.Equal(0, await QueueListenerHarness.CountAsync(app.DeadLetterQueue));
+        Assert.Empty(MovedToPoison(listener));
+    }
+
+    /// <summary>True while the host has poisoned nothing; fails the test at once when it has.</summary>
+    private static bool NotPoisoned(QueueListenerHarness listener)
+    {
+        Assert.Empty(MovedToPoison(listener));
+        return true;
+    }
+
+    /// <summary>Queues <paramref name="count"/> bookings with fresh uids (storage still up).</summary>
+    private static async Task<List<string>> EnqueueFreshBookingsAsync(TestAppFor app, string prefix, int count)
+    {
+        var uids = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var json = JsonNode.Parse(Examples.Calcom("booking_created_web.json"))!;
+            json["payload"]!["uid"] = $"{prefix}{i}x{Guid.NewGuid():N}"[..24];
+            var body = Encoding.UTF8.GetBytes(json.ToJsonString());
+            var booking = CalcomWebhookReader.Read(body).Event!;
+            await app.Queue.EnqueueAsync(body, booking.TriggerEvent, booking.Uid, booking.RescheduleUid, DateTimeOffset.UtcNow, CancellationToken.None);
+            uids.Add(booking.Uid);
+        }
+
+        return uids;
     }
 
     [Fact]
@@ -362,7 +454,7 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
         var envelope = await app.Queue.EnqueueAsync(body, booking.TriggerEvent, booking.Uid, booking.RescheduleUid, DateTimeOffset.UtcNow, CancellationToken.None);
 
         var listener = await StartListener(app);
-        var max = listener.Options.MaxDequeueCount;
+        var max = app.Tries;
         await QueueListenerHarness.WaitUntilAsync(async () => await QueueListenerHarness.CountAsync(app.DeadLetterQueue) > 0, Timeout, "the message was dead-lettered");
         await QueueListenerHarness.WaitUntilAsync(async () => await QueueListenerHarness.CountAsync(app.MainQueue) == 0, Timeout, "the message left the queue");
 
@@ -378,9 +470,12 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
     }
 
     [Fact]
-    public void TheProcessorsDequeueLimitIsHostJsons()
+    public void HostJsonLeavesEveryDequeueLimitToTheProcessor()
     {
-        Assert.Equal(PoisonHostJson.Read().MaxDequeueCount, new ApplyQueueOptions().MaxDequeueCount);
+        // The SDK poisons at its maxDequeueCount whatever the function did (even before calling it once the count is
+        // exceeded), so it must never be reached: the processor's own limit decides when a failure is dead-lettered.
+        Assert.Equal(ApplyQueueOptions.HostMaxDequeueCount, PoisonHostJson.Read().MaxDequeueCount);
+        Assert.True(new ApplyQueueOptions().MaxDequeueCount < ApplyQueueOptions.HostMaxDequeueCount);
     }
 
     private static List<string> Deferred(TestAppFor app) => [.. app.Logs.Lines.Where(l => l.Contains("[2003]", StringComparison.Ordinal))];
@@ -463,6 +558,8 @@ public sealed class PoisonQueueTests(PoisonQueueTests.Emulator emulator, ITestOu
         public AppointmentTableStore Store => app.Get<AppointmentTableStore>();
         public StorageClients Storage => app.Get<StorageClients>();
         public LogCapture Logs => app.Logs;
+        /// <summary>The processor's own limit of tries (<c>Queue__MaxDequeueCount</c>); the host's is never reached.</summary>
+        public int Tries => app.Get<Microsoft.Extensions.Options.IOptions<ApplyQueueOptions>>().Value.MaxDequeueCount;
         public QueueClient MainQueue => Storage.WebhookQueue;
         public QueueClient PoisonQueue => Storage.Queues.GetQueueClient(StorageNames.WebhookPoisonQueue);
         public QueueClient DeadLetterQueue => Storage.DeadLetterQueue;

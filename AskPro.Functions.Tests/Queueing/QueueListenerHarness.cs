@@ -153,7 +153,7 @@ public sealed class QueueListenerHarness : IAsyncDisposable
             var started = DateTimeOffset.UtcNow;
             try
             {
-                await processor.ProcessAsync(message.Body, message.MessageId, message.DequeueCount, cancellationToken);
+                await processor.ProcessAsync(message, cancellationToken);
                 attempts.Add(new Attempt(message.MessageId, message.DequeueCount, started, message.Body, null));
             }
             catch (Exception ex)

@@ -84,6 +84,36 @@ public sealed class CalcomApiClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_429_blocking_the_key_longer_than_a_function_may_wait_goes_back_to_the_caller_with_the_reset()
+    {
+        _api.Inject(FakeCalcomApi.TooManyRequests(resetSeconds: 60));
+
+        var failure = await Assert.ThrowsAsync<CalcomApiException>(() => Client.GetAsync("Qm7ZtXo4Lp2WcN9vR1sK6e", CancellationToken.None));
+
+        Assert.Equal((429, TimeSpan.FromSeconds(60), true), (failure.Status, failure.RetryAfter, failure.IsTransient));
+        Assert.Single(_api.Requests); // not waited out in-process
+    }
+
+    [Fact]
+    public async Task The_limiters_wait_queue_is_bounded_and_a_request_beyond_it_fails_at_once_as_a_local_429()
+    {
+        await using var services = Compose(_api.BaseUrl, s => s["Calcom:RequestsPerMinute"] = "1");
+        var client = services.GetRequiredService<CalcomApiClient>();
+        await client.GetAsync("Qm7ZtXo4Lp2WcN9vR1sK6e", CancellationToken.None); // the minute's one permit
+        using var stop = new CancellationTokenSource();
+        var waiting = client.GetAsync("Qm7ZtXo4Lp2WcN9vR1sK6e", stop.Token); // the one place in the wait queue
+
+        var failure = await Assert.ThrowsAsync<CalcomApiException>(() => client.GetAsync("Qm7ZtXo4Lp2WcN9vR1sK6e", CancellationToken.None));
+
+        Assert.Equal((429, "local_rate_limit", true), (failure.Status, failure.ErrorCode, failure.IsTransient));
+        Assert.NotNull(failure.RetryAfter);
+        Assert.False(waiting.IsCompleted);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        Assert.Single(_api.Requests);
+    }
+
+    [Fact]
     public async Task Server_errors_are_retried_with_back_off_and_then_succeed()
     {
         _api.Upsert(FakeCalcomApi.Booking("Hb2NwQ8kZr5TyL1mXc4Vp9", T0, T0));

@@ -77,7 +77,7 @@ public sealed class CalcomBookingFeedTests : IAsyncLifetime
         _api.Upsert([.. Enumerable.Range(0, 520).Select(i => FakeCalcomApi.Booking(Uid(i), T0.AddMinutes(i * 50), T0.AddDays(-2)))]);
 
         var uids = new List<string>();
-        await foreach (var chunk in Feed.ByStartAsync(T0.AddMinutes(-1), T0.AddDays(30), CancellationToken.None))
+        await foreach (var chunk in Feed.ByStartAsync(T0.AddMinutes(-1), T0.AddDays(30), null, CancellationToken.None))
         {
             uids.AddRange(chunk.Bookings.Select(b => b.Uid!));
         }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
+using AskPro.Functions.Logging;
 using AskPro.Functions.Tests.Appointments;
 using AskPro.Functions.Queueing;
 using AskPro.Functions.Reconciliation;
@@ -43,17 +44,20 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
         await _app.Get<WebhookQueue>().EnsureCreatedAsync(CancellationToken.None);
         // An empty queue and no accepted markers: an example an earlier test sent would otherwise be answered as a replay.
         await new QueueProbe(azurite.ConnectionString).ClearAsync();
+        await LookupQueue.ClearMessagesAsync();
     }
 
     public async Task DisposeAsync()
     {
         await Queue.ClearMessagesAsync();
+        await LookupQueue.ClearMessagesAsync();
         await _app.Get<StorageClients>().Appointments.DeleteAsync();
         await _app.DisposeAsync();
         await _api.DisposeAsync();
     }
 
     private QueueClient Queue => _app.Get<StorageClients>().Queues.GetQueueClient(_queueName);
+    private QueueClient LookupQueue => _app.Get<StorageClients>().SeriesLookupQueue;
     private Reconciler Reconciler => _app.Get<Reconciler>();
     private AppointmentTableStore Store => _app.Get<AppointmentTableStore>();
 
@@ -65,23 +69,50 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
     }
 
     /// <summary>Applies every queued message through the queue function, as the host would; returns how many.</summary>
-    private async Task<int> DrainAsync()
+    private Task<int> DrainAsync() => DrainAsync(_app);
+
+    /// <summary>Both queue functions: the webhook queue and the series look-up queue, until neither has a visible message.</summary>
+    private async Task<int> DrainAsync(TestApp app)
     {
-        var function = _app.Get<ApplyCalcomEventFunction>();
+        var function = app.Get<ApplyCalcomEventFunction>();
+        var lookups = app.Get<SeriesLookupFunction>();
         var applied = 0;
         while (true)
         {
-            var messages = (await Queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1))).Value;
-            if (messages.Length == 0)
+            var handled = await DrainQueueAsync(Queue, m => function.ApplyCalcomEvent(m, CancellationToken.None))
+                + await DrainQueueAsync(LookupQueue, m => lookups.RunSeriesLookup(m, CancellationToken.None));
+            if (handled == 0)
             {
                 return applied;
             }
 
+            applied += handled;
+        }
+    }
+
+    /// <summary>The webhook queue alone, as its function runs it.</summary>
+    private Task<int> DrainWebhooksAsync(TestApp app)
+    {
+        var function = app.Get<ApplyCalcomEventFunction>();
+        return DrainQueueAsync(Queue, m => function.ApplyCalcomEvent(m, CancellationToken.None));
+    }
+
+    private static async Task<int> DrainQueueAsync(QueueClient queue, Func<Azure.Storage.Queues.Models.QueueMessage, Task> run)
+    {
+        var handled = 0;
+        while (true)
+        {
+            var messages = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(1))).Value;
+            if (messages.Length == 0)
+            {
+                return handled;
+            }
+
             foreach (var m in messages)
             {
-                await function.ApplyCalcomEvent(m, CancellationToken.None);
-                await Queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
-                applied++;
+                await run(m);
+                await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
+                handled++;
             }
         }
     }
@@ -340,6 +371,136 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
         static CalcomApiBooking Booking(JsonObject json) => System.Text.Json.JsonSerializer.Deserialize(json.ToJsonString(), CalcomApiJsonContext.Default.CalcomApiBooking)!;
     }
 
+    [Fact]
+    public async Task A_throttled_series_look_up_leaves_the_webhooks_own_record_applied_at_once_and_completes_after_the_throttle_lifts()
+    {
+        await using var app = SeriesApp(s => s["Queue:TransientRetryDelay"] = "00:00:00.100");
+        var (cancel, uids, _) = await CancelAllRemainingAsync(app, "thr");
+        _api.Inject(FakeCalcomApi.TooManyRequests(1), FakeCalcomApi.TooManyRequests(1));
+        var requests = _api.Requests.Count;
+        Assert.Equal(202, (await WebhookCall.PostSignedAsync(app, cancel)).StatusCode);
+
+        // Applying the webhook reads nothing from the API: its own record is cancelled at once, the look-up waits in its queue.
+        Assert.Equal(1, await DrainWebhooksAsync(app));
+        Assert.Equal(requests, _api.Requests.Count);
+        Assert.Equal(AppointmentStatus.Cancelled, (await RecordAsync(app, uids[1])).Status);
+        Assert.Equal(AppointmentStatus.Confirmed, (await RecordAsync(app, uids[2])).Status);
+        Assert.Equal(1, await QueueListenerCount(app.Get<StorageClients>().SeriesLookupQueue));
+
+        // Throttled twice: each time back on its queue with the delay Cal.com named, then done.
+        await RunUntilAsync(app, async () => (await RecordAsync(app, uids[2])).Status == AppointmentStatus.Cancelled, "the look-up repaired the third occurrence");
+        Assert.Equal(2, app.Logs.Lines.Count(l => l.Contains("[5101]", StringComparison.Ordinal) && l.Contains("status 429", StringComparison.Ordinal)));
+        Assert.Equal(AppointmentStatus.Confirmed, (await RecordAsync(app, uids[0])).Status);
+        Assert.Equal(0, await QueueListenerCount(app.Get<StorageClients>().DeadLetterQueue));
+    }
+
+    [Fact]
+    public async Task A_series_look_up_that_keeps_getting_5xx_is_retried_from_its_own_queue_and_never_dead_lettered_with_the_booking()
+    {
+        await using var app = SeriesApp(s =>
+        {
+            s["Queue:TransientRetryDelay"] = "00:00:00.050";
+            s["Queue:TransientRetryFor"] = "00:00:01";
+        });
+        var (cancel, uids, _) = await CancelAllRemainingAsync(app, "err");
+        _api.Inject([.. Enumerable.Repeat(FakeCalcomApi.ServerError(), 500)]);
+        Assert.Equal(202, (await WebhookCall.PostSignedAsync(app, cancel)).StatusCode);
+        Assert.Equal(1, await DrainWebhooksAsync(app));
+        Assert.Equal(AppointmentStatus.Cancelled, (await RecordAsync(app, uids[1])).Status);
+
+        await RunUntilAsync(app, () => Task.FromResult(app.Logs.Lines.Any(l => l.Contains("[5102]", StringComparison.Ordinal))), "the look-up was given up");
+        Assert.Contains(app.Logs.Lines, l => l.Contains("[5101]", StringComparison.Ordinal) && l.Contains("status 500", StringComparison.Ordinal));
+        var storage = app.Get<StorageClients>();
+        Assert.Equal(0, await QueueListenerCount(storage.DeadLetterQueue));
+        Assert.Equal(0, await QueueListenerCount(storage.SeriesLookupQueue));
+        Assert.Equal(0, await QueueListenerCount(storage.Queues.GetQueueClient(StorageNames.SeriesLookupPoisonQueue)));
+        Assert.Equal(AppointmentStatus.Cancelled, (await RecordAsync(app, uids[1])).Status);
+    }
+
+    [Fact]
+    public async Task A_look_up_of_a_series_another_look_up_holds_waits_in_its_queue_and_runs_after_it()
+    {
+        // Hidden 2 s when sent back: long enough to see it waiting.
+        await using var app = SeriesApp(s => s["Queue:TransientRetryDelay"] = "00:00:02");
+        var (cancel, uids, series) = await CancelAllRemainingAsync(app, "one");
+        var lookups = app.Get<SeriesLookupFunction>();
+        await using (var other = await app.Get<ReconciliationState>().TryAcquireSeriesLeaseAsync(series, "another-look-up", TimeSpan.FromMinutes(1), CancellationToken.None))
+        {
+            Assert.NotNull(other);
+            Assert.Equal(202, (await WebhookCall.PostSignedAsync(app, cancel)).StatusCode);
+            Assert.Equal(1, await DrainWebhooksAsync(app));
+            Assert.Equal(1, await DrainQueueAsync(app.Get<StorageClients>().SeriesLookupQueue, m => lookups.RunSeriesLookup(m, CancellationToken.None)));
+
+            // It read the occurrence, found the series held, and went back to its queue without reading the series.
+            Assert.Contains(app.Logs.Lines, l => l.Contains("[5101]", StringComparison.Ordinal) && l.Contains(nameof(SeriesBusyException), StringComparison.Ordinal));
+            Assert.DoesNotContain(_api.Requests, r => r.Contains(series, StringComparison.Ordinal));
+            Assert.Equal(AppointmentStatus.Confirmed, (await RecordAsync(app, uids[2])).Status);
+            Assert.Equal(1, await QueueListenerCount(app.Get<StorageClients>().SeriesLookupQueue));
+        }
+
+        await RunUntilAsync(app, async () => (await RecordAsync(app, uids[2])).Status == AppointmentStatus.Cancelled, "the look-up ran once the series was free");
+        Assert.Contains(_api.Requests, r => r.Contains(series, StringComparison.Ordinal));
+    }
+
+    /// <summary>An app of its own for a look-up test: no in-process retries, so every API failure reaches the look-up.</summary>
+    private TestApp SeriesApp(Action<Dictionary<string, string?>> edit) => TestApp.Create(azurite.ConnectionString, s =>
+    {
+        s["Appointments:TableName"] = "rec" + Guid.NewGuid().ToString("N")[..12];
+        s["Calcom:ApiKey"] = FakeCalcomApi.ApiKey;
+        s["Calcom:ApiBaseUrl"] = _api.BaseUrl.ToString();
+        s["Calcom:MaxRetries"] = "0";
+        edit(s);
+    });
+
+    /// <summary>Three occurrences booked through webhooks; then "cancel all remaining" from the second in the API, and its one webhook (not yet sent).</summary>
+    private async Task<(byte[] Cancel, string[] Uids, string Series)> CancelAllRemainingAsync(TestApp app, string prefix)
+    {
+        var seriesUid = prefix + "series" + Guid.NewGuid().ToString("N")[..14];
+        var series = Enumerable.Range(0, 3).Select(i =>
+        {
+            var b = FakeCalcomApi.Booking($"{prefix}{i}{Guid.NewGuid():N}"[..22], Web.AddDays(7 * i), _changed.AddDays(-1));
+            b["recurringBookingUid"] = seriesUid;
+            return b;
+        }).ToArray();
+        foreach (var occurrence in series)
+        {
+            Assert.Equal(202, (await WebhookCall.PostSignedAsync(app, SyntheticWebhook.Body(ApiBooking(occurrence), CalcomTriggers.BookingCreated, "setup", _changed))).StatusCode);
+        }
+
+        await DrainAsync(app);
+        foreach (var occurrence in series.Skip(1))
+        {
+            occurrence["status"] = "cancelled";
+            occurrence["updatedAt"] = FakeCalcomApi.Iso(_changed);
+        }
+
+        _api.Upsert(series);
+        var cancel = JsonNode.Parse(SyntheticWebhook.Body(ApiBooking(series[1]), CalcomTriggers.BookingCancelled, "setup", _changed))!.AsObject();
+        cancel.Remove("askpro");
+        cancel["payload"]!["recurringEvent"] = new JsonObject { ["freq"] = 2, ["count"] = 3, ["interval"] = 1 };
+        return (System.Text.Encoding.UTF8.GetBytes(cancel.ToJsonString()), [.. series.Select(b => (string)b["uid"]!)], seriesUid);
+    }
+
+    private static CalcomApiBooking ApiBooking(JsonObject json) => System.Text.Json.JsonSerializer.Deserialize(json.ToJsonString(), CalcomApiJsonContext.Default.CalcomApiBooking)!;
+
+    /// <summary>Runs both queue functions (bounded, polling for delayed messages) until <paramref name="done"/> holds.</summary>
+    private async Task RunUntilAsync(TestApp app, Func<Task<bool>> done, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await done())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
+            await DrainAsync(app);
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<Appointment> RecordAsync(TestApp app, string uid) =>
+        (await app.Get<AppointmentTableStore>().FindByUidAsync(uid, CancellationToken.None) ?? throw new Xunit.Sdk.XunitException($"no record for {uid}")).Record;
+
+    private static async Task<int> QueueListenerCount(QueueClient queue) =>
+        (await queue.ExistsAsync()).Value ? (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount : 0;
+
     private const string SeatSlot = "Gs5TqW8nLp2XcR7vK1mB4d";
     private static readonly DateTimeOffset Course = new(2026, 2, 10, 17, 0, 0, TimeSpan.Zero);
 
@@ -463,6 +624,55 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
         var seats = await SeatsByEmailAsync();
         Assert.Equal(AppointmentStatus.Cancelled, seats[CourseSeats[1].Email].Status);
         Assert.Equal(2, seats.Values.Count(s => s.Status == AppointmentStatus.Confirmed));
+    }
+
+    [Fact]
+    public async Task A_sweep_cut_by_its_time_budget_resumes_in_the_next_pass_and_repairs_every_drift_once()
+    {
+        // More bookings than one page (250), each with its own start, changed long before the delta window: only the
+        // sweep finds them. A budget so small that every pass stops after the first page of each walk.
+        await using var app = TestApp.Create(azurite.ConnectionString, s =>
+        {
+            s["Appointments:TableName"] = "rec" + Guid.NewGuid().ToString("N")[..12];
+            s["Calcom:ApiKey"] = FakeCalcomApi.ApiKey;
+            s["Calcom:ApiBaseUrl"] = _api.BaseUrl.ToString();
+            s["Reconciliation:PassBudget"] = "00:00:00.001";
+        });
+        var first = new DateTimeOffset(DateTimeOffset.UtcNow.Date.AddDays(2).AddHours(7), TimeSpan.Zero);
+        var uids = Enumerable.Range(0, CalcomApiClient.MaxTake + 10).Select(i => $"sweep{i:D4}x{Guid.NewGuid():N}"[..24]).ToList();
+        _api.Upsert([.. uids.Select((uid, i) => FakeCalcomApi.Booking(uid, first.AddMinutes(10 * i), DateTimeOffset.UtcNow.AddDays(-20)))]);
+        var state = app.Get<ReconciliationState>();
+        await state.AdvanceDeltaAsync(DateTimeOffset.UtcNow, CancellationToken.None);
+        var reconciler = app.Get<Reconciler>();
+
+        var cut = await reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal(("cut", false, CalcomApiClient.MaxTake), (cut.Outcome, cut.Swept, cut.Enqueued));
+        var progress = (await state.ReadCheckpointAsync(CancellationToken.None)).Sweep;
+        Assert.NotNull(progress);
+        Assert.Contains(app.Logs.Lines, l => l.Contains("[5100]", StringComparison.Ordinal));
+        Assert.Equal(CalcomApiClient.MaxTake, await DrainAsync(app));
+
+        var resumed = await reconciler.RunScheduledAsync(CancellationToken.None);
+        // It went on from the saved position (the sweep's range is the first pass's), not from the start of the range.
+        Assert.Equal(("completed", true, 10), (resumed.Outcome, resumed.Swept, resumed.Enqueued));
+        Assert.True(resumed.Seen <= 11, $"the resumed sweep read {resumed.Seen} bookings again");
+        var checkpoint = await state.ReadCheckpointAsync(CancellationToken.None);
+        Assert.Null(checkpoint.Sweep);
+        Assert.Equal(progress.StartedAt, checkpoint.LastSweepAt);
+        Assert.Equal(10, await DrainAsync(app));
+
+        var later = await reconciler.RunScheduledAsync(CancellationToken.None);
+        Assert.Equal(("completed", false, 0), (later.Outcome, later.Swept, later.Enqueued));
+        foreach (var uid in uids)
+        {
+            Assert.NotNull(await app.Get<AppointmentTableStore>().FindByUidAsync(uid, CancellationToken.None));
+        }
+
+        // Each drift was queued exactly once over the passes.
+        var queued = app.Logs.Lines.Where(l => l.Contains("[5001]", StringComparison.Ordinal)).ToList();
+        Assert.Equal(uids.Count, queued.Count);
+        Assert.Equal(uids.Count, uids.Select(UidPseudonym.Of).Count(p => queued.Count(l => l.Contains(p, StringComparison.Ordinal)) == 1));
+        await app.Get<StorageClients>().Appointments.DeleteAsync();
     }
 
     [Fact]

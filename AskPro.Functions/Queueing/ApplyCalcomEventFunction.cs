@@ -12,7 +12,6 @@ public sealed class ApplyCalcomEventFunction(CalcomEventProcessor processor)
         [QueueTrigger(StorageNames.WebhookQueue, Connection = StorageNames.Connection)] QueueMessage message,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(message);
-        await processor.ProcessAsync(message.Body, message.MessageId, message.DequeueCount, cancellationToken);
+        await processor.ProcessAsync(message, cancellationToken);
     }
 }

@@ -12,8 +12,15 @@ public sealed class ApplyQueueOptions
 {
     public const string Section = "Queue";
 
-    /// <summary>host.json's <c>extensions.queues.maxDequeueCount</c>; a test keeps the two equal.</summary>
+    /// <summary>
+    /// Tries an unexpected failure gets before the processor dead-letters the message. The host's own limit
+    /// (host.json's <c>extensions.queues.maxDequeueCount</c>, <see cref="HostMaxDequeueCount"/>) is set so high that it
+    /// is never reached: the SDK poisons a message at that count even when the function kept it on purpose.
+    /// </summary>
     public int MaxDequeueCount { get; set; } = 5;
+
+    /// <summary>host.json's <c>maxDequeueCount</c>: the largest the SDK takes, so the host never moves a message to its poison queue.</summary>
+    public const int HostMaxDequeueCount = int.MaxValue;
 
     /// <summary>How long a message keeps being retried after its first transient failure (<c>Queue__TransientRetryFor</c>).</summary>
     public TimeSpan TransientRetryFor { get; set; } = TimeSpan.FromHours(24);
@@ -40,7 +47,7 @@ internal sealed class ApplyQueueOptionsValidator : IValidateOptions<ApplyQueueOp
         var failures = new List<string>();
         if (options.MaxDequeueCount is < 1 or > 100)
         {
-            failures.Add("Queue__MaxDequeueCount must be between 1 and 100 (and equal host.json's extensions.queues.maxDequeueCount).");
+            failures.Add("Queue__MaxDequeueCount must be between 1 and 100.");
         }
 
         if (options.TransientRetryFor < TimeSpan.Zero || options.TransientRetryFor > TimeSpan.FromDays(6))

@@ -6,6 +6,7 @@ using AskPro.Functions.Security;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Telemetry;
 using Azure;
+using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -24,8 +25,12 @@ namespace AskPro.Functions.Queueing;
 /// <item>anything else throws, so the host retries; on the last try (<see cref="ApplyQueueOptions.MaxDequeueCount"/>)
 /// it is dead-lettered instead.</item>
 /// </list>
-/// Returning normally means the message is applied, deferred or dead-lettered, and the host may delete it. A
-/// dead letter or re-send that cannot be written throws: the original stays, and the host tries again.
+/// When that re-send or dead letter cannot be written either (an outage of the whole storage account), the message
+/// stays where it is: the processor hides it again with a growing delay (an update through its pop receipt, after
+/// which the host's delete fails harmlessly), and when even that fails it throws, so the host releases it. host.json's
+/// <c>maxDequeueCount</c> is set so high that the host never poisons a message (the SDK poisons at that count whatever
+/// the function did), so however long the outage lasts, the delivery stays in a queue whose messages never expire.
+/// Returning normally means the message is applied, deferred, dead-lettered or held, and the host may delete it.
 /// </summary>
 public sealed partial class CalcomEventProcessor(
     WebhookQueue queue,
@@ -37,9 +42,21 @@ public sealed partial class CalcomEventProcessor(
     AskProMetrics metrics,
     ILogger<CalcomEventProcessor> logger)
 {
-    public async Task<ApplyResult?> ProcessAsync(BinaryData message, string messageId, long dequeueCount, CancellationToken ct)
+    /// <summary>One message as the queue trigger hands it over: its pop receipt lets the processor keep it in the queue.</summary>
+    public Task<ApplyResult?> ProcessAsync(QueueMessage message, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(message);
+        return ProcessAsync(message.Body, new QueuedMessage(message.MessageId, message.PopReceipt, message.DequeueCount), ct);
+    }
+
+    /// <summary>A message without its pop receipt (tests, replays): when nothing can be written it throws, so the host keeps it.</summary>
+    public Task<ApplyResult?> ProcessAsync(BinaryData message, string messageId, long dequeueCount, CancellationToken ct) =>
+        ProcessAsync(message, new QueuedMessage(messageId, null, dequeueCount), ct);
+
+    private async Task<ApplyResult?> ProcessAsync(BinaryData message, QueuedMessage queued, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var (messageId, _, dequeueCount) = queued;
         var started = time.GetTimestamp();
         var settings = options.Value;
         WebhookEnvelope envelope;
@@ -51,7 +68,7 @@ public sealed partial class CalcomEventProcessor(
         {
             using (ProcessingScope.Begin(logger, null, null, messageId, dequeueCount))
             {
-                await DeadLetterAsync(message, messageId, dequeueCount, null, DeadLetterKinds.NotAnEnvelope, ex.Message, ct);
+                await KeepAsync(queued, null, ex, ct, () => DeadLetterAsync(message, messageId, dequeueCount, null, DeadLetterKinds.NotAnEnvelope, ex.Message, ct));
             }
 
             return null;
@@ -77,8 +94,8 @@ public sealed partial class CalcomEventProcessor(
 
             if (envelope.TriggerEvent == SeriesFollowUp.Trigger)
             {
-                // A lookup a series occurrence's delivery queued: repair every occurrence Cal.com changed with it.
-                await series.RunAsync(envelope.Uid, ct);
+                // A look-up an earlier version queued here: it runs on its own queue, never in the apply path.
+                await series.ScheduleAsync(envelope.Uid, SeriesFollowUp.Trigger, envelope.DeliveryId, ct);
                 return null;
             }
 
@@ -110,22 +127,61 @@ public sealed partial class CalcomEventProcessor(
         }
         catch (Exception ex) when (Permanent(ex) is { } reason)
         {
-            await DeadLetterAsync(message, messageId, dequeueCount, envelope, DeadLetterKinds.Of(ex), reason, ct);
+            await KeepAsync(queued, envelope, ex, ct, () => DeadLetterAsync(message, messageId, dequeueCount, envelope, DeadLetterKinds.Of(ex), reason, ct));
             return null;
         }
         catch (Exception ex) when (TransientFailure.Is(ex, ct))
         {
-            await DeferAsync(message, messageId, dequeueCount, envelope, ex, settings, ct);
+            await KeepAsync(queued, envelope, ex, ct, () => DeferAsync(message, messageId, dequeueCount, envelope, ex, settings, ct));
             return null;
         }
         catch (Exception ex) when (!ct.IsCancellationRequested && dequeueCount >= settings.MaxDequeueCount)
         {
-            // The host would move it to its poison queue now, where it would expire: keep it ourselves.
-            await DeadLetterAsync(message, messageId, dequeueCount, envelope, DeadLetterKinds.RetriesExhausted,
-                $"failed on all {dequeueCount} tries of delivery {envelope.DeliveryId}, last with {ex.GetType().Name}", ct);
+            // Its tries are used up: keep it in the dead-letter queue rather than retry a failure that keeps coming back.
+            await KeepAsync(queued, envelope, ex, ct, () => DeadLetterAsync(message, messageId, dequeueCount, envelope, DeadLetterKinds.RetriesExhausted,
+                $"failed on all {dequeueCount} tries of delivery {envelope.DeliveryId}, last with {ex.GetType().Name}", ct));
             return null;
         }
     }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> (a re-send or a dead letter). When storage refuses it too, the message is held in
+    /// its own queue instead: hidden again for a growing delay through its pop receipt, which also makes the host's
+    /// delete after this return fail harmlessly (pop receipt mismatch). When even that is refused, the write's failure
+    /// is thrown and the host releases the message for another try; host.json never lets the host poison it.
+    /// </summary>
+    private async Task KeepAsync(QueuedMessage queued, WebhookEnvelope? envelope, Exception cause, CancellationToken ct, Func<Task> write)
+    {
+        try
+        {
+            await write();
+            return;
+        }
+        catch (Exception writeFailure) when (queued.PopReceipt is not null && !ct.IsCancellationRequested)
+        {
+            var delay = options.Value.DelayAfter((int)Math.Min(queued.DequeueCount, int.MaxValue));
+            try
+            {
+                await queue.HoldAsync(queued.MessageId, queued.PopReceipt, delay, ct);
+            }
+            catch (Exception holdFailure) when (!ct.IsCancellationRequested)
+            {
+                Log.NothingWritable(logger, envelope?.DeliveryId, queued.MessageId, queued.DequeueCount, cause.GetType().Name, writeFailure.GetType().Name,
+                    StatusOf(writeFailure), holdFailure.GetType().Name, StatusOf(holdFailure));
+                metrics.Delivery("released", envelope?.TriggerEvent ?? "unknown");
+                throw;
+            }
+
+            Log.Held(logger, envelope?.DeliveryId, queued.MessageId, queued.DequeueCount, cause.GetType().Name, writeFailure.GetType().Name,
+                StatusOf(writeFailure), delay.TotalSeconds);
+            metrics.Delivery("held", envelope?.TriggerEvent ?? "unknown");
+        }
+    }
+
+    private static int StatusOf(Exception ex) => (ex as RequestFailedException)?.Status ?? 0;
+
+    /// <summary>Where a message sits in its queue: the pop receipt (null outside the queue trigger) lets the processor hide it again.</summary>
+    private readonly record struct QueuedMessage(string MessageId, string? PopReceipt, long DequeueCount);
 
     /// <summary>Why a failure will repeat on every try, or null when it may not.</summary>
     private static string? Permanent(Exception ex) => ex switch
@@ -152,7 +208,7 @@ public sealed partial class CalcomEventProcessor(
         }
 
         var delay = settings.DelayAfter(failures);
-        // Throws when storage cannot take the re-send either: then the original stays and the host retries it.
+        // Throws when storage cannot take the re-send either: then the original is held in its queue (KeepAsync).
         await queue.ResendAsync(envelope with { TransientFailures = failures, FirstFailureAt = first }, delay, ct);
         metrics.Delivery("deferred", envelope.TriggerEvent);
         Log.Deferred(logger, envelope.DeliveryId, envelope.TriggerEvent, messageId, failures, ex.GetType().Name, status, delay.TotalSeconds,
@@ -205,5 +261,13 @@ public sealed partial class CalcomEventProcessor(
         [LoggerMessage(EventId = 2003, Level = LogLevel.Warning,
             Message = "Delivery {DeliveryId} {TriggerEvent} (message {MessageId}) deferred after transient failure {TransientFailures} ({ExceptionType}, status {StorageStatus}): retry in {DelaySeconds:F0} s, accepted {AgeMinutes:F0} min ago")]
         public static partial void Deferred(ILogger logger, string deliveryId, string triggerEvent, string messageId, int transientFailures, string exceptionType, int storageStatus, double delaySeconds, double ageMinutes);
+
+        [LoggerMessage(EventId = 2100, Level = LogLevel.Warning,
+            Message = "Delivery {DeliveryId} (message {MessageId}, dequeue {DequeueCount}) failed with {ExceptionType}, and its re-send or dead letter failed too ({WriteFailure}, status {WriteStatus}): kept in its own queue, hidden for {DelaySeconds:F0} s")]
+        public static partial void Held(ILogger logger, string? deliveryId, string messageId, long dequeueCount, string exceptionType, string writeFailure, int writeStatus, double delaySeconds);
+
+        [LoggerMessage(EventId = 2101, Level = LogLevel.Error,
+            Message = "Delivery {DeliveryId} (message {MessageId}, dequeue {DequeueCount}) failed with {ExceptionType}; storage took neither its re-send or dead letter ({WriteFailure}, status {WriteStatus}) nor a new visibility ({HoldFailure}, status {HoldStatus}): the host releases it for another try")]
+        public static partial void NothingWritable(ILogger logger, string? deliveryId, string messageId, long dequeueCount, string exceptionType, string writeFailure, int writeStatus, string holdFailure, int holdStatus);
     }
 }

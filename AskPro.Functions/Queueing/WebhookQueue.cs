@@ -23,6 +23,8 @@ public sealed class WebhookQueue(StorageClients storage)
         await storage.WebhookQueue.CreateIfNotExistsAsync(cancellationToken: ct);
         await storage.Queues.GetQueueClient(StorageNames.WebhookPoisonQueue).CreateIfNotExistsAsync(cancellationToken: ct);
         await storage.DeadLetterQueue.CreateIfNotExistsAsync(cancellationToken: ct);
+        await storage.SeriesLookupQueue.CreateIfNotExistsAsync(cancellationToken: ct);
+        await storage.Queues.GetQueueClient(StorageNames.SeriesLookupPoisonQueue).CreateIfNotExistsAsync(cancellationToken: ct);
         await storage.BodyContainer.CreateIfNotExistsAsync(cancellationToken: ct);
         await storage.DeadLetterContainer.CreateIfNotExistsAsync(cancellationToken: ct);
     });
@@ -70,6 +72,14 @@ public sealed class WebhookQueue(StorageClients storage)
         ArgumentNullException.ThrowIfNull(envelope);
         await storage.WebhookQueue.SendMessageAsync(new BinaryData(envelope.ToUtf8()), visibilityTimeout: delay, timeToLive: NeverExpires, ct);
     }
+
+    /// <summary>
+    /// Hides a received message again for <paramref name="delay"/>, through its pop receipt: the message stays in its
+    /// queue (never expiring) when neither a re-send nor a dead letter could be written. Its pop receipt changes, so
+    /// the host's delete after the function returns fails as a pop receipt mismatch, which the host ignores.
+    /// </summary>
+    public async Task HoldAsync(string messageId, string popReceipt, TimeSpan delay, CancellationToken ct) =>
+        await storage.WebhookQueue.UpdateMessageAsync(messageId, popReceipt, visibilityTimeout: delay, cancellationToken: ct);
 
     /// <summary>
     /// Writes a dead letter that never expires: the reason, the original message and (copied out of the body
@@ -192,6 +202,6 @@ public sealed class WebhookQueue(StorageClients storage)
         return bytes;
     }
 
-    /// <summary>Creates the queue, its poison queue and the claim-check container once per process (infra creates them in Azure).</summary>
+    /// <summary>Creates the queues (webhooks, dead letters, series look-ups, their poison queues) and the containers once per process (infra creates them in Azure).</summary>
     public Task EnsureCreatedAsync(CancellationToken ct) => _created.EnsureAsync(ct);
 }

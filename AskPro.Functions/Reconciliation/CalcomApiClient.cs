@@ -42,6 +42,12 @@ public sealed class CalcomApiException : Exception
 
     /// <summary>401/403: the key is wrong, expired or lacks access. Retrying cannot help; the run must stop.</summary>
     public bool IsAuthFailure => Status is 401 or 403;
+
+    /// <summary>No answer, a timeout, throttling or a server error: the same request may succeed later.</summary>
+    public bool IsTransient => Status is 0 or 408 or 429 or >= 500;
+
+    /// <summary>For a 429: how long Cal.com (or this service's own limiter) says to wait before the next request.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }
 
 /// <summary>
@@ -116,6 +122,14 @@ public sealed class CalcomApiClient(HttpClient http, IOptions<CalcomApiOptions> 
         {
             throw new CalcomApiException(0, null, $"the Cal.com API could not be reached ({ex.GetType().Name})", ex);
         }
+        catch (Polly.RateLimiting.RateLimiterRejectedException ex)
+        {
+            // This service's own limiter has as many requests waiting as it allows: throttled here rather than by Cal.com.
+            throw new CalcomApiException(429, "local_rate_limit", "this service's Cal.com request limit is used up; try again later", ex)
+            {
+                RetryAfter = ex.RetryAfter ?? TimeSpan.FromSeconds(10),
+            };
+        }
 
         if (response.IsSuccessStatusCode || (notFoundIsEmpty && response.StatusCode == HttpStatusCode.NotFound))
         {
@@ -138,7 +152,10 @@ public sealed class CalcomApiClient(HttpClient http, IOptions<CalcomApiOptions> 
             var status = (int)response.StatusCode;
             throw new CalcomApiException(status, code, status is 401 or 403
                 ? $"the Cal.com API refused the key ({status} {code ?? "no error code"}): check {CalcomApiOptions.Section}__ApiKey"
-                : $"the Cal.com API answered {status} ({code ?? "no error code"})");
+                : $"the Cal.com API answered {status} ({code ?? "no error code"})")
+            {
+                RetryAfter = CalcomApiRegistration.ResetOf(response),
+            };
         }
     }
 

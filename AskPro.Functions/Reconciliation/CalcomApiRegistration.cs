@@ -14,8 +14,12 @@ public static class CalcomApiRegistration
     /// <summary>Header prefix of Cal.com's rate-limit reset (<c>X-RateLimit-Reset-Default</c>): seconds until the window or block ends.</summary>
     public const string RateLimitResetPrefix = "X-RateLimit-Reset";
 
-    /// <summary>The longest a 429 makes a request wait before its retry (Cal.com blocks a key for 60 s by default).</summary>
-    public static readonly TimeSpan MaxRateLimitWait = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// The longest a 429 makes a request wait in-process before its retry. A longer block (Cal.com blocks a key for
+    /// 60 s by default) is not waited out inside a function with a 2-minute timeout: the 429 goes to the caller, and a
+    /// series look-up goes back to its queue for that long, a pass resumes at its checkpoint.
+    /// </summary>
+    public static readonly TimeSpan MaxRateLimitWait = TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// The typed <see cref="CalcomApiClient"/> from <c>IHttpClientFactory</c> with the resilience the API needs:
@@ -41,7 +45,8 @@ public static class CalcomApiRegistration
                 pipeline.AddRetry(new HttpRetryStrategyOptions
                 {
                     MaxRetryAttempts = Math.Max(o.MaxRetries, 1),
-                    ShouldHandle = args => ValueTask.FromResult(o.MaxRetries > 0 && HttpClientResiliencePredicates.IsTransient(args.Outcome)),
+                    ShouldHandle = args => ValueTask.FromResult(o.MaxRetries > 0 && HttpClientResiliencePredicates.IsTransient(args.Outcome)
+                        && !(ResetOf(args.Outcome.Result) > MaxRateLimitWait)),
                     BackoffType = DelayBackoffType.Exponential,
                     UseJitter = true,
                     Delay = o.RetryDelay,
@@ -53,7 +58,8 @@ public static class CalcomApiRegistration
                     PermitLimit = o.RequestsPerMinute,
                     Window = TimeSpan.FromMinutes(1),
                     SegmentsPerWindow = 6,
-                    QueueLimit = int.MaxValue,
+                    // Bounded: past it a request fails at once as a local 429 instead of waiting behind the others for minutes.
+                    QueueLimit = Math.Max(1, o.RequestsPerMinute / 5),
                     QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
                     AutoReplenishment = true,
                 }));
@@ -62,8 +68,12 @@ public static class CalcomApiRegistration
         return services;
     }
 
-    /// <summary>For a 429: the seconds Cal.com's <c>X-RateLimit-Reset-*</c> (or a <c>Retry-After</c>) names; otherwise null (back-off).</summary>
-    internal static TimeSpan? RateLimitWait(HttpResponseMessage? response)
+    /// <summary>For a 429: the seconds Cal.com's <c>X-RateLimit-Reset-*</c> (or a <c>Retry-After</c>) names, at most <see cref="MaxRateLimitWait"/>; otherwise null (back-off).</summary>
+    internal static TimeSpan? RateLimitWait(HttpResponseMessage? response) =>
+        ResetOf(response) is { } reset ? (reset > MaxRateLimitWait ? MaxRateLimitWait : reset) : null;
+
+    /// <summary>For a 429: how long Cal.com says the key is blocked (60 s when it does not say); null for any other answer.</summary>
+    internal static TimeSpan? ResetOf(HttpResponseMessage? response)
     {
         if (response is not { StatusCode: HttpStatusCode.TooManyRequests })
         {
@@ -77,7 +87,7 @@ public static class CalcomApiRegistration
             {
                 foreach (var value in values)
                 {
-                    if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
+                    if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0 && seconds < 86_400)
                     {
                         var w = TimeSpan.FromSeconds(seconds);
                         wait = wait is { } max && max > w ? max : w;
@@ -86,7 +96,6 @@ public static class CalcomApiRegistration
             }
         }
 
-        wait ??= response.Headers.RetryAfter?.Delta;
-        return wait is { } found ? (found > MaxRateLimitWait ? MaxRateLimitWait : found) : TimeSpan.FromSeconds(60);
+        return wait ?? response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(60);
     }
 }

@@ -6,7 +6,14 @@ namespace AskPro.Functions.Reconciliation;
 /// Bookings read from the API, and how far they cover: every booking whose <c>updatedAt</c> is at or before
 /// <see cref="CoveredUpTo"/> (and after the window's start) has been returned by this or an earlier chunk.
 /// </summary>
-public sealed record FeedChunk(IReadOnlyList<CalcomApiBooking> Bookings, DateTimeOffset? CoveredUpTo);
+public sealed record FeedChunk(IReadOnlyList<CalcomApiBooking> Bookings, DateTimeOffset? CoveredUpTo)
+{
+    /// <summary>Of a sweep page: where the walk continues once this page is handled (null: it was the last page).</summary>
+    public SweepPosition? Next { get; init; }
+}
+
+/// <summary>A place in a sweep: the bookings starting at or after <see cref="After"/>, from offset <see cref="Skip"/> on.</summary>
+public sealed record SweepPosition(DateTimeOffset After, int Skip);
 
 /// <summary>
 /// Walks <c>GET /v2/bookings</c> without trusting its counts. Cal.com computes <c>totalItems</c>/<c>hasNextPage</c>
@@ -60,20 +67,35 @@ public sealed class CalcomBookingFeed(CalcomApiClient api)
     }
 
     /// <summary>
-    /// Bookings with <c>startTime</c> ≥ from and <c>endTime</c> ≤ to, by offset pages until a short page. Not split
-    /// into windows: the filter needs the whole booking inside, so one straddling a split would fall between halves.
+    /// Bookings with <c>startTime</c> ≥ from and <c>endTime</c> ≤ to, sorted by start, page by page until a short page,
+    /// from <paramref name="resume"/> on when given. Not split into windows: the filter needs the whole booking inside,
+    /// so one straddling a split would fall between halves. Each page says where the walk continues
+    /// (<see cref="FeedChunk.Next"/>): at the last start time it read, from offset 0, so a walk resumed later is not
+    /// thrown off by bookings added or removed before it (those at that very start are read twice, which is harmless);
+    /// only a page that is all one start time moves on by offset.
     /// </summary>
-    public async IAsyncEnumerable<FeedChunk> ByStartAsync(DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<FeedChunk> ByStartAsync(DateTimeOffset from, DateTimeOffset to, SweepPosition? resume, [EnumeratorCancellation] CancellationToken ct)
     {
-        var query = new BookingQuery { AfterStart = from, BeforeEnd = to };
-        IReadOnlyList<CalcomApiBooking> page;
+        var position = resume ?? new SweepPosition(from, 0);
         var pages = 0;
-        do
+        while (true)
         {
-            page = await ReadPageAsync(query with { Skip = pages * CalcomApiClient.MaxTake }, ++pages, ct);
-            yield return new FeedChunk(page, null);
+            var page = await ReadPageAsync(new BookingQuery { AfterStart = position.After, BeforeEnd = to, Skip = position.Skip }, ++pages, ct);
+            if (page.Count < CalcomApiClient.MaxTake)
+            {
+                yield return new FeedChunk(page, null);
+                yield break;
+            }
+
+            position = Next(position, page);
+            yield return new FeedChunk(page, null) { Next = position };
         }
-        while (page.Count == CalcomApiClient.MaxTake);
+    }
+
+    private static SweepPosition Next(SweepPosition position, IReadOnlyList<CalcomApiBooking> page)
+    {
+        var last = page.Select(b => b.Start).Max();
+        return last is { } l && l > position.After ? new SweepPosition(l, 0) : position with { Skip = position.Skip + page.Count };
     }
 
     private async Task<IReadOnlyList<CalcomApiBooking>> ReadPageAsync(BookingQuery query, int pageNumber, CancellationToken ct)

@@ -56,7 +56,8 @@ public sealed class ReconcileFunctions(Reconciler reconciler, TimeProvider time)
         var summary = await reconciler.RunAsync(from, to, cancellationToken);
         var status = summary.Outcome switch
         {
-            "completed" => StatusCodes.Status200OK,
+            // cut: its budget ran out; coveredUpTo says where to continue with another request.
+            "completed" or "cut" => StatusCodes.Status200OK,
             "busy" => StatusCodes.Status409Conflict,
             "off" or "unauthorized" or _ => StatusCodes.Status503ServiceUnavailable,
         };

@@ -12,7 +12,7 @@ namespace AskPro.Functions.Reconciliation;
 public sealed record PassSummary
 {
     public required string PassId { get; init; }
-    /// <summary><c>completed</c>, <c>off</c> (no API key), <c>busy</c> (another pass holds the lease), <c>unauthorized</c>, <c>failed</c>.</summary>
+    /// <summary><c>completed</c>, <c>cut</c> (its time budget ran out; the next pass resumes), <c>off</c> (no API key), <c>busy</c> (another pass holds the lease), <c>unauthorized</c>, <c>failed</c>.</summary>
     public required string Outcome { get; init; }
     public DateTimeOffset? WindowFrom { get; init; }
     public DateTimeOffset? WindowTo { get; init; }
@@ -26,6 +26,8 @@ public sealed record PassSummary
     public int Unrepairable { get; init; }
     public int ApiCalls { get; init; }
     public double DurationMs { get; init; }
+    /// <summary>How far the changed-since walk got (a <c>cut</c> on-demand pass continues from here).</summary>
+    public DateTimeOffset? CoveredUpTo { get; init; }
     public int Drift => Missing + Different;
 }
 
@@ -78,33 +80,42 @@ public sealed partial class Reconciler(
         var checkpoint = await state.ReadCheckpointAsync(ct);
         var windowFrom = from ?? (checkpoint.DeltaUpTo is { } d ? d - o.Overlap : now - o.InitialLookback);
         var windowTo = to ?? now;
-        var sweep = !manual && (checkpoint.LastSweepAt is not { } s || now - s >= o.SweepEvery);
+        var sweep = !manual && (checkpoint.Sweep is not null || checkpoint.LastSweepAt is not { } s || now - s >= o.SweepEvery);
         var outcome = "completed";
+        DateTimeOffset? coveredUpTo = null;
+        // The budget decides when no new page starts; the grace cancels a page that hangs (a long 429 wait) after it.
+        using var cut = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cut.CancelAfter(o.PassBudget + ReconciliationOptions.PageGrace);
+        bool OverBudget() => time.GetElapsedTime(started) >= o.PassBudget;
         try
         {
             var feed = new CalcomBookingFeed(api);
-            await foreach (var chunk in feed.ChangedAsync(windowFrom, windowTo, ct))
+            await foreach (var chunk in feed.ChangedAsync(windowFrom, windowTo, cut.Token))
             {
                 pass.ApiCalls++;
-                await pass.HandleAsync(chunk.Bookings, ct);
+                await pass.HandleAsync(chunk.Bookings, cut.Token);
                 await lease.RenewAsync(ct);
+                coveredUpTo = chunk.CoveredUpTo ?? coveredUpTo;
                 if (!manual && chunk.CoveredUpTo is { } covered)
                 {
                     await state.AdvanceDeltaAsync(covered, ct);
+                }
+
+                if (OverBudget() && chunk.CoveredUpTo < windowTo)
+                {
+                    outcome = "cut"; // the delta checkpoint stands where this chunk left it
+                    break;
                 }
             }
 
             if (sweep)
             {
-                await foreach (var chunk in feed.ByStartAsync(now - o.SweepPast, now + o.SweepFuture, ct))
-                {
-                    pass.ApiCalls++;
-                    await pass.HandleAsync(chunk.Bookings, ct);
-                    await lease.RenewAsync(ct);
-                }
-
-                await state.MarkSweepAsync(now, ct);
+                outcome = await SweepAsync(pass, checkpoint.Sweep, now, lease, OverBudget, cut.Token, ct) ? outcome : "cut";
             }
+        }
+        catch (OperationCanceledException) when (cut.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            outcome = "cut";
         }
         catch (CalcomApiException ex) when (ex.IsAuthFailure)
         {
@@ -118,8 +129,45 @@ public sealed partial class Reconciler(
             Log.Failed(logger, passId, ex.GetType().Name, (ex as CalcomApiException)?.Status ?? 0);
         }
 
-        return Report(pass.Summary(outcome, windowFrom, windowTo, sweep && outcome == "completed", time.GetElapsedTime(started).TotalMilliseconds),
-            manual ? "on_demand" : "scheduled");
+        if (outcome == "cut")
+        {
+            Log.Cut(logger, passId, o.PassBudget.TotalSeconds);
+        }
+
+        var summary = pass.Summary(outcome, windowFrom, windowTo, sweep && outcome == "completed", time.GetElapsedTime(started).TotalMilliseconds);
+        return Report(summary with { CoveredUpTo = coveredUpTo }, manual ? "on_demand" : "scheduled");
+    }
+
+    /// <summary>
+    /// The sweep by start time, resumed from <paramref name="progress"/> when a pass cut it: its range stays the one of
+    /// the pass that began it, its position is saved after every page, and it is marked done only when it reached the
+    /// end. Reads at least one page; returns false when the budget cut it.
+    /// </summary>
+    private async Task<bool> SweepAsync(Pass pass, SweepProgress? progress, DateTimeOffset now, ReconciliationLease lease, Func<bool> overBudget,
+        CancellationToken cut, CancellationToken ct)
+    {
+        var o = options.Value;
+        var startedAt = progress?.StartedAt ?? now;
+        var feed = new CalcomBookingFeed(api);
+        await foreach (var chunk in feed.ByStartAsync(startedAt - o.SweepPast, startedAt + o.SweepFuture, progress?.Position, cut))
+        {
+            pass.ApiCalls++;
+            await pass.HandleAsync(chunk.Bookings, cut);
+            await lease.RenewAsync(ct);
+            if (chunk.Next is not { } next)
+            {
+                break;
+            }
+
+            await state.SaveSweepAsync(startedAt, next, ct);
+            if (overBudget())
+            {
+                return false;
+            }
+        }
+
+        await state.MarkSweepAsync(startedAt, ct);
+        return true;
     }
 
     /// <summary>
@@ -372,6 +420,10 @@ public sealed partial class Reconciler(
         [LoggerMessage(EventId = 5007, Level = LogLevel.Information,
             Message = "Reconciliation pass {PassId}: {UidPseudonym} has {Deferred} seat change(s) the record learnt too recently to compare with this read; a later pass repairs them")]
         public static partial void SeatDeferred(ILogger logger, string passId, string uidPseudonym, int deferred);
+
+        [LoggerMessage(EventId = 5100, Level = LogLevel.Information,
+            Message = "Reconciliation pass {PassId} used its {BudgetSeconds:F0} s budget: it stopped after a page whose progress is saved; the next pass resumes there")]
+        public static partial void Cut(ILogger logger, string passId, double budgetSeconds);
 
         [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "Reconciliation is off: Calcom__ApiKey is not set")]
         public static partial void Off(ILogger logger);

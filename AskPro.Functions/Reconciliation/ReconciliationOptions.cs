@@ -24,6 +24,16 @@ public sealed class ReconciliationOptions
 
     /// <summary>How long a pass holds its lease between renewals; a crashed pass blocks the next for at most this long.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a pass starts new pages (<c>Reconciliation__PassBudget</c>); well under host.json's 2-minute
+    /// <c>functionTimeout</c>. Each of its two walks reads at least one page per pass, so both always move on; a page
+    /// still running <see cref="PageGrace"/> after the budget is cancelled, and the next pass resumes where this one stopped.
+    /// </summary>
+    public TimeSpan PassBudget { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long past <see cref="PassBudget"/> the pages in flight may take before they are cancelled.</summary>
+    public static readonly TimeSpan PageGrace = TimeSpan.FromSeconds(30);
 }
 
 internal sealed class ReconciliationOptionsValidator : IValidateOptions<ReconciliationOptions>
@@ -39,6 +49,12 @@ internal sealed class ReconciliationOptionsValidator : IValidateOptions<Reconcil
         if (options.InitialLookback <= TimeSpan.Zero || options.SweepPast < TimeSpan.Zero || options.SweepFuture <= TimeSpan.Zero || options.SweepEvery <= TimeSpan.Zero)
         {
             failures.Add("Reconciliation__InitialLookback, __SweepEvery and __SweepFuture must be positive, __SweepPast not negative.");
+        }
+
+        // Budget plus grace must end before host.json's functionTimeout (00:02:00) cuts the function off.
+        if (options.PassBudget <= TimeSpan.Zero || options.PassBudget + ReconciliationOptions.PageGrace > TimeSpan.FromSeconds(100))
+        {
+            failures.Add("Reconciliation__PassBudget must be positive and at most 00:01:10 (a pass must end well inside the 2-minute function timeout).");
         }
 
         if (options.LeaseDuration < TimeSpan.FromSeconds(15))

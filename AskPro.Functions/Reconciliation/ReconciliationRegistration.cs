@@ -19,6 +19,7 @@ public static class ReconciliationRegistration
         services.AddSingleton<Reconciler>();
         services.AddSingleton<SeriesFollowUp>();
         services.AddTransient<ReconcileFunctions>();
+        services.AddTransient<SeriesLookupFunction>();
         return services;
     }
 }

@@ -4,8 +4,20 @@ using Azure.Data.Tables;
 
 namespace AskPro.Functions.Reconciliation;
 
-/// <summary>How far reconciliation has come: changes up to <see cref="DeltaUpTo"/> are covered; the last full sweep ran at <see cref="LastSweepAt"/>.</summary>
-public sealed record ReconciliationCheckpoint(DateTimeOffset? DeltaUpTo, DateTimeOffset? LastSweepAt);
+/// <summary>
+/// How far reconciliation has come: changes up to <see cref="DeltaUpTo"/> are covered; the last full sweep started at
+/// <see cref="LastSweepAt"/>; <see cref="Sweep"/> is where an unfinished sweep resumes.
+/// </summary>
+public sealed record ReconciliationCheckpoint(DateTimeOffset? DeltaUpTo, DateTimeOffset? LastSweepAt)
+{
+    public SweepProgress? Sweep { get; init; }
+}
+
+/// <summary>
+/// A sweep cut by its pass's time budget: the sweep that began at <see cref="StartedAt"/> (which fixes its range)
+/// continues with the bookings starting at or after <see cref="Position"/>.
+/// </summary>
+public sealed record SweepProgress(DateTimeOffset StartedAt, SweepPosition Position);
 
 /// <summary>
 /// Reconciliation's own rows, in the appointments table under their own partition (<c>reconciliation</c>), so it needs
@@ -26,17 +38,28 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
     {
         await _created.EnsureAsync(ct);
         var row = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey, CheckpointRow, cancellationToken: ct);
-        return row.HasValue
-            ? new ReconciliationCheckpoint(row.Value!.GetDateTimeOffset("DeltaUpTo"), row.Value.GetDateTimeOffset("LastSweepAt"))
-            : new ReconciliationCheckpoint(null, null);
+        return row.HasValue ? Checkpoint(row.Value!) : new ReconciliationCheckpoint(null, null);
     }
+
+    private static ReconciliationCheckpoint Checkpoint(TableEntity row) =>
+        new(row.GetDateTimeOffset("DeltaUpTo"), row.GetDateTimeOffset("LastSweepAt"))
+        {
+            Sweep = row.GetDateTimeOffset("SweepStartedAt") is { } started && row.GetDateTimeOffset("SweepAfter") is { } after
+                ? new SweepProgress(started, new SweepPosition(after, row.GetInt32("SweepSkip") ?? 0))
+                : null,
+        };
 
     /// <summary>Moves the delta checkpoint forward to <paramref name="upTo"/> (never back), keeping the sweep time.</summary>
     public Task AdvanceDeltaAsync(DateTimeOffset upTo, CancellationToken ct) =>
         UpdateCheckpointAsync(c => c.DeltaUpTo is { } d && d >= upTo ? c : c with { DeltaUpTo = upTo }, ct);
 
+    /// <summary>Marks the sweep that began at <paramref name="at"/> done, and forgets its progress.</summary>
     public Task MarkSweepAsync(DateTimeOffset at, CancellationToken ct) =>
-        UpdateCheckpointAsync(c => c.LastSweepAt is { } s && s >= at ? c : c with { LastSweepAt = at }, ct);
+        UpdateCheckpointAsync(c => c.LastSweepAt is { } s && s >= at ? c with { Sweep = null } : c with { LastSweepAt = at, Sweep = null }, ct);
+
+    /// <summary>Records how far the sweep that began at <paramref name="startedAt"/> has come, so the next pass resumes there.</summary>
+    public Task SaveSweepAsync(DateTimeOffset startedAt, SweepPosition position, CancellationToken ct) =>
+        UpdateCheckpointAsync(c => c with { Sweep = new SweepProgress(startedAt, position) }, ct);
 
     private async Task UpdateCheckpointAsync(Func<ReconciliationCheckpoint, ReconciliationCheckpoint> change, CancellationToken ct)
     {
@@ -44,9 +67,7 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
         for (var attempt = 1; ; attempt++)
         {
             var row = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey, CheckpointRow, cancellationToken: ct);
-            var current = row.HasValue
-                ? new ReconciliationCheckpoint(row.Value!.GetDateTimeOffset("DeltaUpTo"), row.Value.GetDateTimeOffset("LastSweepAt"))
-                : new ReconciliationCheckpoint(null, null);
+            var current = row.HasValue ? Checkpoint(row.Value!) : new ReconciliationCheckpoint(null, null);
             var next = change(current);
             if (next == current && row.HasValue)
             {
@@ -57,6 +78,9 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
             {
                 ["DeltaUpTo"] = next.DeltaUpTo,
                 ["LastSweepAt"] = next.LastSweepAt,
+                ["SweepStartedAt"] = next.Sweep?.StartedAt,
+                ["SweepAfter"] = next.Sweep?.Position.After,
+                ["SweepSkip"] = next.Sweep?.Position.Skip,
                 ["UpdatedAt"] = time.GetUtcNow(),
             };
             try
@@ -83,19 +107,35 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
     /// The lease for <paramref name="duration"/>, or null when another owner holds an unexpired one. The holder
     /// renews it while it works; one that stops renewing loses it when it expires, so a crashed pass blocks nothing for long.
     /// </summary>
-    public async Task<ReconciliationLease?> TryAcquireLeaseAsync(string owner, TimeSpan duration, CancellationToken ct)
+    public Task<ReconciliationLease?> TryAcquireLeaseAsync(string owner, TimeSpan duration, CancellationToken ct) =>
+        TryAcquireAsync(LeaseRow, owner, duration, ct);
+
+    /// <summary>
+    /// The lease of one recurring series (keyed by its recurring booking uid), so one look-up of a series runs at a
+    /// time; null while another look-up holds it. Its row stays (with an expiry in the past) once released.
+    /// </summary>
+    public Task<ReconciliationLease?> TryAcquireSeriesLeaseAsync(string series, string owner, TimeSpan duration, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(series);
+        return TryAcquireAsync(SeriesLeasePrefix + series, owner, duration, ct);
+    }
+
+    /// <summary>Row key prefix of the series leases.</summary>
+    public const string SeriesLeasePrefix = "series_";
+
+    private async Task<ReconciliationLease?> TryAcquireAsync(string rowKey, string owner, TimeSpan duration, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrEmpty(owner);
         await _created.EnsureAsync(ct);
         var now = time.GetUtcNow();
-        var row = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey, LeaseRow, cancellationToken: ct);
-        var entity = LeaseEntity(owner, now + duration);
+        var row = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey, rowKey, cancellationToken: ct);
+        var entity = LeaseEntity(rowKey, owner, now + duration);
         try
         {
             if (!row.HasValue)
             {
                 var added = await _table.AddEntityAsync(entity, ct);
-                return new ReconciliationLease(this, owner, duration, added.Headers.ETag ?? ETag.All);
+                return new ReconciliationLease(this, rowKey, owner, duration, added.Headers.ETag ?? ETag.All);
             }
 
             if (row.Value!.GetDateTimeOffset("ExpiresAt") is { } expires && expires > now && row.Value.GetString("Owner") != owner)
@@ -104,7 +144,7 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
             }
 
             var updated = await _table.UpdateEntityAsync(entity, row.Value.ETag, TableUpdateMode.Replace, ct);
-            return new ReconciliationLease(this, owner, duration, updated.Headers.ETag ?? ETag.All);
+            return new ReconciliationLease(this, rowKey, owner, duration, updated.Headers.ETag ?? ETag.All);
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
@@ -112,11 +152,11 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
         }
     }
 
-    internal async Task<ETag> RenewAsync(string owner, TimeSpan duration, ETag etag, CancellationToken ct)
+    internal async Task<ETag> RenewAsync(string rowKey, string owner, TimeSpan duration, ETag etag, CancellationToken ct)
     {
         try
         {
-            var response = await _table.UpdateEntityAsync(LeaseEntity(owner, time.GetUtcNow() + duration), etag, TableUpdateMode.Replace, ct);
+            var response = await _table.UpdateEntityAsync(LeaseEntity(rowKey, owner, time.GetUtcNow() + duration), etag, TableUpdateMode.Replace, ct);
             return response.Headers.ETag ?? ETag.All;
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
@@ -125,11 +165,11 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
         }
     }
 
-    internal async Task ReleaseAsync(string owner, ETag etag)
+    internal async Task ReleaseAsync(string rowKey, string owner, ETag etag)
     {
         try
         {
-            await _table.UpdateEntityAsync(LeaseEntity(owner, time.GetUtcNow()), etag, TableUpdateMode.Replace, CancellationToken.None);
+            await _table.UpdateEntityAsync(LeaseEntity(rowKey, owner, time.GetUtcNow()), etag, TableUpdateMode.Replace, CancellationToken.None);
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
         {
@@ -137,20 +177,22 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
         }
     }
 
-    private static TableEntity LeaseEntity(string owner, DateTimeOffset expiresAt) =>
-        new(PartitionKey, LeaseRow) { ["Owner"] = owner, ["ExpiresAt"] = expiresAt };
+    private static TableEntity LeaseEntity(string rowKey, string owner, DateTimeOffset expiresAt) =>
+        new(PartitionKey, rowKey) { ["Owner"] = owner, ["ExpiresAt"] = expiresAt };
 }
 
 /// <summary>A held reconciliation lease: renew it while working, dispose it to release it.</summary>
 public sealed class ReconciliationLease : IAsyncDisposable
 {
     private readonly ReconciliationState _state;
+    private readonly string _rowKey;
     private readonly TimeSpan _duration;
     private ETag _etag;
 
-    internal ReconciliationLease(ReconciliationState state, string owner, TimeSpan duration, ETag etag)
+    internal ReconciliationLease(ReconciliationState state, string rowKey, string owner, TimeSpan duration, ETag etag)
     {
         _state = state;
+        _rowKey = rowKey;
         Owner = owner;
         _duration = duration;
         _etag = etag;
@@ -159,9 +201,9 @@ public sealed class ReconciliationLease : IAsyncDisposable
     public string Owner { get; }
 
     /// <summary>Extends the lease; throws <see cref="ReconciliationLeaseLostException"/> when another owner has taken it.</summary>
-    public async Task RenewAsync(CancellationToken ct) => _etag = await _state.RenewAsync(Owner, _duration, _etag, ct);
+    public async Task RenewAsync(CancellationToken ct) => _etag = await _state.RenewAsync(_rowKey, Owner, _duration, _etag, ct);
 
-    public async ValueTask DisposeAsync() => await _state.ReleaseAsync(Owner, _etag);
+    public async ValueTask DisposeAsync() => await _state.ReleaseAsync(_rowKey, Owner, _etag);
 }
 
 public sealed class ReconciliationLeaseLostException : Exception

@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using AskPro.Functions.Calcom;
 using AskPro.Functions.Logging;
 using AskPro.Functions.Queueing;
+using AskPro.Functions.Storage;
+using AskPro.Functions.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -11,22 +13,32 @@ namespace AskPro.Functions.Reconciliation;
 
 /// <summary>
 /// "Cancel all remaining", "confirm all" and "reject all" of a recurring series change every occurrence and send one
-/// webhook, for the clicked one. A delivery that cancels, rejects or confirms an occurrence carrying
-/// <c>recurringEvent</c> therefore queues a lookup of its series (a message on the webhook queue, so it is durable and
-/// retried like any delivery); the lookup reads the occurrence (<c>GET /v2/bookings/{uid}</c> →
-/// <c>recurringBookingUid</c>), then every occurrence (<c>GET /v2/bookings/{recurringBookingUid}</c>), and repairs
-/// those that differ through synthetic events, within a minute instead of at the next sweep.
+/// webhook, for the clicked one. Once such a delivery is applied, a look-up of its series is queued on its own queue
+/// (<c>calcom-webhooks-series</c>, never expiring), so applying a webhook never waits on Cal.com's API; the look-up
+/// function reads the occurrence (<c>GET /v2/bookings/{uid}</c> → <c>recurringBookingUid</c>), then every occurrence
+/// (<c>GET /v2/bookings/{recurringBookingUid}</c>), and repairs those that differ through synthetic events, within a
+/// minute instead of at the next sweep. One look-up per series runs at a time (a lease row per series); a throttled
+/// (429), failing (5xx) or unreachable API, or a series another look-up holds, sends the look-up back to its queue
+/// with a delay, for up to <see cref="ApplyQueueOptions.TransientRetryFor"/>, after which the daily sweep is left to
+/// find the occurrences. A look-up is never dead-lettered: the booking that asked for it is already applied.
 /// </summary>
 public sealed partial class SeriesFollowUp(
     CalcomApiClient api,
     Reconciler reconciler,
+    ReconciliationState state,
     WebhookQueue queue,
+    StorageClients storage,
     IOptions<CalcomApiOptions> options,
+    IOptions<ApplyQueueOptions> queueOptions,
     TimeProvider time,
+    AskProMetrics metrics,
     ILogger<SeriesFollowUp> logger)
 {
-    /// <summary>The trigger of a lookup message: not a Cal.com trigger, so the webhook endpoint would only ever ignore it.</summary>
+    /// <summary>The trigger of a look-up a former version queued on the webhook queue; such a message is moved to the look-up queue.</summary>
     public const string Trigger = "ASKPRO_SERIES_LOOKUP";
+
+    /// <summary>How long one look-up holds its series: longer than a function may run (host.json's functionTimeout).</summary>
+    public static readonly TimeSpan LeaseDuration = TimeSpan.FromMinutes(3);
 
     public static bool Wants(BookingEvent e)
     {
@@ -35,43 +47,114 @@ public sealed partial class SeriesFollowUp(
             or CalcomTriggers.BookingCreated or CalcomTriggers.BookingConfirmed;
     }
 
-    /// <summary>Queues the lookup of <paramref name="e"/>'s series (nothing when reconciliation is off: there is no key to read with).</summary>
-    public async Task ScheduleAsync(BookingEvent e, string deliveryId, CancellationToken ct)
+    /// <summary>Queues the look-up of <paramref name="e"/>'s series (nothing when reconciliation is off: there is no key to read with).</summary>
+    public Task ScheduleAsync(BookingEvent e, string deliveryId, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(e);
+        return ScheduleAsync(e.Uid, e.TriggerEvent, deliveryId, ct);
+    }
+
+    /// <summary>Queues the look-up of the series of occurrence <paramref name="uid"/>.</summary>
+    public async Task ScheduleAsync(string uid, string triggerEvent, string deliveryId, CancellationToken ct)
+    {
         if (!options.Value.IsEnabled)
         {
             Log.Off(logger, deliveryId);
             return;
         }
 
-        var now = time.GetUtcNow();
-        var body = new JsonObject
-        {
-            ["triggerEvent"] = Trigger,
-            ["createdAt"] = SyntheticWebhook.Iso(now),
-            ["askpro"] = new JsonObject { ["origin"] = SyntheticWebhook.Origin, ["after"] = deliveryId },
-            ["payload"] = new JsonObject { ["uid"] = e.Uid, ["trigger"] = e.TriggerEvent },
-        };
-        await queue.EnqueueAsync(JsonSerializer.SerializeToUtf8Bytes(body, SyntheticJsonContext.Default.JsonObject), Trigger, e.Uid, null, now, ct);
-        Log.Scheduled(logger, deliveryId, UidPseudonym.Of(e.Uid), e.TriggerEvent);
+        await SendAsync(new SeriesLookup(SeriesLookup.CurrentVersion, uid, triggerEvent, deliveryId, time.GetUtcNow()), TimeSpan.Zero, ct);
+        Log.Scheduled(logger, deliveryId, UidPseudonym.Of(uid), triggerEvent);
     }
 
-    /// <summary>Runs a queued lookup: every occurrence of the uid's series, compared and repaired.</summary>
-    public async Task<PassSummary?> RunAsync(string uid, CancellationToken ct)
+    private async Task SendAsync(SeriesLookup lookup, TimeSpan delay, CancellationToken ct)
     {
-        ArgumentException.ThrowIfNullOrEmpty(uid);
+        await queue.EnsureCreatedAsync(ct);
+        await storage.SeriesLookupQueue.SendMessageAsync(new BinaryData(lookup.ToUtf8()), delay, WebhookQueue.NeverExpires, ct);
+    }
+
+    /// <summary>
+    /// One message of the look-up queue. Returns normally when the look-up ran, was sent back to the queue with a
+    /// delay, or was given up (logged); throws only when even the re-send fails, so the host releases the message.
+    /// </summary>
+    public async Task ProcessAsync(BinaryData message, string messageId, long dequeueCount, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (SeriesLookup.TryParse(message.ToMemory().Span) is not { } lookup)
+        {
+            // Only a bug writes one; the sweep finds what it would have repaired.
+            Log.Unreadable(logger, messageId);
+            metrics.Delivery("series_unreadable", Trigger);
+            return;
+        }
+
+        try
+        {
+            await RunAsync(lookup, ct);
+        }
+        catch (Exception ex) when (RetryDelay(ex, ct) is { } wait)
+        {
+            await RetryAsync(lookup, messageId, ex, wait, ct);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested && dequeueCount >= queueOptions.Value.MaxDequeueCount)
+        {
+            Log.GaveUp(logger, messageId, lookup.DeliveryId, UidPseudonym.Of(lookup.Uid), $"failed on {dequeueCount} tries, last with {ex.GetType().Name}");
+            metrics.Delivery("series_given_up", Trigger);
+        }
+    }
+
+    /// <summary>How long to wait before the look-up is tried again, or null when the failure is not one that passes.</summary>
+    private static TimeSpan? RetryDelay(Exception ex, CancellationToken ct) => ex switch
+    {
+        SeriesBusyException => TimeSpan.Zero,
+        CalcomApiException { IsTransient: true } api => api.RetryAfter ?? TimeSpan.Zero,
+        CalcomApiException => null,
+        _ when TransientFailure.Is(ex, ct) => TimeSpan.Zero,
+        _ => null,
+    };
+
+    private async Task RetryAsync(SeriesLookup lookup, string messageId, Exception ex, TimeSpan wait, CancellationToken ct)
+    {
+        var settings = queueOptions.Value;
+        var now = time.GetUtcNow();
+        var first = lookup.FirstFailureAt ?? now;
+        var failures = (lookup.Failures ?? 0) + 1;
+        var status = (ex as CalcomApiException)?.Status ?? (ex as Azure.RequestFailedException)?.Status ?? 0;
+        if (now - first >= settings.TransientRetryFor)
+        {
+            Log.GaveUp(logger, messageId, lookup.DeliveryId, UidPseudonym.Of(lookup.Uid),
+                $"failed for {(now - first).TotalHours:F1} h ({failures} tries), longer than Queue__TransientRetryFor; last {ex.GetType().Name} status {status}");
+            metrics.Delivery("series_given_up", Trigger);
+            return;
+        }
+
+        var backOff = settings.DelayAfter(failures);
+        var delay = wait > backOff ? wait : backOff;
+        // At most a queue message's longest visibility delay; throws when storage takes nothing, and the host releases the original.
+        await SendAsync(lookup with { Failures = failures, FirstFailureAt = first }, delay > TimeSpan.FromDays(6) ? TimeSpan.FromDays(6) : delay, ct);
+        metrics.Delivery("series_deferred", Trigger);
+        Log.Deferred(logger, messageId, lookup.DeliveryId, UidPseudonym.Of(lookup.Uid), failures, ex.GetType().Name, status, delay.TotalSeconds);
+    }
+
+    /// <summary>Runs a look-up: every occurrence of the uid's series, compared and repaired, under the series' lease.</summary>
+    public async Task<PassSummary?> RunAsync(SeriesLookup lookup, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(lookup);
         if (!options.Value.IsEnabled)
         {
             return null;
         }
 
+        var uid = lookup.Uid;
         var passId = "series-" + time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
         try
         {
             var occurrence = (await api.GetAsync(uid, ct)).FirstOrDefault(b => b.Uid == uid);
-            var occurrences = occurrence?.RecurringBookingUid is { } series ? await api.GetAsync(series, ct) : occurrence is null ? [] : [occurrence];
-            return await reconciler.RepairAsync(occurrences, passId, occurrence?.RecurringBookingUid is null ? 1 : 2, ct);
+            var series = occurrence?.RecurringBookingUid;
+            await using var lease = await state.TryAcquireSeriesLeaseAsync(series ?? uid, passId, LeaseDuration, ct)
+                ?? throw new SeriesBusyException();
+            var occurrences = series is not null ? await api.GetAsync(series, ct) : occurrence is null ? [] : [occurrence];
+            return await reconciler.RepairAsync(occurrences, passId, series is null ? 1 : 2, ct);
         }
         catch (CalcomApiException ex) when (ex.IsAuthFailure)
         {
@@ -83,7 +166,7 @@ public sealed partial class SeriesFollowUp(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Delivery {DeliveryId} {TriggerEvent} of a series occurrence ({UidPseudonym}): queued a lookup of the whole series")]
+        [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Delivery {DeliveryId} {TriggerEvent} of a series occurrence ({UidPseudonym}): queued a look-up of the whole series")]
         public static partial void Scheduled(ILogger logger, string deliveryId, string uidPseudonym, string triggerEvent);
 
         [LoggerMessage(EventId = 5012, Level = LogLevel.Error, Message = "Series lookup {PassId} for {UidPseudonym} refused by the Cal.com API ({Status}): set Calcom__ApiKey to a valid key; the sweep will find the occurrences")]
@@ -91,5 +174,60 @@ public sealed partial class SeriesFollowUp(
 
         [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Delivery {DeliveryId} changed a series occurrence, but Calcom__ApiKey is not set: the other occurrences wait for a pass with a key")]
         public static partial void Off(ILogger logger, string deliveryId);
+
+        [LoggerMessage(EventId = 5101, Level = LogLevel.Warning,
+            Message = "Series look-up {MessageId} of delivery {DeliveryId} ({UidPseudonym}) deferred after failure {Failures} ({ExceptionType}, status {Status}): retry in {DelaySeconds:F0} s")]
+        public static partial void Deferred(ILogger logger, string messageId, string deliveryId, string uidPseudonym, int failures, string exceptionType, int status, double delaySeconds);
+
+        [LoggerMessage(EventId = 5102, Level = LogLevel.Error,
+            Message = "Series look-up {MessageId} of delivery {DeliveryId} ({UidPseudonym}) given up: {Reason}; the booking itself is applied, and the daily sweep repairs the other occurrences")]
+        public static partial void GaveUp(ILogger logger, string messageId, string deliveryId, string uidPseudonym, string reason);
+
+        [LoggerMessage(EventId = 5103, Level = LogLevel.Error, Message = "Series look-up message {MessageId} is not a look-up and was dropped; the daily sweep repairs what it would have")]
+        public static partial void Unreadable(ILogger logger, string messageId);
     }
 }
+
+/// <summary>Another look-up holds this series right now; this one runs after it.</summary>
+public sealed class SeriesBusyException : Exception
+{
+    public SeriesBusyException() : base("another look-up of this series is running") { }
+    public SeriesBusyException(string message) : base(message) { }
+    public SeriesBusyException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>A message of the look-up queue: whose series to read, for which delivery, and its retries so far.</summary>
+public sealed record SeriesLookup(
+    [property: JsonPropertyName("v")] int Version,
+    [property: JsonPropertyName("uid")] string Uid,
+    [property: JsonPropertyName("triggerEvent")] string TriggerEvent,
+    [property: JsonPropertyName("deliveryId")] string DeliveryId,
+    [property: JsonPropertyName("queuedAt")] DateTimeOffset QueuedAt)
+{
+    public const int CurrentVersion = 1;
+
+    [JsonPropertyName("failures")]
+    public int? Failures { get; init; }
+
+    [JsonPropertyName("firstFailureAt")]
+    public DateTimeOffset? FirstFailureAt { get; init; }
+
+    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, SeriesLookupJsonContext.Default.SeriesLookup);
+
+    public static SeriesLookup? TryParse(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(utf8, SeriesLookupJsonContext.Default.SeriesLookup) is { Version: CurrentVersion, Uid.Length: > 0, DeliveryId: not null } lookup
+                ? lookup : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(SeriesLookup))]
+internal sealed partial class SeriesLookupJsonContext : JsonSerializerContext;

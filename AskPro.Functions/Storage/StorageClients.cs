@@ -42,6 +42,7 @@ public sealed class StorageClients
 
         WebhookQueue = Queues.GetQueueClient(StorageNames.WebhookQueue);
         DeadLetterQueue = Queues.GetQueueClient(StorageNames.DeadLetterQueue);
+        SeriesLookupQueue = Queues.GetQueueClient(StorageNames.SeriesLookupQueue);
         BodyContainer = Blobs.GetBlobContainerClient(StorageNames.BodyContainer);
         DeadLetterContainer = Blobs.GetBlobContainerClient(StorageNames.DeadLetterContainer);
         Appointments = Tables.GetTableClient(o.AppointmentsTable);
@@ -52,6 +53,7 @@ public sealed class StorageClients
     public TableServiceClient Tables { get; }
     public QueueClient WebhookQueue { get; }
     public QueueClient DeadLetterQueue { get; }
+    public QueueClient SeriesLookupQueue { get; }
     public BlobContainerClient BodyContainer { get; }
     public BlobContainerClient DeadLetterContainer { get; }
     public TableClient Appointments { get; }

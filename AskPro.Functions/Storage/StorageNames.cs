@@ -12,6 +12,13 @@ public static class StorageNames
     public const string DeadLetterQueue = WebhookQueue + "-deadletter";
     /// <summary>Dead letters too large for one queue message, and copies of their claim-check bodies (no lifecycle rule).</summary>
     public const string DeadLetterContainer = "calcom-dead-letters";
+    /// <summary>
+    /// Series look-ups (every occurrence of a recurring series one webhook changed, read from Cal.com's API): their own
+    /// queue and function, so applying a webhook never waits on the API. Messages never expire.
+    /// </summary>
+    public const string SeriesLookupQueue = WebhookQueue + "-series";
+    /// <summary>The host's poison queue of the look-ups: never used (host.json's maxDequeueCount is never reached), declared for the alert.</summary>
+    public const string SeriesLookupPoisonQueue = SeriesLookupQueue + "-poison";
     /// <summary>Claim-check bodies too large for one queue message.</summary>
     public const string BodyContainer = "calcom-webhook-bodies";
 }

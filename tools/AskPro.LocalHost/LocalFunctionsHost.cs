@@ -113,13 +113,18 @@ public static class LocalFunctionsHost
         return settings;
     }
 
-    /// <summary>The queue function as the WebJobs SDK indexes it: its trigger, and a call of the product's own function.</summary>
-    public sealed class QueueJob(ApplyCalcomEventFunction function)
+    /// <summary>The queue functions as the WebJobs SDK indexes them: their triggers, and calls of the product's own functions.</summary>
+    public sealed class QueueJob(ApplyCalcomEventFunction function, SeriesLookupFunction lookups)
     {
         [FunctionName(nameof(ApplyCalcomEventFunction.ApplyCalcomEvent))]
         public Task ApplyCalcomEvent(
             [QueueTrigger(StorageNames.WebhookQueue, Connection = StorageNames.Connection)] QueueMessage message,
             CancellationToken cancellationToken) => function.ApplyCalcomEvent(message, cancellationToken);
+
+        [FunctionName(nameof(SeriesLookupFunction.RunSeriesLookup))]
+        public Task RunSeriesLookup(
+            [QueueTrigger(StorageNames.SeriesLookupQueue, Connection = StorageNames.Connection)] QueueMessage message,
+            CancellationToken cancellationToken) => lookups.RunSeriesLookup(message, cancellationToken);
     }
 
     private sealed class JobTypes : ITypeLocator
