@@ -55,8 +55,8 @@ public static class LocalFunctionsHost
         app.MapPost(WebhookPath(app.Configuration), (HttpContext http, CalcomWebhookFunction function) =>
             RunAsync(http, nameof(CalcomWebhookFunction.CalcomWebhook), () => function.CalcomWebhook(http.Request, http.RequestAborted)));
         // The operator endpoints (function keys in Azure; func start does not check keys locally either).
-        app.MapGet(RoutePath(app.Configuration, AppointmentLookupFunction.Route), (HttpContext http, string uid, AppointmentLookupFunction function) =>
-            RunAsync(http, nameof(AppointmentLookupFunction.AppointmentLookup), () => function.AppointmentLookup(http.Request, uid, http.RequestAborted)));
+        app.MapPost(RoutePath(app.Configuration, AppointmentLookupFunction.Route), (HttpContext http, AppointmentLookupFunction function) =>
+            RunAsync(http, nameof(AppointmentLookupFunction.AppointmentLookup), () => function.AppointmentLookup(http.Request, http.RequestAborted)));
         app.MapGet(RoutePath(app.Configuration, "deadletter"), (HttpContext http, DeadLetterFunctions function) =>
             RunAsync(http, nameof(DeadLetterFunctions.DeadLetterList), () => function.DeadLetterList(http.Request, http.RequestAborted)));
         app.MapPost(RoutePath(app.Configuration, "deadletter/replay"), (HttpContext http, DeadLetterFunctions function) =>
