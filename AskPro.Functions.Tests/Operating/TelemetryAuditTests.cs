@@ -103,6 +103,9 @@ public sealed class TelemetryAuditTests(AzuriteFixture azurite)
             Assert.True(at < 0, $"'{value}' is in the telemetry sent: …{sent[Math.Max(0, at - 300)..Math.Min(sent.Length, at + 100)]}…");
         }
 
+        // And the audit's own list: every example body's uids, names, e-mails and phones, and the test secrets.
+        Assert.Empty(LogAudit.ForbiddenIn(sent));
+
         // Redacted, not dropped: the pseudonyms stand where the uids were, so an operator who has a uid finds its items.
         Assert.Contains(dependencies, d => d.Data?.Contains("/v2/bookings/" + UidPseudonym.Of(ApiUid), StringComparison.Ordinal) == true);
         Assert.Contains(dependencies, d => d.Data?.Contains("uid_" + UidPseudonym.Of(WebhookUid), StringComparison.Ordinal) == true);
@@ -112,4 +115,31 @@ public sealed class TelemetryAuditTests(AzuriteFixture azurite)
         var request = Assert.Single(items.OfType<RequestTelemetry>(), r => r.Name.StartsWith("GET /api/appointments/", StringComparison.Ordinal));
         Assert.Equal("/api/appointments/" + UidPseudonym.Of(WebhookUid), request.Url.AbsolutePath);
     }
+
+    [Theory]
+    [InlineData("GET http://127.0.0.1:10002/devstoreaccount1/Appointments(PartitionKey='calcom',RowKey='uid_{0}')", "RowKey='uid_{1}')")]
+    [InlineData("https://st.table.core.windows.net/Appointments(PartitionKey=%27calcom%27,RowKey=%27uid_{0}%27)", "RowKey=%27uid_{1}%27)")]
+    [InlineData("GET /v2/bookings/{0}", "GET /v2/bookings/{1}")]
+    [InlineData("https://api.cal.com/v2/bookings/{0}?x=1", "/v2/bookings/{1}?x=1")]
+    [InlineData("POST /api/appointments/{0}?include=personal", "/api/appointments/{1}?include=personal")]
+    [InlineData("Booking with uid={0} was not found", "uid={1} was")]
+    [InlineData("{{\"bookingUid\": \"{0}\"}}", "\"bookingUid\": \"{1}\"")]
+    public void Uids_in_urls_row_keys_and_messages_become_their_pseudonyms(string template, string expected)
+    {
+        const string uid = "k3VbP9qWm2xYc7RtL5nD8a";
+        var text = string.Format(System.Globalization.CultureInfo.InvariantCulture, template, uid);
+
+        var redacted = UidRedaction.Redact(text)!;
+
+        Assert.DoesNotContain(uid, redacted, StringComparison.Ordinal);
+        Assert.Contains(string.Format(System.Globalization.CultureInfo.InvariantCulture, expected, uid, UidPseudonym.Of(uid)), redacted, StringComparison.Ordinal);
+        Assert.Equal(redacted, UidRedaction.Redact(redacted)); // a pseudonym is not redacted again
+    }
+
+    [Theory]
+    [InlineData("GET /devstoreaccount1/Appointments(PartitionKey='calcom',RowKey='apt_0a1b2c3d4e5f60718293')")]
+    [InlineData("POST /api/appointments/lookup?include=personal")]
+    [InlineData("GET /v2/bookings?afterUpdatedAt=2026-01-20T00%3A00%3A00.000Z&sortUpdatedAt=asc&take=250&skip=0")]
+    [InlineData("Delivery 3f2a… BOOKING_CREATED uid~0123456789ab applied")]
+    public void Text_without_a_uid_is_left_as_it_is(string text) => Assert.Equal(text, UidRedaction.Redact(text));
 }
