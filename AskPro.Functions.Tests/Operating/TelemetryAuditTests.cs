@@ -27,7 +27,9 @@ public sealed class TelemetryAuditTests(AzuriteFixture azurite)
 {
     private const string ApiUid = "tAud7Xq2Wc9vR1sKpL4mZn";
     private const string UnknownApiUid = "tAudNoSuch5Lp2WcN9vR1s";
-    private const string WebhookUid = "k3VbP9qWm2xYc7RtL5nD8a";
+    private const string ExampleUid = "k3VbP9qWm2xYc7RtL5nD8a";
+    // A uid of its own: the emulator is shared, and the example's delivery id may already be accepted or applied there.
+    private static readonly string WebhookUid = "aud" + Guid.NewGuid().ToString("N")[..19];
 
     private sealed class CapturingChannel : ITelemetryChannel
     {
@@ -44,6 +46,7 @@ public sealed class TelemetryAuditTests(AzuriteFixture azurite)
     {
         LogAudit.Forbid(ApiUid);
         LogAudit.Forbid(UnknownApiUid);
+        LogAudit.Forbid(WebhookUid);
         await using var api = await FakeCalcomApi.StartAsync();
         var start = DateTimeOffset.Parse("2026-03-02T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
         api.Upsert(FakeCalcomApi.Booking(ApiUid, start, start.AddDays(-2)));
@@ -66,7 +69,7 @@ public sealed class TelemetryAuditTests(AzuriteFixture azurite)
         Assert.Empty(await client.GetAsync(UnknownApiUid, CancellationToken.None));
 
         // Table writes and reads of uid rows: a delivery applied, then looked up by its uid.
-        var body = Examples.Calcom("booking_created_web.json");
+        var body = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(Examples.Calcom("booking_created_web.json")).Replace(ExampleUid, WebhookUid, StringComparison.Ordinal));
         var envelope = new WebhookEnvelope(WebhookEnvelope.CurrentVersion, WebhookQueue.DeliveryIdOf(body), DateTimeOffset.UtcNow, "BOOKING_CREATED",
             WebhookUid, null, body.Length, Encoding.UTF8.GetString(body), null);
         Assert.NotNull(await app.Get<CalcomEventProcessor>().ProcessAsync(new BinaryData(envelope.ToUtf8()), "msg-audit", 1, CancellationToken.None));
@@ -95,7 +98,7 @@ public sealed class TelemetryAuditTests(AzuriteFixture azurite)
         var sent = Encoding.UTF8.GetString(AiJson.Serialize(items, compress: false));
         var forbidden = new HashSet<string>(WebhookLoggingTests.PersonalValues(body), StringComparer.Ordinal)
         {
-            ApiUid, UnknownApiUid, WebhookUid, FakeCalcomApi.ApiKey, "Max Mustermann", "max.mustermann@example.com",
+            ApiUid, UnknownApiUid, WebhookUid, ExampleUid, FakeCalcomApi.ApiKey, "Max Mustermann", "max.mustermann@example.com",
         };
         foreach (var value in forbidden)
         {
@@ -126,7 +129,7 @@ public sealed class TelemetryAuditTests(AzuriteFixture azurite)
     [InlineData("{{\"bookingUid\": \"{0}\"}}", "\"bookingUid\": \"{1}\"")]
     public void Uids_in_urls_row_keys_and_messages_become_their_pseudonyms(string template, string expected)
     {
-        const string uid = "k3VbP9qWm2xYc7RtL5nD8a";
+        const string uid = ExampleUid;
         var text = string.Format(System.Globalization.CultureInfo.InvariantCulture, template, uid);
 
         var redacted = UidRedaction.Redact(text)!;
