@@ -742,6 +742,37 @@ resource queueAgeAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
+// The Cal.com API key: refused by Cal.com (401/403, event 6002) or unusable at start (an unresolved Key Vault
+// reference, event 6000). Either way reconciliation and series look-ups are off while intake and apply run.
+resource calcomKeyAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-askpro-calcom-key-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    displayName: 'AskPro: the Cal.com API key is refused or unusable'
+    description: 'Cal.com answered 401/403 to the API key (event 6002), or Calcom__ApiKey is an unresolved Key Vault reference (event 6000). Webhooks are still applied, but reconciliation and series look-ups are off: fix the secret calcom-api-key and restart the app.'
+    severity: 2
+    enabled: true
+    scopes: [appInsights.id]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: 'traces | where tostring(customDimensions.EventId) in ("6000", "6002")'
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
+        }
+      ]
+    }
+    autoMitigate: false
+    skipQueryValidation: true
+    actions: alertActions
+  }
+}
+
 resource silenceAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (noWebhookAlertHours > 0) {
   name: 'alert-askpro-silence-${resourceToken}'
   location: location

@@ -85,7 +85,7 @@ public sealed class BuildOutputTests
     }
 
     [Theory]
-    [InlineData("AppointmentLookup", "get", "appointments/{uid}")]
+    [InlineData("AppointmentLookup", "post", "appointments/lookup")]
     [InlineData("DeadLetterList", "get", "deadletter")]
     [InlineData("DeadLetterReplay", "post", "deadletter/replay")]
     [InlineData("ReconcileOnDemand", "post", "ops/reconcile")]

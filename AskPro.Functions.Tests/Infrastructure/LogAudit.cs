@@ -7,7 +7,8 @@ namespace AskPro.Functions.Tests.Infrastructure;
 /// <summary>
 /// Every log line any test captures (the app's and the WebJobs host's) is checked here for the test secrets, the uids
 /// and the names, e-mails and phone numbers of every example body; a test may add more (the fuzzer adds what it sent).
-/// <see cref="Violations"/> is asserted empty by the fuzz test, which runs in the last collection.
+/// <see cref="Violations"/> is asserted empty by the fuzz test, which runs in the last collection. Telemetry tests check
+/// every item the Application Insights SDK would send, serialised as for ingestion, with <see cref="ForbiddenIn"/>.
 /// </summary>
 public static class LogAudit
 {
@@ -40,6 +41,24 @@ public static class LogAudit
         {
             Test(line, value);
         }
+    }
+
+    /// <summary>Each audited value <paramref name="text"/> contains, with a little context (for an assertion on the spot).</summary>
+    public static IReadOnlyList<string> ForbiddenIn(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        Interlocked.Increment(ref _checked);
+        var found = new List<string>();
+        foreach (var value in FromExamples.Value.Concat(Extra.Keys))
+        {
+            var at = text.IndexOf(value, StringComparison.OrdinalIgnoreCase);
+            if (at >= 0)
+            {
+                found.Add($"'{value}' in: …{text[Math.Max(0, at - 200)..Math.Min(text.Length, at + value.Length + 50)]}…");
+            }
+        }
+
+        return found;
     }
 
     private static void Test(string line, string value)

@@ -79,7 +79,7 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
         // The operator lookup answers over the same socket, by either uid of the chain.
         foreach (var uid in new[] { original, moved })
         {
-            using var lookup = await host.GetAsync($"appointments/{uid}");
+            using var lookup = await host.PostAsync(AskPro.Functions.Operating.AppointmentLookupFunction.Route, $"{{\"uid\":\"{uid}\"}}");
             Assert.Equal(System.Net.HttpStatusCode.OK, lookup.StatusCode);
             var body = JsonNode.Parse(await lookup.Content.ReadAsStringAsync())!;
             Assert.Equal(record.GetString("AppointmentId"), (string?)body["appointments"]![0]!["appointmentId"]);
@@ -167,8 +167,9 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
 
         public WebhookSender Sender() => new(_http, _url!, Secret);
 
-        /// <summary>GET of another function route of the host (under the same route prefix).</summary>
-        public Task<HttpResponseMessage> GetAsync(string route) => _http.GetAsync(new Uri(_url!, LocalFunctionsHost.RoutePath(_app!.Configuration, route)));
+        /// <summary>POST of a JSON body to another function route of the host (under the same route prefix).</summary>
+        public Task<HttpResponseMessage> PostAsync(string route, string json) =>
+            _http.PostAsync(new Uri(_url!, LocalFunctionsHost.RoutePath(_app!.Configuration, route)), new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
 
         public static async Task<Host> StartAsync(Action<IServiceCollection>? replace = null)
         {

@@ -46,6 +46,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<DeadLetterOperations>();
         services.AddSingleton<Erasure>();
         services.AddAskProTelemetry(configuration);
+        // After the metric bridge, so its start-up metric is exported.
+        services.AddSingleton<AskProMetadataKeyCheck>();
+        services.AddHostedService(sp => sp.GetRequiredService<AskProMetadataKeyCheck>());
 
         services.AddTransient<CalcomWebhookFunction>();
         services.AddTransient<ApplyCalcomEventFunction>();

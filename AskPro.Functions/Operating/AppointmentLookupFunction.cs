@@ -1,3 +1,4 @@
+using System.Text.Json;
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
 using AskPro.Functions.Logging;
@@ -10,24 +11,28 @@ using Microsoft.Extensions.Logging;
 namespace AskPro.Functions.Operating;
 
 /// <summary>
-/// <c>GET /api/appointments/{uid}[?include=personal]</c> (function key): the record(s) any uid of a chain reaches,
-/// with their history. Thin adapter over <see cref="AppointmentTableStore.LookupByUidAsync"/>.
+/// <c>POST /api/appointments/lookup[?include=personal]</c> with the body <c>{"uid":"…"}</c> (function key): the
+/// record(s) any uid of a chain reaches, with their history. The uid is in the body, not the path: a uid is a bearer
+/// token, and the Functions host records every invocation's URL in Application Insights (<c>requests</c>), outside
+/// anything the worker can redact. Thin adapter over <see cref="AppointmentTableStore.LookupByUidAsync"/>.
 /// </summary>
 public sealed partial class AppointmentLookupFunction(AppointmentTableStore store, ILogger<AppointmentLookupFunction> logger)
 {
-    public const string Route = "appointments/{uid}";
+    public const string Route = "appointments/lookup";
+    /// <summary>A lookup body is one short JSON object; anything longer is refused unread.</summary>
+    public const int MaxBodyBytes = 4096;
 
     [Function(nameof(AppointmentLookup))]
     public async Task<IActionResult> AppointmentLookup(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = Route)] HttpRequest request,
-        string uid,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = Route)] HttpRequest request,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var uid = await UidOfAsync(request, cancellationToken);
         if (string.IsNullOrEmpty(uid) || uid.Length > CalcomWebhookReader.MaxUidLength || !uid.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
         {
             return ApiResult.Error(StatusCodes.Status400BadRequest, OperatorErrorCodes.InvalidUid,
-                $"A Cal.com booking uid is 1 to {CalcomWebhookReader.MaxUidLength} letters, digits, '-' or '_'.");
+                $"The body must be a JSON object {{\"uid\": \"…\"}}; a Cal.com booking uid is 1 to {CalcomWebhookReader.MaxUidLength} letters, digits, '-' or '_'.");
         }
 
         var include = request.Query["include"].ToString();
@@ -48,6 +53,40 @@ public sealed partial class AppointmentLookupFunction(AppointmentTableStore stor
         return new OperatorResult<AppointmentLookupBody>(
             new AppointmentLookupBody("ok", pseudonym, [.. found.Select(f => AppointmentView.Of(f.Appointment, f.History, include == "personal"))]),
             OperatorJsonContext.Default.AppointmentLookupBody);
+    }
+
+    /// <summary>The body's <c>uid</c> string, or null when the body is not <c>{"uid":"…"}</c> within <see cref="MaxBodyBytes"/>.</summary>
+    private static async Task<string?> UidOfAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentLength is > MaxBodyBytes)
+        {
+            return null;
+        }
+
+        var buffer = new byte[MaxBodyBytes + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), ct)) > 0)
+        {
+            length += read;
+        }
+
+        if (length is 0 or > MaxBodyBytes)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(buffer.AsMemory(0, length));
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("uid", out var uid) && uid.ValueKind == JsonValueKind.String
+                ? uid.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static partial class Log

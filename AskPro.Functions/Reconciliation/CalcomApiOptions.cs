@@ -4,7 +4,7 @@ namespace AskPro.Functions.Reconciliation;
 
 /// <summary>
 /// Settings section <c>Calcom</c> (app settings <c>Calcom__…</c>): how to read bookings back from Cal.com's API v2.
-/// Without an API key nothing calls the API (reconciliation is off).
+/// Without a usable API key nothing calls the API: reconciliation and series look-ups are off, intake and apply run.
 /// </summary>
 public sealed class CalcomApiOptions
 {
@@ -31,7 +31,20 @@ public sealed class CalcomApiOptions
     /// <summary>First back-off after a 5xx or a timeout, doubled per retry with jitter (<c>Calcom__RetryDelay</c>).</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 
-    public bool IsEnabled => !string.IsNullOrWhiteSpace(ApiKey);
+    /// <summary>
+    /// True when a key is set and usable. Reconciliation is optional: a key that cannot be used (an unresolved Key Vault
+    /// reference: a vault hiccup, a disabled or deleted secret) switches it off, never the webhook intake.
+    /// </summary>
+    public bool IsEnabled => !string.IsNullOrWhiteSpace(ApiKey) && KeyProblem is null;
+
+    /// <summary>Why the configured key cannot be used (never its value), or null when it is usable or not set.</summary>
+    public string? KeyProblem => ApiKey is { } key && IsUnresolvedReference(key)
+        ? "is an unresolved Key Vault reference: create or enable the secret in the vault and let the app's identity read it (Key Vault Secrets User), then restart the app"
+        : null;
+
+    /// <summary>App Service hands a reference it could not resolve to the app as its own text.</summary>
+    public static bool IsUnresolvedReference(string value) =>
+        value.AsSpan().TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase);
 }
 
 internal sealed class CalcomApiOptionsValidator : IValidateOptions<CalcomApiOptions>
@@ -44,11 +57,7 @@ internal sealed class CalcomApiOptionsValidator : IValidateOptions<CalcomApiOpti
             failures.Add("Calcom__ApiBaseUrl must be an absolute http(s) URL such as https://api.cal.com.");
         }
 
-        if (options.ApiKey is { } key && key.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
-        {
-            failures.Add("Calcom__ApiKey is an unresolved Key Vault reference: create the secret in the vault and let the app's identity read it.");
-        }
-
+        // An unusable Calcom__ApiKey is not a failure here: it switches reconciliation off (CalcomApiKeyCheck says so).
         if (options.RequestsPerMinute is < 1 or > 120)
         {
             failures.Add("Calcom__RequestsPerMinute must be between 1 and 120 (Cal.com's limit per API key).");

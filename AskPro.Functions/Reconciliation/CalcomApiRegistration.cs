@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Configuration;
+using AskPro.Functions.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -25,13 +27,17 @@ public static class CalcomApiRegistration
     /// The typed <see cref="CalcomApiClient"/> from <c>IHttpClientFactory</c> with the resilience the API needs:
     /// a sliding-window limiter under the key's 120 requests/minute, retries with exponential back-off and jitter for
     /// 5xx, 408, timeouts and network failures, and for 429 a wait of exactly the <c>X-RateLimit-Reset-*</c> seconds
-    /// Cal.com names (it sends no <c>Retry-After</c>). 401/403 are never retried.
+    /// Cal.com names (it sends no <c>Retry-After</c>). 401/403 are never retried. The factory's own request log (full
+    /// URLs, so booking uids) is replaced by <see cref="CalcomApiHttpLogger"/>.
     /// </summary>
     public static IServiceCollection AddCalcomApi(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<CalcomApiOptions>().Bind(configuration.GetSection(CalcomApiOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CalcomApiOptions>, CalcomApiOptionsValidator>();
+        services.TryAddSingleton<AskProMetrics>();
+        services.AddMetrics();
+        services.AddSingleton<CalcomApiHttpLogger>();
 
         services.AddHttpClient<CalcomApiClient>((sp, http) =>
             {
@@ -39,6 +45,9 @@ public static class CalcomApiRegistration
                 // Each attempt has its own timeout in the pipeline; the client's would cut retries short.
                 http.Timeout = Timeout.InfiniteTimeSpan;
             })
+            .RemoveAllLoggers()
+            // Inside the resilience handler (added below, so outside this logger): one line per attempt.
+            .AddLogger<CalcomApiHttpLogger>(wrapHandlersPipeline: false)
             .AddResilienceHandler("calcom-api", (pipeline, context) =>
             {
                 var o = context.ServiceProvider.GetRequiredService<IOptions<CalcomApiOptions>>().Value;

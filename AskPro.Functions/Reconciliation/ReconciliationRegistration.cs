@@ -6,7 +6,11 @@ namespace AskPro.Functions.Reconciliation;
 
 public static class ReconciliationRegistration
 {
-    /// <summary>The API client, the pass, its state and its two functions. Without <c>Calcom__ApiKey</c> a pass logs once that it is off.</summary>
+    /// <summary>
+    /// The API client, the pass, its state and its two functions. Without <c>Calcom__ApiKey</c> a pass logs once that it
+    /// is off; with one that cannot be used (an unresolved Key Vault reference) the app still starts, with reconciliation
+    /// and series look-ups off (<see cref="CalcomApiOptions.IsEnabled"/>) and an error line and metric at start.
+    /// </summary>
     public static IServiceCollection AddReconciliation(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -20,6 +24,8 @@ public static class ReconciliationRegistration
         services.AddSingleton<SeriesFollowUp>();
         services.AddTransient<ReconcileFunctions>();
         services.AddTransient<SeriesLookupFunction>();
+        services.AddSingleton<CalcomApiKeyCheck>();
+        services.AddHostedService(sp => sp.GetRequiredService<CalcomApiKeyCheck>());
         return services;
     }
 }

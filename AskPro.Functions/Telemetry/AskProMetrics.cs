@@ -16,6 +16,8 @@ public sealed class AskProMetrics : IDisposable
     public const string QueueAge = "askpro.queue.age";
     public const string DeadLetters = "askpro.deadletters";
     public const string ReconciliationDrift = "askpro.reconciliation.drift";
+    public const string FeatureOff = "askpro.feature.off";
+    public const string CalcomKeyRefused = "askpro.calcom.key_refused";
 
     private readonly Meter _meter;
     private readonly Counter<long> _deliveries;
@@ -23,6 +25,8 @@ public sealed class AskProMetrics : IDisposable
     private readonly Histogram<double> _queueAge;
     private readonly Counter<long> _deadLetters;
     private readonly Histogram<long> _drift;
+    private readonly Counter<long> _featureOff;
+    private readonly Counter<long> _keyRefused;
 
     public AskProMetrics(IMeterFactory meterFactory)
     {
@@ -33,6 +37,8 @@ public sealed class AskProMetrics : IDisposable
         _queueAge = _meter.CreateHistogram<double>(QueueAge, "s", "Time from accepting a delivery (202) to applying it");
         _deadLetters = _meter.CreateCounter<long>(DeadLetters, "{message}", "Messages moved to the dead letter, by reason kind");
         _drift = _meter.CreateHistogram<long>(ReconciliationDrift, "{appointment}", "Appointments a reconciliation pass found different from Cal.com");
+        _featureOff = _meter.CreateCounter<long>(FeatureOff, "{feature}", "Optional features switched off at start by a setting that cannot be used, by feature and reason");
+        _keyRefused = _meter.CreateCounter<long>(CalcomKeyRefused, "{response}", "Cal.com API answers 401/403: the configured API key was refused");
     }
 
     public void Delivery(string outcome, string triggerEvent) =>
@@ -48,6 +54,13 @@ public sealed class AskProMetrics : IDisposable
 
     /// <summary>For the reconciliation pass (not built yet): how many appointments it had to correct.</summary>
     public void Drift(long appointments, string passKind) => _drift.Record(appointments, new KeyValuePair<string, object?>("PassKind", passKind));
+
+    /// <summary>An optional feature could not start (the app runs without it): feature and reason are fixed names, never values.</summary>
+    public void FeatureSwitchedOff(string feature, string reason) =>
+        _featureOff.Add(1, new KeyValuePair<string, object?>("Feature", feature), new KeyValuePair<string, object?>("Reason", reason));
+
+    /// <summary>Cal.com refused the API key (401 or 403): the alert in infra/ fires on the log line that goes with it.</summary>
+    public void CalcomKeyWasRefused(int status) => _keyRefused.Add(1, new KeyValuePair<string, object?>("Status", status));
 
     public void Dispose() => _meter.Dispose();
 }

@@ -14,6 +14,8 @@ namespace AskPro.Functions.Telemetry;
 /// logs itself (capability <c>WorkerApplicationInsightsLoggingEnabled</c>), so the host does not forward them a
 /// second time, and it reads <c>APPLICATIONINSIGHTS_AUTHENTICATION_STRING</c> for Entra-only ingestion.
 /// Only when <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is set: locally the same fields are in the console logs.
+/// What the worker sends (traces, dependencies, exceptions, metrics) passes <see cref="UidRedactingTelemetryProcessor"/>;
+/// the host sends the invocations (<c>requests</c>) itself, which is why no function route carries a uid.
 /// </summary>
 public static class TelemetrySetup
 {
@@ -41,6 +43,9 @@ public static class TelemetrySetup
             EnableAdaptiveSampling = false,
         });
         services.ConfigureFunctionsApplicationInsights();
+        // Dependency tracking and the factory's request logs name URLs with booking uids (bearer tokens): every item
+        // passes this processor last, on its way to the channel.
+        services.AddApplicationInsightsTelemetryProcessor<UidRedactingTelemetryProcessor>();
         services.Configure<LoggerFilterOptions>(options =>
         {
             // The SDK adds a rule that drops everything below Warning for its provider: the delivery and apply lines

@@ -25,12 +25,19 @@ public static class LocalFunctionsHost
     /// <summary>The configuration section the Functions host loads host.json into (the WebJobs SDK reads its options there).</summary>
     public const string HostJsonRoot = "AzureFunctionsJobHost";
     public const int DefaultPort = 7071;
+    /// <summary>The flag that lets the host listen on other interfaces than loopback (or the setting <c>LocalHost__AllowRemote=true</c>).</summary>
+    public const string AllowRemoteFlag = "--allow-remote";
+    public const string AllowRemoteSetting = "LocalHost:AllowRemote";
 
     /// <param name="args"><c>--port N</c> (default: local.settings.json <c>Host.LocalHttpPort</c>, else 7071), <c>--urls</c>,
-    /// <c>--settings PATH</c> (default: local.settings.json in the current directory), <c>--hostjson PATH</c> (default: the one beside this program).</param>
+    /// <c>--settings PATH</c> (default: local.settings.json in the current directory), <c>--hostjson PATH</c> (default: the one beside this program),
+    /// <c>--allow-remote</c> (listen on the addresses asked for even when they are not loopback).</param>
     /// <param name="replace">Registrations after the product's (tests only: to make a part fail on purpose).</param>
     public static WebApplication Build(string[] args, Action<IServiceCollection>? replace = null)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        var allowRemoteFlag = args.Contains(AllowRemoteFlag, StringComparer.Ordinal);
+        args = [.. args.Where(a => a != AllowRemoteFlag)];
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Host.ConfigureWebJobs(b => b.AddAzureStorageQueues());
         var settingsPath = builder.Configuration["settings"] ?? Path.Combine(Environment.CurrentDirectory, "local.settings.json");
@@ -41,7 +48,19 @@ public static class LocalFunctionsHost
             .AddEnvironmentVariables() // as with func: a variable that is already set wins over local.settings.json
             .AddCommandLine(args);
         var port = builder.Configuration["port"] ?? (localPort ?? DefaultPort).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        builder.WebHost.UseUrls(builder.Configuration["urls"] ?? $"http://localhost:{port}");
+        var binding = Binding.Of(builder.Configuration["urls"] ?? $"http://localhost:{port}",
+            allowRemoteFlag || string.Equals(builder.Configuration[AllowRemoteSetting], "true", StringComparison.OrdinalIgnoreCase));
+        if (builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any())
+        {
+            // Kestrel's own endpoint settings would win over the addresses checked here.
+            throw new InvalidOperationException("Kestrel__Endpoints is set: the local host chooses its addresses from --urls/ASPNETCORE_URLS only (loopback unless --allow-remote).");
+        }
+
+        builder.WebHost.UseUrls([.. binding.Urls]);
+        if (binding.Warning is { } warning)
+        {
+            Console.Error.WriteLine(warning);
+        }
 
         // The storage SDK's per-request lines (a 404 on every poll of a queue not created yet) are noise on a console;
         // storage failures that matter are logged by the product itself.
@@ -52,11 +71,16 @@ public static class LocalFunctionsHost
         replace?.Invoke(builder.Services);
 
         var app = builder.Build();
+        if (binding.Warning is { } said)
+        {
+            app.Logger.LogWarning("{Warning}", said);
+        }
+
         app.MapPost(WebhookPath(app.Configuration), (HttpContext http, CalcomWebhookFunction function) =>
             RunAsync(http, nameof(CalcomWebhookFunction.CalcomWebhook), () => function.CalcomWebhook(http.Request, http.RequestAborted)));
         // The operator endpoints (function keys in Azure; func start does not check keys locally either).
-        app.MapGet(RoutePath(app.Configuration, AppointmentLookupFunction.Route), (HttpContext http, string uid, AppointmentLookupFunction function) =>
-            RunAsync(http, nameof(AppointmentLookupFunction.AppointmentLookup), () => function.AppointmentLookup(http.Request, uid, http.RequestAborted)));
+        app.MapPost(RoutePath(app.Configuration, AppointmentLookupFunction.Route), (HttpContext http, AppointmentLookupFunction function) =>
+            RunAsync(http, nameof(AppointmentLookupFunction.AppointmentLookup), () => function.AppointmentLookup(http.Request, http.RequestAborted)));
         app.MapGet(RoutePath(app.Configuration, "deadletter"), (HttpContext http, DeadLetterFunctions function) =>
             RunAsync(http, nameof(DeadLetterFunctions.DeadLetterList), () => function.DeadLetterList(http.Request, http.RequestAborted)));
         app.MapPost(RoutePath(app.Configuration, "deadletter/replay"), (HttpContext http, DeadLetterFunctions function) =>
@@ -135,6 +159,70 @@ public static class LocalFunctionsHost
     private sealed class ServiceJobActivator(IServiceProvider services) : IJobActivator
     {
         public T CreateInstance<T>() => ActivatorUtilities.CreateInstance<T>(services);
+    }
+}
+
+/// <summary>
+/// Where the local host listens. It serves the operator endpoints without function keys (lookups with
+/// <c>?include=personal</c>, dead-letter replay, reconciliation), so it binds loopback unless it is told otherwise with
+/// <see cref="LocalFunctionsHost.AllowRemoteFlag"/>: addresses asked for through <c>--urls</c>, <c>ASPNETCORE_URLS</c> or
+/// <c>urls</c> that are not loopback (<c>0.0.0.0</c>, <c>*</c>, <c>+</c>, <c>[::]</c>, a host name, a LAN address) become
+/// <c>localhost</c> on the same port, with a warning saying so; allowed, they are bound as asked, with a warning
+/// that the endpoints are open to the network.
+/// </summary>
+public sealed record Binding(IReadOnlyList<string> Urls, string? Warning)
+{
+    public static Binding Of(string urls, bool allowRemote)
+    {
+        ArgumentNullException.ThrowIfNull(urls);
+        var asked = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var remote = asked.Where(u => !IsLoopback(u)).ToList();
+        if (remote.Count == 0)
+        {
+            return new Binding(asked, null);
+        }
+
+        if (allowRemote)
+        {
+            return new Binding(asked, $"WARNING: the local host listens on {string.Join(", ", remote)}, not only on loopback ({LocalFunctionsHost.AllowRemoteFlag}): " +
+                "anyone who can reach this machine can look up appointments with personal data (?include=personal), replay dead letters and start reconciliation. No function key is checked.");
+        }
+
+        var loopback = asked.Select(u => IsLoopback(u) ? u : OnLoopback(u)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        return new Binding(loopback, $"WARNING: {string.Join(", ", remote)} is not a loopback address; the local host listens on {string.Join(", ", loopback)} instead, " +
+            $"because its operator endpoints check no function key. Pass {LocalFunctionsHost.AllowRemoteFlag} (or set LocalHost__AllowRemote=true) to listen there anyway.");
+    }
+
+    /// <summary><c>localhost</c>, <c>127.x.y.z</c> or <c>[::1]</c>; anything else (wildcards, names, other addresses) is not.</summary>
+    public static bool IsLoopback(string url)
+    {
+        var host = Host(url);
+        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
+    }
+
+    private static string Host(string url)
+    {
+        var rest = url.Contains("://", StringComparison.Ordinal) ? url[(url.IndexOf("://", StringComparison.Ordinal) + 3)..] : url;
+        rest = rest.Split('/')[0];
+        if (rest.StartsWith('['))
+        {
+            var end = rest.IndexOf(']', StringComparison.Ordinal);
+            return end > 0 ? rest[..(end + 1)] : rest;
+        }
+
+        var colon = rest.LastIndexOf(':');
+        return colon >= 0 ? rest[..colon] : rest;
+    }
+
+    private static string OnLoopback(string url)
+    {
+        var scheme = url.Contains("://", StringComparison.Ordinal) ? url[..url.IndexOf("://", StringComparison.Ordinal)] : "http";
+        var rest = url.Contains("://", StringComparison.Ordinal) ? url[(url.IndexOf("://", StringComparison.Ordinal) + 3)..] : url;
+        rest = rest.Split('/')[0];
+        var host = Host(url);
+        var port = rest.Length > host.Length && rest[host.Length] == ':' ? rest[(host.Length + 1)..] : (scheme == "https" ? "443" : "80");
+        return $"{scheme}://127.0.0.1:{port}"; // not "localhost": Kestrel refuses port 0 there
     }
 }
 
