@@ -328,7 +328,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         foreach (var gone in oldSeats.Keys.Where(k => !seats.Any(s => s.Record.AppointmentId == k)))
         {
             var was = oldSeats[gone].Record;
-            var successor = seats.FirstOrDefault(s => string.Equals(s.Record.CustomerEmail, was.CustomerEmail, StringComparison.OrdinalIgnoreCase)
+            var successor = seats.FirstOrDefault(s => SeatProjection.Normal(s.Record.CustomerEmail) == SeatProjection.Normal(was.CustomerEmail)
                 && s.Record.CalcomUids.Contains(was.CalcomUid))?.Record.AppointmentId ?? id;
             derive(E.MergedEntity(gone, successor, now), TableTransactionActionType.UpsertReplace);
         }
