@@ -70,6 +70,27 @@ public sealed class SeatProjectionTests
     }
 
     [Fact]
+    public void A_move_carrying_a_seat_reference_moves_only_the_attendee_that_reference_was_booked_for()
+    {
+        // The target's own events are lost, so the listing alone cannot tell the mover from the target's earlier attendee;
+        // Cal.com's attendeeSeatId on the move (the reference bert's seat was booked with) can.
+        var move = Seat(T.BookingRescheduled, Tgt, 20, "bert@example.de", "emil@example.de") with
+        {
+            RescheduleUid = O, RescheduleStartTime = Ten, RescheduleEndTime = Ten.AddMinutes(45), AttendeeSeatId = "ref-bert",
+        };
+        var seats = SeatProjection.Project(Facts(
+            Seat(T.BookingCreated, O, 0, "bert@example.de") with { AttendeeSeatId = "ref-bert" },
+            Seat(T.BookingCreated, O, 1, "emil@example.de") with { AttendeeSeatId = "ref-emil" },
+            move));
+
+        var byEmail = seats.Where(s => s.CalcomUids[0] == O).ToDictionary(s => s.CustomerEmail!, StringComparer.Ordinal);
+        Assert.Equal([O, Tgt], byEmail["bert@example.de"].CalcomUids);
+        Assert.Equal(AppointmentStatus.Confirmed, byEmail["bert@example.de"].Status);
+        Assert.Equal([O], byEmail["emil@example.de"].CalcomUids);
+        Assert.Equal(AppointmentStatus.Confirmed, byEmail["emil@example.de"].Status);
+    }
+
+    [Fact]
     public void A_lower_case_address_seat_id_is_the_one_seat_ids_always_had()
     {
         // Ids of rows written before seat e-mails were compared exactly: SHA-256 of root uid, newline, lower-cased e-mail.
