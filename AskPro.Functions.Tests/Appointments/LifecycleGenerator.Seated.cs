@@ -139,10 +139,11 @@ public sealed partial class LifecycleGenerator
 
                 var seat = candidates[_r.Next(candidates.Count)];
                 var last = inSlot.Count == 1;
-                // Some senders write the address in other letter case: a seat is its e-mail case-insensitively.
-                var listed = _r.NextDouble() < 0.1 ? seat.Person with { Email = seat.Person.Email.ToUpperInvariant() } : seat.Person;
+                // Cal.com lists the attendee row as stored: the same address, letter case included (a seat is its exact e-mail).
+                // The draw that once picked an other-case address stays, so every seed gives the cases it always gave.
+                _ = _r.NextDouble();
                 Tick();
-                Send("BOOKING_CANCELLED", slot.Booking.Uid, SeatBodies.SeatCancelled(Host(slot), slot.Booking, listed, slot.FirstBooker, _clock,
+                Send("BOOKING_CANCELLED", slot.Booking.Uid, SeatBodies.SeatCancelled(Host(slot), slot.Booking, seat.Person, slot.FirstBooker, _clock,
                     cancelledBy: last ? seat.Person.Email : null, location: slot.Location));
                 seat.Active = false;
                 slot.HadCancel = true;

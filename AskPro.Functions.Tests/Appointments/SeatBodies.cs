@@ -41,10 +41,11 @@ public static class SeatBodies
 
     /// <summary>
     /// The seat id the contract defines, computed here independently of the implementation (the test oracle):
-    /// <c>apt_</c> + 20 lower hex of SHA-256(rootUid + "\n" + lower-cased trimmed e-mail).
+    /// <c>apt_</c> + 20 lower hex of SHA-256(rootUid + "\n" + trimmed e-mail, letter case as sent: seats are told apart
+    /// as Cal.com tells them apart, and for a lower-case address this is the id seats always had).
     /// </summary>
     public static string ExpectedSeatId(string rootUid, string email) =>
-        "apt_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rootUid + "\n" + email.Trim().ToLowerInvariant())).AsSpan(0, 10));
+        "apt_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rootUid + "\n" + email.Trim())).AsSpan(0, 10));
 
     /// <summary>A person books a seat: BOOKING_CREATED for the slot's uid, only that person listed, <c>attendeeSeatId</c>.</summary>
     public static byte[] SeatBooked(SeatHost host, SeatedBooking slot, SeatPerson person, DateTimeOffset createdAt, string seatReference, string location = Practice) =>

@@ -37,20 +37,69 @@ public sealed class SeatProjectionTests
     {
         var seats = SeatProjection.Project(Facts(
             Seat(T.BookingCreated, O, 0, "anna@example.de"),
-            Seat(T.BookingCreated, O, 5, "Bert@Example.de"),
+            Seat(T.BookingCreated, O, 5, "bert@example.de"),
             Seat(T.BookingCreated, O, 9, "carla@example.de"),
             Seat(T.BookingCancelled, O, 30, "bert@example.de")));
 
         Assert.Equal(3, seats.Count);
-        var byEmail = seats.ToDictionary(s => s.CustomerEmail!.ToLowerInvariant());
+        var byEmail = seats.ToDictionary(s => s.CustomerEmail!, StringComparer.Ordinal);
         Assert.Equal(AppointmentStatus.Cancelled, byEmail["bert@example.de"].Status);
         Assert.Equal(AppointmentStatus.Confirmed, byEmail["anna@example.de"].Status);
         Assert.Equal(AppointmentStatus.Confirmed, byEmail["carla@example.de"].Status);
         Assert.Equal("carla", byEmail["carla@example.de"].CustomerName);
-        Assert.Equal(SeatProjection.SeatIdOf(O, "BERT@example.de"), byEmail["bert@example.de"].AppointmentId);
+        Assert.Equal(SeatProjection.SeatIdOf(O, "bert@example.de"), byEmail["bert@example.de"].AppointmentId);
         var slot = Assert.Single(SeatProjection.Slots(Facts(
             Seat(T.BookingCreated, O, 0, "anna@example.de"), Seat(T.BookingCancelled, O, 30, "anna@example.de"), Seat(T.BookingCreated, O, 40, "dora@example.de"))));
         Assert.Equal([SeatProjection.SeatIdOf(O, "dora@example.de")], slot.ActiveSeatIds);
+    }
+
+    [Fact]
+    public void Two_e_mails_differing_only_in_letter_case_are_two_seats_and_a_cancel_of_one_leaves_the_other()
+    {
+        // Cal.com's duplicate check is `===`: Bert@Example.de and bert@example.de can hold two seats of one slot.
+        var seats = SeatProjection.Project(Facts(
+            Seat(T.BookingCreated, O, 5, "bert@example.de"),
+            Seat(T.BookingCreated, O, 9, "Bert@Example.de"),
+            Seat(T.BookingCancelled, O, 30, "Bert@Example.de")));
+
+        Assert.Equal(2, seats.Count);
+        var byEmail = seats.ToDictionary(s => s.CustomerEmail!, StringComparer.Ordinal);
+        Assert.Equal(AppointmentStatus.Confirmed, byEmail["bert@example.de"].Status);
+        Assert.Equal(AppointmentStatus.Cancelled, byEmail["Bert@Example.de"].Status);
+        Assert.NotEqual(byEmail["bert@example.de"].AppointmentId, byEmail["Bert@Example.de"].AppointmentId);
+    }
+
+    [Fact]
+    public void A_move_carrying_a_seat_reference_moves_only_the_attendee_that_reference_was_booked_for()
+    {
+        // The target's own events are lost, so the listing alone cannot tell the mover from the target's earlier attendee;
+        // Cal.com's attendeeSeatId on the move (the reference bert's seat was booked with) can.
+        var move = Seat(T.BookingRescheduled, Tgt, 20, "bert@example.de", "emil@example.de") with
+        {
+            RescheduleUid = O, RescheduleStartTime = Ten, RescheduleEndTime = Ten.AddMinutes(45), AttendeeSeatId = "ref-bert",
+        };
+        var seats = SeatProjection.Project(Facts(
+            Seat(T.BookingCreated, O, 0, "bert@example.de") with { AttendeeSeatId = "ref-bert" },
+            Seat(T.BookingCreated, O, 1, "emil@example.de") with { AttendeeSeatId = "ref-emil" },
+            move));
+
+        var byEmail = seats.Where(s => s.CalcomUids[0] == O).ToDictionary(s => s.CustomerEmail!, StringComparer.Ordinal);
+        Assert.Equal([O, Tgt], byEmail["bert@example.de"].CalcomUids);
+        Assert.Equal(AppointmentStatus.Confirmed, byEmail["bert@example.de"].Status);
+        Assert.Equal([O], byEmail["emil@example.de"].CalcomUids);
+        Assert.Equal(AppointmentStatus.Confirmed, byEmail["emil@example.de"].Status);
+    }
+
+    [Fact]
+    public void A_lower_case_address_seat_id_is_the_one_seat_ids_always_had()
+    {
+        // Ids of rows written before seat e-mails were compared exactly: SHA-256 of root uid, newline, lower-cased e-mail.
+        static string Legacy(string root, string email) =>
+            "apt_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(root + "\n" + email.Trim().ToLowerInvariant())).AsSpan(0, 10));
+
+        Assert.Equal(Legacy(O, "anna@example.de"), SeatProjection.SeatIdOf(O, "anna@example.de"));
+        Assert.Equal(Legacy(O, " anna@example.de "), SeatProjection.SeatIdOf(O, " anna@example.de "));
+        Assert.NotEqual(SeatProjection.SeatIdOf(O, "anna@example.de"), SeatProjection.SeatIdOf(O, "Anna@example.de"));
     }
 
     [Fact]

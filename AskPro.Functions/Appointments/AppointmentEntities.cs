@@ -70,14 +70,27 @@ public static class AppointmentEntities
                 entity.Remove(column);
             }
 
-            foreach (var slot in stored.Slots)
+            // Only slots that have conflicts get a column (a missing column reads as none): seat moves join slots into
+            // one group for good, and a column per slot ever joined would pass the table's 252 properties. Should even
+            // the non-empty ones not fit, the slots ending latest keep theirs (the slot and seat rows still show all).
+            var room = MaxProperties - entity.Count - ReservedProperties;
+            foreach (var slot in stored.Slots
+                .Where(s => stored.SlotConflicts.GetValueOrDefault(s.SlotId) is { Count: > 0 })
+                .OrderByDescending(s => s.End).ThenBy(s => s.SlotId, StringComparer.Ordinal)
+                .Take(Math.Max(0, room)))
             {
-                entity[SlotConflictsPrefix + slot.SlotId] = string.Join(',', stored.SlotConflicts.GetValueOrDefault(slot.SlotId) ?? []);
+                entity[SlotConflictsPrefix + slot.SlotId] = string.Join(',', stored.SlotConflicts[slot.SlotId]);
             }
         }
 
         return entity;
     }
+
+    /// <summary>Properties an entity may have besides PartitionKey, RowKey and Timestamp.</summary>
+    public const int MaxProperties = 252;
+
+    /// <summary>Properties kept free on a group row for what is set after <see cref="ToEntity"/> (History, more Facts chunks).</summary>
+    private const int ReservedProperties = 16;
 
     /// <summary>A seat's row: its record's columns, the slot it is in and the booking (event set) it belongs to.</summary>
     public static TableEntity SeatEntity(StoredAppointment seat, string groupId, DateTimeOffset createdAt, DateTimeOffset updatedAt)

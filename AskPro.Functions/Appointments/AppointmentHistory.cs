@@ -79,15 +79,24 @@ public sealed record HistoryEntry(
 /// </summary>
 public static class AppointmentHistory
 {
-    /// <summary>The entries of one seat: those naming it and those about the whole booking.</summary>
+    /// <summary>
+    /// The entries of one seat: those naming it (naming only it: a seat's row need not list every other seat of a
+    /// slot-wide event) and those about the whole booking.
+    /// </summary>
     public static IReadOnlyList<HistoryEntry> OfSeat(IReadOnlyList<HistoryEntry> history, string seatId)
     {
         ArgumentNullException.ThrowIfNull(history);
-        return [.. history.Where(h => h.Seats is null || h.Seats.Contains(seatId))];
+        return [.. history.Where(h => h.Seats is null || h.Seats.Contains(seatId)).Select(h => h.Seats is { Count: > 1 } ? h with { Seats = [seatId] } : h)];
     }
 
     public const string PropertyName = "History";
     public const int MaxEntries = 50;
+
+    /// <summary>
+    /// A string property holds 64 KiB of UTF-16: the history's JSON stays within 48 KiB of it (as UTF-16), oldest
+    /// entries going first, whatever the entries list (a slot-wide event of a big slot lists every seat id).
+    /// </summary>
+    public const int MaxBytes = 48 * 1024;
 
     public static IReadOnlyList<HistoryEntry> Read(TableEntity row)
     {
@@ -113,7 +122,47 @@ public static class AppointmentHistory
     {
         ArgumentNullException.ThrowIfNull(histories);
         var all = histories.SelectMany(h => h).Concat(added is null ? [] : [added]).Distinct().OrderBy(h => h.AppliedAt).ToList();
-        return all.Count <= MaxEntries ? all : all.GetRange(all.Count - MaxEntries, MaxEntries);
+        var kept = all.Count <= MaxEntries ? all : all.GetRange(all.Count - MaxEntries, MaxEntries);
+        return WithinBytes(kept);
+    }
+
+    /// <summary>
+    /// The newest entries whose JSON fits <see cref="MaxBytes"/> (UTF-16, as the table counts). One entry alone over a
+    /// quarter of it keeps the first seat ids that fit (a slot of thousands of seats); it is never dropped for that.
+    /// </summary>
+    private static List<HistoryEntry> WithinBytes(List<HistoryEntry> entries)
+    {
+        static int Size(HistoryEntry h) => 2 * (JsonSerializer.Serialize(h, HistoryJsonContext.Default.HistoryEntry).Length + 1);
+        var result = new List<HistoryEntry>();
+        var total = 4;
+        for (var i = entries.Count - 1; i >= 0; i--)
+        {
+            var entry = entries[i];
+            var size = Size(entry);
+            if (size > MaxBytes / 4 && entry.Seats is { Count: > 0 } seats)
+            {
+                var room = ((MaxBytes / 4) - Size(entry with { Seats = [] })) / 2;
+                var take = 0;
+                for (var used = 0; take < seats.Count && used + seats[take].Length + 3 <= room; take++)
+                {
+                    used += seats[take].Length + 3;
+                }
+
+                entry = entry with { Seats = [.. seats.Take(take)] };
+                size = Size(entry);
+            }
+
+            if (total + size > MaxBytes)
+            {
+                break;
+            }
+
+            total += size;
+            result.Add(entry);
+        }
+
+        result.Reverse();
+        return result;
     }
 
     public static bool Contains(IReadOnlyList<HistoryEntry> history, ApplySource source)
@@ -136,4 +185,5 @@ public static class AppointmentHistory
 }
 
 [JsonSerializable(typeof(List<HistoryEntry>))]
+[JsonSerializable(typeof(HistoryEntry))]
 internal sealed partial class HistoryJsonContext : JsonSerializerContext;

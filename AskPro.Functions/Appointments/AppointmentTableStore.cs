@@ -197,9 +197,10 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         staffEntities.AddRange(book.Aliases.Established.Select(a => StaffAliases.AliasEntity(a.Key, a.Value, now)));
         var factRows = book.ChangedRecords.Where(id => !book.Retired.ContainsKey(id)).Sum(id => book.Records[id].IsSeated ? 1 : 1 + book.Records[id].Uids.Count);
         // Size limits are checked before writing: every row of a record carries its event set, so the set must fit one
-        // entity and, times the record's rows, one transaction next to the calendars and derived rows; beyond that it degrades.
+        // entity and, times the record's rows, one transaction next to the calendars; beyond that it degrades. Derived
+        // rows are not counted: they fill what the first transaction has left and the rest follow in further ones.
         var factsBudget = Math.Min(E.MaxFactsBytes,
-            (int)((E.MaxTransactionBytes - (256L * 1024) - staffEntities.Sum(E.PayloadBytes) - derived.Values.Sum(a => (long)E.PayloadBytes((TableEntity)a.Entity))
+            (int)((E.MaxTransactionBytes - (256L * 1024) - staffEntities.Sum(E.PayloadBytes)
                 - (factRows * 64L * 1024)) * 3 / 4 / Math.Max(1, factRows)));
         foreach (var id in book.ChangedRecords.Order(StringComparer.Ordinal))
         {
@@ -300,25 +301,24 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
 
         var keys = batch.Select(a => a.Entity.RowKey).ToHashSet(StringComparer.Ordinal);
         var rest = derived.Values.Where(a => !keys.Contains(a.Entity.RowKey)).ToList();
-        var room = MaxBatch - batch.Count;
-        batch.AddRange(rest.Take(room));
+        var transactions = Transactions(batch, rest);
         try
         {
-            await _table.SubmitTransactionAsync(batch, ct);
+            await _table.SubmitTransactionAsync(transactions[0], ct);
         }
-        catch (TableTransactionFailedException ex) when (GonePatch(ex, batch, patchOf) is { } goneId)
+        catch (TableTransactionFailedException ex) when (GonePatch(ex, transactions[0], patchOf) is { } goneId)
         {
             throw new PartnerGoneException(goneId, ex);
         }
 
-        foreach (var chunk in rest.Skip(room).Chunk(MaxBatch))
+        foreach (var followUp in transactions.Skip(1))
         {
-            await SubmitFollowUpAsync([.. chunk], patchOf, ct);
+            await SubmitFollowUpAsync(followUp, patchOf, ct);
         }
 
-        if (rest.Count > room)
+        if (transactions.Count > 1)
         {
-            Log.RowsFollowed(logger, result.AppointmentId, rest.Count - room);
+            Log.RowsFollowed(logger, result.AppointmentId, transactions.Skip(1).Sum(t => t.Count));
         }
 
         if (result.ConflictsWith.Count > 0)
@@ -327,6 +327,32 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The first transaction (<paramref name="batch"/>, the rows the next event relies on) filled up with derived rows
+    /// while it stays within 100 actions and the 4 MiB a transaction carries, then the remaining derived rows in
+    /// further transactions within the same limits (README "Size limits").
+    /// </summary>
+    private static List<List<TableTransactionAction>> Transactions(List<TableTransactionAction> batch, List<TableTransactionAction> rest)
+    {
+        const long Limit = E.MaxTransactionBytes - (256 * 1024); // the request's own framing per action is in PayloadBytes' margin
+        var transactions = new List<List<TableTransactionAction>> { batch };
+        var bytes = batch.Sum(a => (long)E.PayloadBytes((TableEntity)a.Entity));
+        foreach (var action in rest)
+        {
+            var size = E.PayloadBytes((TableEntity)action.Entity);
+            if (transactions[^1].Count >= MaxBatch || bytes + size > Limit)
+            {
+                transactions.Add([]);
+                bytes = 0;
+            }
+
+            transactions[^1].Add(action);
+            bytes += size;
+        }
+
+        return transactions;
     }
 
     /// <summary>
@@ -364,7 +390,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         foreach (var gone in oldSeats.Keys.Where(k => !seats.Any(s => s.Record.AppointmentId == k)))
         {
             var was = oldSeats[gone].Record;
-            var successor = seats.FirstOrDefault(s => string.Equals(s.Record.CustomerEmail, was.CustomerEmail, StringComparison.OrdinalIgnoreCase)
+            var successor = seats.FirstOrDefault(s => SeatProjection.Normal(s.Record.CustomerEmail) == SeatProjection.Normal(was.CustomerEmail)
                 && s.Record.CalcomUids.Contains(was.CalcomUid))?.Record.AppointmentId ?? id;
             derive(E.MergedEntity(gone, successor, now), TableTransactionActionType.UpsertReplace);
         }

@@ -96,10 +96,11 @@ public sealed class BookingFacts
 
     /// <summary>
     /// This set, compressed, within <paramref name="maxBytes"/>; a set that does not fit whole degrades step by step
-    /// (README: "Size limits"): first the free text of every event that is not the newest of its uid and trigger is
-    /// dropped, then the oldest of those events themselves, then every event's free text is cut to 200 characters.
-    /// The newest event of each uid and trigger, which the record's fields come from, is kept to the last step.
-    /// Returns null only when even that does not fit (thousands of uids in one chain).
+    /// (docs/records-limits-and-seats.md). A seated set only ever loses free text and superseded repeats
+    /// (<see cref="FitSeated"/>). Any other set: first the free text and attendee lists of every event that is not the
+    /// newest of its uid and trigger are dropped, then the oldest of those events themselves, then every event's free
+    /// text is cut to 200 characters. The newest event of each uid and trigger, which the record's fields come from,
+    /// is kept to the last step. Returns null only when even that does not fit (thousands of uids in one chain).
     /// </summary>
     public (BookingFacts Facts, byte[] Bytes)? FitInto(int maxBytes)
     {
@@ -107,6 +108,11 @@ public sealed class BookingFacts
         if (bytes.Length <= maxBytes)
         {
             return (this, bytes);
+        }
+
+        if (_events.Values.Any(e => e.IsSeated))
+        {
+            return FitSeated(maxBytes);
         }
 
         var newest = _events.Values
@@ -134,6 +140,120 @@ public sealed class BookingFacts
         var last = Of(kept.Select(e => StripText(e, 200)));
         bytes = last.ToBytes();
         return bytes.Length <= maxBytes ? (last, bytes) : null;
+    }
+
+    /// <summary>Bytes (UTF-8) each free-text field of a seated event keeps when its group is over budget.</summary>
+    public const int SeatTextCapBytes = 256;
+
+    /// <summary>The cap of the last step, when capping and dropping repeats were not enough.</summary>
+    public const int SeatTextFloorBytes = 64;
+
+    /// <summary>
+    /// A seated group's degradation. Every event stays an event with the same meaning: its trigger, uid, links
+    /// (<c>rescheduleUid</c>), times, status, attendee e-mails, seat references and no-show marks are never touched,
+    /// because a seat is who an event lists and an event listing nobody is about the whole slot (dropping a list would
+    /// turn one person's old cancel into a cancel of every seat, or make a seat vanish). What goes, step by step until
+    /// it fits: (1) free text (names, notes, reasons, title, location, phone numbers) of every event that is not the
+    /// newest of its uid and trigger, cut to <see cref="SeatTextCapBytes"/>; (2) the same cap on every event;
+    /// (3) repeats: of the events that list the same attendees with the same trigger, uid, link and status, only the
+    /// earliest and the newest are kept (one booker's book/cancel loop), which keeps every seat's newest status event
+    /// and first appearance; (4) every free-text field cut to <see cref="SeatTextFloorBytes"/>.
+    /// </summary>
+    private (BookingFacts Facts, byte[] Bytes)? FitSeated(int maxBytes)
+    {
+        var newest = NewestOfEach(_events.Values);
+        var steps = new List<Func<IEnumerable<BookingEvent>>>
+        {
+            () => _events.Values.Select(e => newest.Contains(e) ? e : CapText(e, SeatTextCapBytes)),
+            () => _events.Values.Select(e => CapText(e, SeatTextCapBytes)),
+            () => WithoutRepeats(_events.Values).Select(e => CapText(e, SeatTextCapBytes)),
+            () => WithoutRepeats(_events.Values).Select(e => CapText(e, SeatTextFloorBytes)),
+        };
+        foreach (var step in steps)
+        {
+            var candidate = Of(step());
+            var bytes = candidate.ToBytes();
+            if (bytes.Length <= maxBytes)
+            {
+                return (candidate, bytes);
+            }
+        }
+
+        return null;
+    }
+
+    private static HashSet<object> NewestOfEach(IEnumerable<BookingEvent> events) => events
+        .GroupBy(e => (e.Uid, e.TriggerEvent))
+        .Select(g => g.OrderByDescending(e => e.CreatedAt).ThenBy(Fingerprint, StringComparer.Ordinal).First())
+        .ToHashSet<object>(ReferenceEqualityComparer.Instance);
+
+    /// <summary>
+    /// The events without repeats: events that list attendees, grouped by what they mean for those attendees' seats
+    /// (trigger, uid, link, status, the exact e-mails listed); of each group the earliest and the newest stay. Slot-wide
+    /// events (listing nobody) are all kept.
+    /// </summary>
+    private static IEnumerable<BookingEvent> WithoutRepeats(IEnumerable<BookingEvent> events)
+    {
+        foreach (var g in events.GroupBy(e => e.Attendees is { Count: > 0 } list
+            ? string.Join('\n', [e.TriggerEvent, e.Uid, e.RescheduleUid ?? "", e.Status ?? "", .. list.Select(a => a.Email ?? "").Order(StringComparer.Ordinal)])
+            : "\u0001" + Fingerprint(e), StringComparer.Ordinal))
+        {
+            var ordered = g.OrderBy(e => e.CreatedAt).ThenBy(Fingerprint, StringComparer.Ordinal).ToList();
+            yield return ordered[0];
+            if (ordered.Count > 1)
+            {
+                yield return ordered[^1];
+            }
+        }
+    }
+
+    /// <summary>A seated event with each free-text field cut to <paramref name="cap"/> UTF-8 bytes; identity left as it is.</summary>
+    private static BookingEvent CapText(BookingEvent e, int cap)
+    {
+        string? Cut(string? s) => CutBytes(s, cap);
+        return e with
+        {
+            Title = Cut(e.Title),
+            Notes = Cut(e.Notes),
+            Location = Cut(e.Location),
+            PreviousLocation = Cut(e.PreviousLocation),
+            CancellationReason = Cut(e.CancellationReason),
+            RejectionReason = Cut(e.RejectionReason),
+            RescheduleReason = Cut(e.RescheduleReason),
+            RescheduledBy = Cut(e.RescheduledBy),
+            CancelledBy = Cut(e.CancelledBy),
+            Source = Cut(e.Source),
+            CompanyId = Cut(e.CompanyId),
+            Customer = e.Customer is null ? null : e.Customer with { Name = Cut(e.Customer.Name), Phone = Cut(e.Customer.Phone) },
+            Organizer = e.Organizer is null ? null : e.Organizer with { Name = Cut(e.Organizer.Name), Phone = Cut(e.Organizer.Phone) },
+            Attendees = e.Attendees?.Select(a => a with { Name = Cut(a.Name), Phone = Cut(a.Phone) }).ToList(),
+        };
+    }
+
+    /// <summary><paramref name="s"/> in at most <paramref name="cap"/> UTF-8 bytes, ending in "…" when cut (never inside a surrogate pair).</summary>
+    internal static string? CutBytes(string? s, int cap)
+    {
+        if (s is null || System.Text.Encoding.UTF8.GetByteCount(s) <= cap)
+        {
+            return s;
+        }
+
+        var bytes = 0;
+        var end = 0;
+        while (end < s.Length)
+        {
+            var width = char.IsHighSurrogate(s[end]) && end + 1 < s.Length ? 2 : 1;
+            var size = System.Text.Encoding.UTF8.GetByteCount(s.AsSpan(end, width));
+            if (bytes + size > cap - 3)
+            {
+                break;
+            }
+
+            bytes += size;
+            end += width;
+        }
+
+        return string.Concat(s.AsSpan(0, end), "…");
     }
 
     private static BookingFacts Of(IEnumerable<BookingEvent> events)

@@ -14,8 +14,10 @@ public sealed record SeatSlot(string Uid, string SlotId, DateTimeOffset? Start, 
 
 /// <summary>
 /// One appointment per seat of a seated event type (README "Seated events", docs/calcom-booking-kinds.md). Cal.com
-/// books every seat of a slot under one uid and lists only the seat's own attendee, so a seat is (uid, attendee e-mail,
-/// case-insensitive). A pure function of the fact set, like <see cref="AppointmentProjection"/>: any delivery order
+/// books every seat of a slot under one uid and lists only the seat's own attendee, so a seat is (uid, attendee e-mail
+/// exactly as Cal.com sends it): Cal.com's own "already signed up" check compares e-mails with <c>===</c>, so two
+/// addresses that differ only in letter case are two seats, and folding them would let one booker overwrite and cancel
+/// another's seat (docs/records-limits-and-seats.md). A pure function of the fact set, like <see cref="AppointmentProjection"/>: any delivery order
 /// and any duplication give the same seats.
 /// </summary>
 public static class SeatProjection
@@ -112,10 +114,13 @@ public static class SeatProjection
         return Tuple.Create<IReadOnlyList<Appointment>, IReadOnlyList<SeatSlot>>(seats, slots);
     }
 
-    /// <summary>How a seat's e-mail is compared: trimmed, lower-cased (null is "").</summary>
-    internal static string Normal(string? email) => (email ?? "").Trim().ToLowerInvariant();
+    /// <summary>
+    /// How a seat's e-mail is compared: exactly, only trimmed (null is ""). Seat ids hash this value; before issue 15
+    /// they hashed the lower-cased address, which is the same value for every lower-case address, so their ids stay.
+    /// </summary>
+    internal static string Normal(string? email) => (email ?? "").Trim();
 
-    /// <summary>The e-mails an event lists (lower-cased).</summary>
+    /// <summary>The e-mails an event lists (as compared: <see cref="Normal"/>).</summary>
     private static IEnumerable<string> Listed(BookingEvent e) =>
         e.Attendees is { } list ? list.Select(a => Normal(a.Email)).Distinct(StringComparer.Ordinal) : [];
 
@@ -144,6 +149,11 @@ public static class SeatProjection
     private static HashSet<string> Movers(BookingEvent move, List<BookingEvent> events)
     {
         var listed = Listed(move).ToHashSet(StringComparer.Ordinal);
+        if (ByReference(move, events) is { } mover && listed.Contains(mover))
+        {
+            return new HashSet<string>(StringComparer.Ordinal) { mover };
+        }
+
         bool Before(BookingEvent e) => !ReferenceEquals(e, move) && !IsSlotLevel(e) && (e.CreatedAt is not { } at || move.CreatedAt is not { } t || at < t);
         var inNew = events.Where(e => e.Uid == move.Uid && Before(e)).SelectMany(Listed).ToHashSet(StringComparer.Ordinal);
         var inOriginal = events.Where(e => e.Uid == move.RescheduleUid && Before(e)).SelectMany(Listed).ToHashSet(StringComparer.Ordinal);
@@ -151,6 +161,28 @@ public static class SeatProjection
         var from = listed.Where(inOriginal.Contains).ToHashSet(StringComparer.Ordinal);
         var both = fresh.Where(from.Contains).ToHashSet(StringComparer.Ordinal);
         return both.Count > 0 ? both : fresh.Count > 0 ? fresh : from.Count > 0 ? from : listed;
+    }
+
+    /// <summary>
+    /// Cal.com's own word on who moved: a move into another booking carries the mover's seat reference
+    /// (<c>attendeeSeatId</c>, the same reference their seat was booked with), either on the attendee
+    /// (<c>bookingSeat.referenceUid</c>) or on the seat's BOOKING_CREATED. Null when the payload has none or it is unknown.
+    /// </summary>
+    private static string? ByReference(BookingEvent move, List<BookingEvent> events)
+    {
+        if (move.AttendeeSeatId is not { Length: > 0 } reference)
+        {
+            return null;
+        }
+
+        if (move.Attendees?.FirstOrDefault(a => a.SeatId == reference) is { } own)
+        {
+            return Normal(own.Email);
+        }
+
+        var booked = events.Where(e => !ReferenceEquals(e, move) && e.AttendeeSeatId == reference && e.Attendees is { Count: 1 })
+            .Select(e => Normal(e.Attendees![0].Email)).Distinct(StringComparer.Ordinal).ToList();
+        return booked.Count == 1 ? booked[0] : null;
     }
 
     /// <summary>
