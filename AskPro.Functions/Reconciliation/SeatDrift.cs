@@ -241,6 +241,7 @@ public static class SeatDrift
             .OrderByDescending(x => x.CreatedAt).Select(x => x.SeatId).FirstOrDefault(),
     };
 
+    // Exactly as Cal.com compares them: addresses that differ only in letter case are two seats (docs/records-limits-and-seats.md).
     private static bool SameEmail(string? a, string? b) =>
-        a is not null && b is not null && string.Equals(a.Trim(), b.Trim(), StringComparison.OrdinalIgnoreCase);
+        a is not null && b is not null && SeatProjection.Normal(a) == SeatProjection.Normal(b);
 }
