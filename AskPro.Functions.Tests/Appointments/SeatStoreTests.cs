@@ -27,6 +27,33 @@ public sealed class SeatStoreTests(AzuriteFixture azurite)
         (await h.Table.GetEntityAsync<TableEntity>(AppointmentEntities.PartitionKey, rowKey)).Value;
 
     [Fact]
+    public async Task A_row_written_under_a_capitalised_seats_folded_id_is_retired_to_its_exact_id_when_the_seat_next_changes()
+    {
+        // Before seats followed Cal.com's exact e-mail comparison, "Bert.Berg@Example.de" had the id of its lower-case
+        // form. Such a row (as the old version wrote it) must not stay confirmed beside the seat once a host cancel ends it.
+        await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
+        const string Bert = "Bert.Berg@Example.de";
+        await h.Store.ApplyAsync(Seat(T.BookingCreated, O, 0, "anna@example.de"), CancellationToken.None);
+        await h.Store.ApplyAsync(Seat(T.BookingCreated, O, 5, Bert), CancellationToken.None);
+        var exactId = SeatProjection.SeatIdOf(O, Bert);
+        var foldedId = SeatProjection.SeatIdOf(O, Bert.ToLowerInvariant());
+        var oldRow = await RowAsync(h, AppointmentEntities.AppointmentKey(exactId));
+        oldRow.RowKey = AppointmentEntities.AppointmentKey(foldedId);
+        oldRow["AppointmentId"] = foldedId;
+        await h.Table.UpsertEntityAsync(oldRow, TableUpdateMode.Replace);
+
+        await h.Store.ApplyAsync(Seat(T.BookingCancelled, O, 30, "anna@example.de", Bert), CancellationToken.None);
+
+        Assert.Equal(AppointmentStatus.Cancelled, (await RowAsync(h, AppointmentEntities.AppointmentKey(exactId))).GetString("Status"));
+        var retired = await RowAsync(h, AppointmentEntities.AppointmentKey(foldedId));
+        Assert.Equal(AppointmentEntities.RowTypeMerged, retired.GetString("RowType"));
+        Assert.Equal(exactId, retired.GetString("MergedInto"));
+        // A lower-case seat's id is its folded id: nothing of it is retired.
+        var anna = await RowAsync(h, AppointmentEntities.AppointmentKey(SeatProjection.SeatIdOf(O, "anna@example.de")));
+        Assert.Equal((AppointmentEntities.RowTypeSeat, AppointmentStatus.Cancelled), (anna.GetString("RowType"), anna.GetString("Status")));
+    }
+
+    [Fact]
     public async Task Seats_have_their_own_rows_and_a_lookup_of_the_slot_uid_finds_each_of_them()
     {
         await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);

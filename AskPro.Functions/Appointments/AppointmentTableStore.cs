@@ -384,6 +384,13 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             if (!oldSeats.TryGetValue(seatId, out var old) || old.Record != seat.Record || !old.ConflictsWith.SequenceEqual(seat.ConflictsWith) || touched)
             {
                 derive(E.SeatEntity(seat, id, created, now).WithHistory(AppointmentHistory.ToJson(AppointmentHistory.OfSeat(history, seatId))), TableTransactionActionType.UpsertReplace);
+                // A seat whose address has capitals had another id while seat e-mails were folded to lower case: the row
+                // written under it then would keep its old status beside this one, so it becomes a redirect here.
+                var legacy = SeatProjection.LegacySeatIdOf(seat.Record.RootUid, seat.Record.CustomerEmail);
+                if (legacy != seatId && !seats.Any(s => s.Record.AppointmentId == legacy) && legacy != id)
+                {
+                    derive(E.MergedEntity(legacy, seatId, now), TableTransactionActionType.UpsertReplace);
+                }
             }
         }
 

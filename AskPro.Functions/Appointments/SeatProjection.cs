@@ -43,6 +43,12 @@ public static class SeatProjection
         return "apt_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rootUid + "\n" + Normal(email))).AsSpan(0, 10));
     }
 
+    /// <summary>
+    /// The id a seat had before seats followed Cal.com's exact e-mail comparison (its address folded to lower case):
+    /// rows written then under this id are retired to the seat's id when the seat next changes.
+    /// </summary>
+    internal static string LegacySeatIdOf(string rootUid, string? email) => SeatIdOf(rootUid, Normal(email).ToLowerInvariant());
+
     public static IReadOnlyList<Appointment> Project(BookingFacts facts) => Analyse(facts).Seats;
 
     public static IReadOnlyList<SeatSlot> Slots(BookingFacts facts) => Analyse(facts).Slots;
