@@ -78,9 +78,9 @@ public sealed class BuildOutputTests
     }
 
     [Fact]
-    public void The_metadata_declares_exactly_the_eight_functions()
+    public void The_metadata_declares_exactly_the_nine_functions()
     {
-        Assert.Equal(["ApplyCalcomEvent", "AppointmentLookup", "CalcomWebhook", "DeadLetterList", "DeadLetterReplay", "EraseBooking", "ReconcileOnDemand", "ReconcileOnSchedule"],
+        Assert.Equal(["ApplyCalcomEvent", "AppointmentLookup", "CalcomWebhook", "DeadLetterList", "DeadLetterReplay", "EraseBooking", "ReconcileOnDemand", "ReconcileOnSchedule", "RunSeriesLookup"],
             ReadJson("functions.metadata").AsArray().Select(f => (string?)f!["name"]).Order(StringComparer.Ordinal));
     }
 
