@@ -115,10 +115,7 @@ public sealed class BookingFacts
             return FitSeated(maxBytes);
         }
 
-        var newest = _events.Values
-            .GroupBy(e => (e.Uid, e.TriggerEvent))
-            .Select(g => g.OrderByDescending(e => e.CreatedAt).ThenBy(Fingerprint, StringComparer.Ordinal).First())
-            .ToHashSet(ReferenceEqualityComparer.Instance);
+        var newest = NewestOfEach(_events.Values);
         var older = _events.Values.Where(e => !newest.Contains(e)).OrderBy(e => e.CreatedAt).ThenBy(Fingerprint, StringComparer.Ordinal).ToList();
         var kept = newest.Cast<BookingEvent>().ToList();
         var stripped = older.Select(e => StripText(e, 0)).ToList();

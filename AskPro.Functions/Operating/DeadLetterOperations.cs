@@ -271,7 +271,8 @@ public sealed partial class DeadLetterOperations(StorageClients storage, Webhook
         return new ReplayOutcome(message.MessageId, deliveryId, Kept, reason);
     }
 
-    private async Task<byte[]?> OriginalAsync(DeadLetter letter, CancellationToken ct)
+    /// <summary>The dead letter's original message as it was queued, or null when it is missing or unreadable.</summary>
+    internal async Task<byte[]?> OriginalAsync(DeadLetter letter, CancellationToken ct)
     {
         if (letter.Message is not null)
         {
@@ -290,14 +291,15 @@ public sealed partial class DeadLetterOperations(StorageClients storage, Webhook
             }
         }
 
-        if (letter.MessageBlob is null)
-        {
-            return null;
-        }
+        return letter.MessageBlob is null ? null : await CopyAsync(letter.MessageBlob, ct);
+    }
 
+    /// <summary>A blob copy in the dead-letter container (a message or a claim-check body), or null when it is gone.</summary>
+    internal async Task<byte[]?> CopyAsync(string name, CancellationToken ct)
+    {
         try
         {
-            return (await storage.DeadLetterContainer.GetBlobClient(letter.MessageBlob).DownloadContentAsync(ct)).Value.Content.ToArray();
+            return (await storage.DeadLetterContainer.GetBlobClient(name).DownloadContentAsync(ct)).Value.Content.ToArray();
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {

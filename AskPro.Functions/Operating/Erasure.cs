@@ -54,7 +54,7 @@ public sealed record ErasureReport(
 /// racing the erasure, a later webhook, a dead-letter replay or a reconciliation pass never writes the booking again.
 /// Running it again for the same uid is harmless and finishes what a crash left.
 /// </summary>
-public sealed partial class Erasure(StorageClients storage, AppointmentTableStore store, WebhookQueue queue, TimeProvider time, ILogger<Erasure> logger)
+public sealed partial class Erasure(StorageClients storage, AppointmentTableStore store, WebhookQueue queue, DeadLetterOperations deadLetters, TimeProvider time, ILogger<Erasure> logger)
 {
     /// <summary>Dead letters one erasure looks at; beyond that the report says so and a second run continues.</summary>
     public const int MaxDeadLettersScanned = 5000;
@@ -376,15 +376,12 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
             return Holds(body.ToArray(), uids) ? new DeadLetter(1, "", null, "", 0, default, null, null, null, null) : null;
         }
 
-        var original = letter.Message is { } text ? Encoding.UTF8.GetBytes(text)
-            : letter.MessageBase64 is { } b64 ? TryBase64(b64)
-            : letter.MessageBlob is { } name ? await DownloadAsync(storage.DeadLetterContainer.GetBlobClient(name), ct) : null;
-        if (original is not null && Holds(original, uids))
+        if (await deadLetters.OriginalAsync(letter, ct) is { } original && Holds(original, uids))
         {
             return letter;
         }
 
-        return letter.BodyBlob is { } copy && await DownloadAsync(storage.DeadLetterContainer.GetBlobClient(copy), ct) is { } copied && Holds(copied, uids) ? letter : null;
+        return letter.BodyBlob is { } copy && await deadLetters.CopyAsync(copy, ct) is { } copied && Holds(copied, uids) ? letter : null;
     }
 
     /// <summary>
@@ -405,30 +402,6 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
         // An envelope keeps the body as a JSON string, so the uid's quotes are escaped there.
         var text = Encoding.UTF8.GetString(bytes);
         return uids.Any(u => text.Contains("\\\"" + u + "\\\"", StringComparison.Ordinal));
-    }
-
-    private static byte[]? TryBase64(string text)
-    {
-        try
-        {
-            return Convert.FromBase64String(text);
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
-
-    private static async Task<byte[]?> DownloadAsync(Azure.Storage.Blobs.BlobClient blob, CancellationToken ct)
-    {
-        try
-        {
-            return (await blob.DownloadContentAsync(ct)).Value.Content.ToArray();
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            return null;
-        }
     }
 
     private async Task SubmitChunkedAsync(IEnumerable<TableTransactionAction> actions, CancellationToken ct)
