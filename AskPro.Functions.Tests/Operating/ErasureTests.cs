@@ -365,6 +365,25 @@ public sealed class ErasureTests(ErasureTests.Emulator emulator) : IClassFixture
         Assert.Null(await Store.FindByUidAsync(slot.Uid, CancellationToken.None));
         Assert.Equal(0, await DeadLettersAsync());
     }
+
+    [Fact]
+    public async Task Two_seats_whose_emails_differ_only_in_letter_case_are_two_customers_so_erasing_needs_allSeats()
+    {
+        // Cal.com compares seat e-mails exactly: these are two people, and erasing one must not take the other's seat.
+        var slot = new SeatedBooking("zzEraseSeatedCase00001", 7_700_002, Web, Web.AddMinutes(30));
+        var lower = new SeatPerson("Ida Klein", "ida.case@example.com", "+4930444444");
+        var upper = new SeatPerson("Ida Gross", "Ida.Case@example.com", "+4930555555");
+        await DeliverAsync(SeatBodies.SeatBooked(SeatBodies.Anna, slot, lower, Web.AddDays(-5), "seatref-lower"));
+        await DeliverAsync(SeatBodies.SeatBooked(SeatBodies.Anna, slot, upper, Web.AddDays(-4), "seatref-upper"));
+        Assert.Equal(2, (await Store.FindByUidAsync(slot.Uid, CancellationToken.None))!.Seats.Count);
+
+        var refused = await EraseCallAsync(_app, $"{{\"uid\":\"{slot.Uid}\"}}");
+
+        Assert.Equal((409, "shared_seats"), (refused.StatusCode, refused.ErrorCode));
+        Assert.Equal(2, (await Store.FindByUidAsync(slot.Uid, CancellationToken.None))!.Seats.Count);
+        Assert.Null(await Store.ErasedAtAsync(slot.Uid, CancellationToken.None));
+    }
+
     [Fact]
     public async Task The_command_line_erases_on_the_storage_account_directly_and_through_a_running_local_host()
     {

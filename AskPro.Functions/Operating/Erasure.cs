@@ -81,7 +81,8 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
         for (var round = 0; round < 3 && await RecordRowAsync(uid, ct) is { } row; round++)
         {
             var stored = E.FromEntity(row);
-            if (stored.IsSeated && !allSeats && stored.Seats.Select(s => s.Record.CustomerEmail ?? "").Distinct(StringComparer.OrdinalIgnoreCase).Count() > 1)
+            // Customers as Cal.com tells seats apart: by the exact e-mail.
+            if (stored.IsSeated && !allSeats && stored.Seats.Select(s => SeatProjection.Normal(s.Record.CustomerEmail)).Distinct(StringComparer.Ordinal).Count() > 1)
             {
                 Log.Refused(logger, pseudonym, stored.Record.AppointmentId);
                 return Report(ErasureOutcome.SharedSeats, pseudonym, [stored.Record.AppointmentId], counts, null);
