@@ -44,12 +44,10 @@ public static partial class UidRedaction
             return text;
         }
 
+        // Replace returns the same string when nothing matches, so each pattern scans the text once.
         foreach (var pattern in Patterns)
         {
-            if (pattern.IsMatch(text))
-            {
-                text = pattern.Replace(text, m => m.Groups["pre"].Value + UidPseudonym.Of(m.Groups["uid"].Value));
-            }
+            text = pattern.Replace(text, m => m.Groups["pre"].Value + UidPseudonym.Of(m.Groups["uid"].Value));
         }
 
         return text;
