@@ -30,16 +30,16 @@ public sealed class LocalSettingsSampleTests
     }
 
     [Fact]
-    public void Every_sample_setting_is_in_the_README_configuration_table()
+    public void Every_sample_setting_is_in_the_configuration_page()
     {
-        var readme = File.ReadAllText(Path.Combine(Azurite.RepoRoot(), "README.md"));
-        var table = readme[readme.IndexOf("## Configuration", StringComparison.Ordinal)..readme.IndexOf("## Pointing Cal.com", StringComparison.Ordinal)];
+        var page = File.ReadAllText(Path.Combine(Azurite.RepoRoot(), "docs", "configuration.md"));
+        var table = page[page.IndexOf("## Settings", StringComparison.Ordinal)..page.IndexOf("## Fixed names", StringComparison.Ordinal)];
         foreach (var name in SampleValues().Keys)
         {
             var documented = name.StartsWith("CalcomWebhook__Secrets__", StringComparison.Ordinal) && name != "CalcomWebhook__Secrets__0"
                 ? table.Contains("`CalcomWebhook__Secrets__1`", StringComparison.Ordinal)
                 : table.Contains($"`{name}`", StringComparison.Ordinal);
-            Assert.True(documented, $"{name} is in local.settings.sample.json but not in the README's configuration table");
+            Assert.True(documented, $"{name} is in local.settings.sample.json but not in the settings table of docs/configuration.md");
         }
     }
 }

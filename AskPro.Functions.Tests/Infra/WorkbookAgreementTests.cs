@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace AskPro.Functions.Tests.Infra;
 
 /// <summary>
-/// The health workbook (infra/workbook.json, deployed by main.bicep), the alert rules and the README's KQL ask for what the code really
+/// The health workbook (infra/workbook.json, deployed by main.bicep), the alert rules and the KQL of docs/ (operating.md, reconciliation.md) ask for what the code really
 /// emits: every event id a query selects is a [LoggerMessage] of the app, every customDimensions field it reads is a
 /// parameter of that message or a field of the processing scope, every metric is one of <see cref="AskProMetrics"/>.
 /// A renamed log field would otherwise leave an empty chart and a silent alert.
@@ -42,21 +42,24 @@ public sealed partial class WorkbookAgreementTests
                 rule.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("query").GetString()!];
         }
 
-        var readme = File.ReadAllText(Path.Combine(Azurite.RepoRoot(), "README.md"));
-        var i = 0;
-        foreach (Match block in KqlBlock().Matches(readme))
+        foreach (var page in Directory.GetFiles(Path.Combine(Azurite.RepoRoot(), "docs"), "*.md").Order(StringComparer.Ordinal))
         {
-            yield return [$"README kql block {++i}", block.Groups["q"].Value];
+            var i = 0;
+            foreach (Match block in KqlBlock().Matches(File.ReadAllText(page)))
+            {
+                yield return [$"docs/{Path.GetFileName(page)} kql block {++i}", block.Groups["q"].Value];
+            }
         }
     }
 
     [Fact]
-    public void The_workbook_is_deployed_on_application_insights_and_the_readme_has_its_queries()
+    public void The_workbook_is_deployed_on_application_insights_and_the_operating_page_has_its_queries()
     {
         var infra = InfraSnapshot.Load();
         var workbook = infra.Single("Microsoft.Insights/workbooks");
         Assert.Equal(infra.Single("Microsoft.Insights/components").GetProperty("id").GetString(), workbook.GetProperty("properties").GetProperty("sourceId").GetString());
-        Assert.True(Queries().Count(q => ((string)q[0]).StartsWith("README", StringComparison.Ordinal)) >= 5, "the README's Operating section has the five KQL queries");
+        Assert.True(Queries().Count(q => ((string)q[0]).StartsWith("docs/operating.md", StringComparison.Ordinal)) >= 5, "docs/operating.md has the five KQL queries");
+        Assert.Contains(Queries(), q => ((string)q[0]).StartsWith("docs/reconciliation.md", StringComparison.Ordinal));
     }
 
     [Theory]
