@@ -803,7 +803,7 @@ resource silenceAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Health workbook: intake, outcomes, latency, queue age, dead letters, drift (README "Operating" has the same KQL).
+// Health workbook: intake, outcomes, latency, queue age, dead letters, drift (docs/operating.md#queries-kql has the same KQL).
 // ---------------------------------------------------------------------------------------------------------------
 
 resource healthWorkbook 'Microsoft.Insights/workbooks@2023-06-01' = {

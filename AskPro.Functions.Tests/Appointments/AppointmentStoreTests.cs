@@ -264,7 +264,7 @@ public sealed class AppointmentStoreTests(AzuriteFixture azurite, ITestOutputHel
         {
             h.Counter.Reset();
             await h.ApplyAsync(body);
-            // The erasure tombstone read (README "Erasing a booking") is counted apart: one, only where a uid is new to
+            // The erasure tombstone read (docs/operating.md#erasing-a-booking) is counted apart: one, only where a uid is new to
             // the table, read alongside the calendars.
             figures.Add((path, h.Counter.Table - h.Counter.Tombstones));
             tombstoneReads[path] = h.Counter.Tombstones;
@@ -287,7 +287,7 @@ public sealed class AppointmentStoreTests(AzuriteFixture azurite, ITestOutputHel
         await Measure("create (staff and address settled)", later);
         await Measure("reassignment (address settled for the new host)", ExampleBodies.Retrigger(later, "BOOKING_REASSIGNED", "2026-01-21T09:00:00.000Z", p => p["organizer"]!["id"] = 98766));
 
-        // Staff aliases (README "Staff identity"): the first event that pairs a user id with an address its calendar has
+        // Staff aliases (docs/records.md#staff-identity): the first event that pairs a user id with an address its calendar has
         // not settled reads the address's row too, once per user id and address. For a create that is the 4th request;
         // for a reassignment, which reads both hosts' calendars already, the 5th: the one path above four, and only once.
         Assert.All(figures.Where(f => f.Path != "reassignment (first to this host and address)"), f => Assert.True(f.Requests <= 4, $"{f.Path} took {f.Requests} table requests"));

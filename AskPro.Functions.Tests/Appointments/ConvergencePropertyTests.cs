@@ -21,7 +21,7 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
     public const int Cases = 100_000;
     /// <summary>
     /// Share of generated lifecycles that are seated event types (one appointment per seat): about 6,000 of the
-    /// 200,000. Kept this low because a seated apply costs several times a plain one (README: order independence).
+    /// 200,000. Kept this low because a seated apply costs several times a plain one (docs/testing.md#order-independence).
     /// </summary>
     public const double SeatedRate = 0.03;
 
@@ -408,7 +408,7 @@ public sealed class ConvergencePropertyTests(ITestOutputHelper output)
             // The host at the end (a reassignment changes it in place), keyed by user id where Cal.com sends one.
             // A seed lifecycle learns the id from a flat MEETING_ENDED row (userId) when it has one.
             // A reassignment whose content repeats an earlier one (A→B, B→A, A→B) is indistinguishable from a re-delivery
-            // and counts once, at its first time (README: known limits): the end host is then not decidable.
+            // and counts once, at its first time (docs/records.md#free-text-and-known-limits): the end host is then not decidable.
             var reassignments = lifecycle.Events.Where(e => e.TriggerEvent == CalcomTriggers.BookingReassigned).Select(e => BookingFacts.Fingerprint(Read(e.Body))).ToList();
             var repeated = reassignments.Count != reassignments.Distinct(StringComparer.Ordinal).Count();
             var idKnown = lifecycle.Events.Any(e => e.Body.AsSpan().IndexOf("\"organizer\":{\"id\":"u8) >= 0 || e.Body.AsSpan().IndexOf("\"userId\":"u8) >= 0);

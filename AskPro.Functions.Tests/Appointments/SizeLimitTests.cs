@@ -9,7 +9,7 @@ namespace AskPro.Functions.Tests.Appointments;
 
 /// <summary>
 /// Storage limits (entity 1 MiB, property 64 KiB, transaction 4 MiB) are checked before writing: what cannot be stored
-/// whole degrades as the README documents, and the event is applied, never sent to the poison queue.
+/// whole degrades as docs/records.md#size-limits documents, and the event is applied, never sent to the poison queue.
 /// </summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class SizeLimitTests(AzuriteFixture azurite)

@@ -160,7 +160,7 @@ public sealed class StaffAliasTests(AzuriteFixture azurite)
     [Fact]
     public async Task Two_user_ids_sharing_one_address_leave_the_address_with_the_first_id_seen()
     {
-        // Documented behaviour (README "Staff identity"): the first alias wins; the id-less booking joins that calendar.
+        // Documented behaviour (docs/records.md#staff-identity): the first alias wins; the id-less booking joins that calendar.
         var (records, h) = await ApplyAllAsync([IdBearing, SharedAddress, IdLess()]);
         await using (h)
         {

@@ -38,7 +38,7 @@ public sealed partial class DocsTests
             foreach (var target in Links(File.ReadAllText(Path.Combine(Root, page))))
             {
                 links++;
-                if (Resolve(Path.GetDirectoryName(page)!, target) is { } problem)
+                if (Resolve(page, target) is { } problem)
                 {
                     broken.Add($"{page}: ({target}) {problem}");
                 }
@@ -113,13 +113,18 @@ public sealed partial class DocsTests
         Assert.Equal(["page", "events", "events-1"], anchors);
     }
 
-    /// <summary>Null when <paramref name="target"/> (relative to <paramref name="folder"/>) names an existing file and, after <c>#</c>, one of its headings.</summary>
-    private static string? Resolve(string folder, string target)
+    /// <summary>
+    /// Null when <paramref name="target"/>, relative to the folder of <paramref name="from"/> (a page, or "" for the
+    /// repository's top level), names an existing file and, after <c>#</c>, one of its headings (<c>#x</c> alone: one of <paramref name="from"/>'s).
+    /// </summary>
+    private static string? Resolve(string from, string target)
     {
         var hash = target.IndexOf('#', StringComparison.Ordinal);
         var path = hash < 0 ? target : target[..hash];
         var anchor = hash < 0 ? null : target[(hash + 1)..];
-        var full = Path.GetFullPath(Path.Combine(Root, folder, Uri.UnescapeDataString(path)));
+        var full = path.Length == 0
+            ? Path.Combine(Root, from)
+            : Path.GetFullPath(Path.Combine(Root, Path.GetDirectoryName(from) ?? "", Uri.UnescapeDataString(path)));
         if (path.Length > 0 && !File.Exists(full) && !Directory.Exists(full))
         {
             return "names no file";

@@ -119,7 +119,7 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
 
         Array.Sort(latencies);
         double P(double q) => latencies[(int)Math.Ceiling(q * latencies.Length) - 1];
-        // A figure for the README, not an assertion: it depends on the machine and what else runs on it.
+        // A figure for benchmarks/README.md#acknowledgement-latency-over-real-http, not an assertion: it depends on the machine and what else runs on it.
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{latencies.Length} deliveries, {senders} concurrent senders, {latencies.Length / clock.Elapsed.TotalSeconds:F0}/s: acknowledgement p50 {P(0.50):F1} ms, p95 {P(0.95):F1} ms, p99 {P(0.99):F1} ms"));
     }

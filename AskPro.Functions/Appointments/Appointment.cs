@@ -1,6 +1,6 @@
 namespace AskPro.Functions.Appointments;
 
-/// <summary>Appointment status as AskPro reads it (see README: status model).</summary>
+/// <summary>Appointment status as AskPro reads it (docs/records.md#status).</summary>
 public static class AppointmentStatus
 {
     /// <summary>Only events that do not state the booking's status are known yet (e.g. a no-show update or payment first).</summary>

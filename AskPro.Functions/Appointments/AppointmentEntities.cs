@@ -6,7 +6,7 @@ using Azure.Data.Tables;
 namespace AskPro.Functions.Appointments;
 
 /// <summary>
-/// Row layout of the appointments table (README: "Table design"). One partition, three kinds of rows:
+/// Row layout of the appointments table (docs/records.md#table-design). One partition, three kinds of rows:
 /// <c>apt_{AppointmentId}</c> and <c>uid_{uid}</c> (one per uid of the chain) carry the same full record, so a reader
 /// or the next event finds it with one point read by either key; <c>stf_{staffKey}</c> holds a staff member's active
 /// ranges, the basis of conflict flags and the lock that serialises calendar changes.

@@ -4,7 +4,7 @@ using Azure.Data.Tables;
 
 namespace AskPro.Functions.Appointments;
 
-/// <summary>What reached an appointment, for the operator's "what happened to this booking?" (README "Operating").</summary>
+/// <summary>What reached an appointment, for the operator's "what happened to this booking?" (docs/operating.md#what-happened-to-booking-x).</summary>
 public static class HistoryOutcome
 {
     /// <summary>The event changed the record.</summary>

@@ -150,7 +150,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         // Two kinds of writes: the rows every reader and the next event rely on (uid rows with the event set, record
         // rows, calendars), and rows derived from them for table readers (a seated booking's slot and seat rows) plus
         // conflict patches of partners. Both go into one transaction when they fit; beyond 100 actions the derived rows
-        // follow in further transactions once the first has landed (README "Size limits").
+        // follow in further transactions once the first has landed (docs/records.md#size-limits).
         var batch = new List<TableTransactionAction>();
         var derived = new Dictionary<string, TableTransactionAction>(StringComparer.Ordinal);
         void Write(TableEntity entity, TableTransactionActionType update = TableTransactionActionType.UpdateReplace)
@@ -332,7 +332,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
     /// <summary>
     /// The first transaction (<paramref name="batch"/>, the rows the next event relies on) filled up with derived rows
     /// while it stays within 100 actions and the 4 MiB a transaction carries, then the remaining derived rows in
-    /// further transactions within the same limits (README "Size limits").
+    /// further transactions within the same limits (docs/records.md#size-limits).
     /// </summary>
     private static List<List<TableTransactionAction>> Transactions(List<TableTransactionAction> batch, List<TableTransactionAction> rest)
     {

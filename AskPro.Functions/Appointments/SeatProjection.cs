@@ -13,7 +13,7 @@ public sealed record SeatSlot(string Uid, string SlotId, DateTimeOffset? Start, 
 }
 
 /// <summary>
-/// One appointment per seat of a seated event type (README "Seated events", docs/calcom-booking-kinds.md). Cal.com
+/// One appointment per seat of a seated event type (docs/records.md#seated-events, docs/calcom-booking-kinds.md). Cal.com
 /// books every seat of a slot under one uid and lists only the seat's own attendee, so a seat is (uid, attendee e-mail
 /// exactly as Cal.com sends it): Cal.com's own "already signed up" check compares e-mails with <c>===</c>, so two
 /// addresses that differ only in letter case are two seats, and folding them would let one booker overwrite and cancel

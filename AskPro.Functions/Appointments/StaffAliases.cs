@@ -5,7 +5,7 @@ using E = AskPro.Functions.Appointments.AppointmentEntities;
 namespace AskPro.Functions.Appointments;
 
 /// <summary>
-/// E-mail aliases of staff calendars (README: "Staff identity"). A booking whose events never name a Cal.com user id is
+/// E-mail aliases of staff calendars (docs/records.md#staff-identity). A booking whose events never name a Cal.com user id is
 /// filed under the hash of its organizer e-mail; once any event pairs that e-mail with a user id, the e-mail's row
 /// <c>stf_{e-mail hash}</c> becomes an alias (<c>AliasOf = u{id}</c>, no ranges): its ranges move into <c>stf_u{id}</c>
 /// and every later id-less booking of that address is filed there too, so both kinds meet in one calendar whatever the
@@ -30,7 +30,7 @@ public sealed class StaffAliases
 
     /// <summary>
     /// Moving an e-mail calendar patches every row of every moved record in the event's transaction (100 actions): a
-    /// calendar whose ranges need more than this many patches is not aliased (it stays apart; README: known limits).
+    /// calendar whose ranges need more than this many patches is not aliased (it stays apart; docs/records.md#staff-identity).
     /// </summary>
     public const int MaxMovedRows = 60;
 

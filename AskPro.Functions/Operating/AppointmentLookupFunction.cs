@@ -96,7 +96,7 @@ public sealed partial class AppointmentLookupFunction(AppointmentTableStore stor
     }
 }
 
-/// <summary>Error codes of the operator endpoints (README "Operating").</summary>
+/// <summary>Error codes of the operator endpoints (docs/operating.md#what-happened-to-booking-x).</summary>
 public static class OperatorErrorCodes
 {
     public const string InvalidUid = "invalid_uid";

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace AskPro.Functions.Telemetry;
 
 /// <summary>
-/// The service's own metrics (README "Operating"), on a <see cref="System.Diagnostics.Metrics.Meter"/> so they are
+/// The service's own metrics (docs/operating.md#telemetry), on a <see cref="System.Diagnostics.Metrics.Meter"/> so they are
 /// the same everywhere: exported to Application Insights as custom metrics by <see cref="ApplicationInsightsMetricBridge"/>,
 /// visible locally with <c>dotnet-counters monitor --counters AskPro.Functions</c>, and read by tests with a
 /// <see cref="MeterListener"/>. Dimensions are low-cardinality (outcome, trigger, reason kind), never ids.

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace AskPro.Functions.Webhooks;
 
-/// <summary>Stable error codes of the webhook endpoint (listed in the README).</summary>
+/// <summary>Stable error codes of the webhook endpoint (listed in docs/webhook-endpoint.md#error-codes).</summary>
 public static class ErrorCodes
 {
     public const string PayloadTooLarge = "payload_too_large";
