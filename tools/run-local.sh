@@ -4,17 +4,20 @@
 #   - otherwise, or with --local-host, the local host (tools/AskPro.LocalHost): the same function classes and
 #     composition on Kestrel and the WebJobs SDK queue listener, configured from host.json and local.settings.json.
 # Installs the pinned Azurite (npm ci) when it is missing; creates local.settings.json from the sample on first run.
+# The console shows the functions, the URL, then one line per delivery and per applied event; --verbose shows every
+# log line (the local host's full logs, or func start --verbose).
 # Ctrl-C stops the host and Azurite (whole process groups).
-#   tools/run-local.sh [--local-host] [--port N]
+#   tools/run-local.sh [--local-host] [--port N] [--verbose]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-host=auto; port=""
+host=auto; port=""; verbose=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --local-host) host=local ;;
     --port) port="${2:?--port needs a number}"; shift ;;
+    --verbose) verbose=(--verbose) ;;
     -h|--help) sed -n '2,/^[^#]/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
     *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -81,10 +84,10 @@ if [ "$host" = func ]; then
   # func reads local.settings.json from the folder it starts in; the top-level one is the single source.
   cp local.settings.json AskPro.Functions/local.settings.json
   # stdin from /dev/null: a background job that reads the terminal would be stopped (SIGTTIN).
-  (cd AskPro.Functions && exec func start --port "$port") </dev/null &
+  (cd AskPro.Functions && exec func start --port "$port" "${verbose[@]}") </dev/null &
   name="Azure Functions host (func start in AskPro.Functions)"
 else
-  dotnet tools/AskPro.LocalHost/bin/Release/net10.0/AskPro.LocalHost.dll --port "$port" </dev/null &
+  dotnet tools/AskPro.LocalHost/bin/Release/net10.0/AskPro.LocalHost.dll --port "$port" "${verbose[@]}" </dev/null &
   name="AskPro local host (tools/AskPro.LocalHost: same functions and composition, Kestrel + WebJobs queue listener)"
 fi
 host_pid=$!

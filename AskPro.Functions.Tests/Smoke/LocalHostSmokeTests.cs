@@ -25,7 +25,7 @@ namespace AskPro.Functions.Tests.Smoke;
 /// applies the deliveries and the test reads the rows from the table.
 /// </summary>
 [Collection(RunsAloneCollection.Name)]
-public sealed class LocalHostSmokeTests(ITestOutputHelper output)
+public sealed partial class LocalHostSmokeTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
@@ -125,6 +125,114 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_console_shows_the_functions_the_URL_and_one_line_per_delivery_and_applied_event_without_uids_or_personal_data()
+    {
+        var console = new StringWriter();
+        await using var host = await Host.StartAsync(console: console);
+        var web = new FreshBooking(new Random(11), TimeProvider.System);
+        var bodies = web.Rewrite(host.Examples.Story("web"));
+        var sender = host.Sender();
+
+        var deliveries = new List<(Webhook Webhook, string DeliveryId)>();
+        foreach (var webhook in bodies.Append(bodies[0])) // the last is an exact re-send
+        {
+            var delivery = await sender.SendAsync(webhook, CancellationToken.None);
+            Assert.True(delivery.StatusCode == 202, $"{webhook.Name}: {delivery.StatusCode} {delivery.Body}");
+            deliveries.Add((webhook, JsonNode.Parse(delivery.Body)!["delivery_id"]!.GetValue<string>()));
+        }
+
+        var record = await host.WaitForAsync(web.Uids["k3VbP9qWm2xYc7RtL5nD8a"], r => r.GetBoolean("MeetingEnded") == true && r.GetBoolean("CustomerNoShow") == true);
+        var lines = await host.WaitForLinesAsync(console, IsApplied, bodies.Count);
+        var text = string.Join('\n', lines);
+        output.WriteLine(text);
+
+        // Once, at the start: every function as the Functions host lists them, the URL, and the line CI waits for.
+        Assert.Contains("Functions:", lines);
+        Assert.Contains(lines, l => l.Trim() == $"CalcomWebhook: [POST] {host.WebhookUrl}");
+        Assert.Contains(lines, l => l.Trim() == $"ApplyCalcomEvent: queueTrigger ({AskPro.Functions.Storage.StorageNames.WebhookQueue})");
+        Assert.Single(lines, l => l.Contains($"POST {host.WebhookUrl}", StringComparison.Ordinal) && l.EndsWith("Ctrl-C stops it.", StringComparison.Ordinal));
+
+        // One line per delivery (trigger, status code, delivery id), one per applied event (naming the appointment).
+        var deliveryLines = lines.Where(IsDelivery).ToList();
+        Assert.Equal(deliveries.Count, deliveryLines.Count);
+        foreach (var (webhook, deliveryId) in deliveries)
+        {
+            var trigger = JsonNode.Parse(webhook.Body)!["triggerEvent"]!.GetValue<string>();
+            Assert.Contains(deliveryLines, l => l.Contains($"delivery {trigger} → 202", StringComparison.Ordinal) && l.EndsWith($"delivery {deliveryId[..12]}", StringComparison.Ordinal));
+        }
+
+        var appliedLines = lines.Where(IsApplied).ToList();
+        Assert.Equal(bodies.Count, appliedLines.Count);
+        Assert.All(appliedLines, l => Assert.Contains(record.GetString("AppointmentId")!, l, StringComparison.Ordinal));
+
+        // Nothing for --verbose only: no option dumps, no per-request lines, no hosting chatter.
+        Assert.DoesNotContain("QueuesOptions", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Request starting", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Now listening on", text, StringComparison.Ordinal);
+
+        // No uid (nor its pseudonym), name, e-mail or phone number of any body.
+        var secrets = bodies.SelectMany(b => PersonalStrings(JsonNode.Parse(b.Body)!)).Distinct().ToList();
+        Assert.NotEmpty(secrets);
+        Assert.All(secrets, s => Assert.DoesNotContain(s, text, StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public void A_warning_on_the_console_shows_the_exception_type_not_its_message()
+    {
+        var line = PersonConsole.Line(DateTimeOffset.UnixEpoch, "AskPro.Functions.Queueing.CalcomEventProcessor", Microsoft.Extensions.Logging.LogLevel.Warning,
+            new Microsoft.Extensions.Logging.EventId(2003, "Deferred"), [], "Delivery abc deferred", new InvalidOperationException("detail with someone@example.com"));
+
+        Assert.Contains("CalcomEventProcessor[2003]: Delivery abc deferred (InvalidOperationException", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("someone@example.com", line, StringComparison.Ordinal);
+        Assert.Null(PersonConsole.Line(DateTimeOffset.UnixEpoch, "Microsoft.AspNetCore.Hosting.Diagnostics", Microsoft.Extensions.Logging.LogLevel.Information,
+            new Microsoft.Extensions.Logging.EventId(1, "RequestStarting"), [], "Request starting HTTP/1.1 POST", null));
+    }
+
+    private static bool IsDelivery(string line) => ConsoleLine().Match(line) is { Success: true } m && m.Groups["kind"].Value == "delivery";
+
+    private static bool IsApplied(string line) => ConsoleLine().Match(line) is { Success: true } m && m.Groups["kind"].Value == "applied";
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d\d:\d\d:\d\d (?<kind>delivery|applied) ")]
+    private static partial System.Text.RegularExpressions.Regex ConsoleLine();
+
+    /// <summary>Uids (and their log pseudonyms), names, e-mails and phone numbers anywhere in a body.</summary>
+    private static IEnumerable<string> PersonalStrings(JsonNode node)
+    {
+        string[] personal = ["uid", "bookingUid", "rescheduleUid", "name", "email", "phoneNumber", "attendeePhoneNumber"];
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (key, value) in o)
+                {
+                    if (value is JsonValue v && v.TryGetValue<string>(out var s) && s.Length >= 5 && personal.Contains(key))
+                    {
+                        yield return s;
+                        if (key.EndsWith("uid", StringComparison.OrdinalIgnoreCase) || key.EndsWith("Uid", StringComparison.Ordinal))
+                        {
+                            yield return AskPro.Functions.Logging.UidPseudonym.Of(s);
+                        }
+                    }
+                    else if (value is not null)
+                    {
+                        foreach (var inner in PersonalStrings(value))
+                        {
+                            yield return inner;
+                        }
+                    }
+                }
+
+                break;
+            case JsonArray a:
+                foreach (var item in a.OfType<JsonNode>().SelectMany(PersonalStrings))
+                {
+                    yield return item;
+                }
+
+                break;
+        }
+    }
+
+    [Fact]
     public async Task An_unexpected_exception_on_the_HTTP_path_is_the_products_uniform_500()
     {
         // The function reads its options per delivery; options that throw stand for any unexpected failure.
@@ -167,16 +275,52 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
 
         public WebhookSender Sender() => new(_http, _url!, Secret);
 
+        /// <summary>The webhook's URL as the host listens on it.</summary>
+        public Uri WebhookUrl => _url!;
+
+        /// <summary>The console's lines once <paramref name="count"/> of them satisfy <paramref name="match"/> (the listener works asynchronously).</summary>
+        public async Task<List<string>> WaitForLinesAsync(StringWriter console, Func<string, bool> match, int count)
+        {
+            var deadline = DateTime.UtcNow + Deadline;
+            while (true)
+            {
+                string text;
+                lock (console)
+                {
+                    text = console.ToString();
+                }
+
+                var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+                if (lines.Count(match) >= count)
+                {
+                    await Task.Delay(500); // a line too many would show now
+                    lock (console)
+                    {
+                        return [.. console.ToString().Split('\n').Select(l => l.TrimEnd('\r'))];
+                    }
+                }
+
+                if (DateTime.UtcNow > deadline)
+                {
+                    Assert.Fail($"after {Deadline.TotalSeconds:F0} s the console has {lines.Count(match)} of {count} lines:\n{text}");
+                }
+
+                await Task.Delay(100);
+            }
+        }
+
         /// <summary>POST of a JSON body to another function route of the host (under the same route prefix).</summary>
         public Task<HttpResponseMessage> PostAsync(string route, string json) =>
             _http.PostAsync(new Uri(_url!, LocalFunctionsHost.RoutePath(_app!.Configuration, route)), new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
 
-        public static async Task<Host> StartAsync(Action<IServiceCollection>? replace = null)
+        /// <param name="replace">Registrations after the product's, to make a part fail on purpose.</param>
+        /// <param name="console">Where the host's console goes; null: warnings only, to the process's standard output.</param>
+        public static async Task<Host> StartAsync(Action<IServiceCollection>? replace = null, TextWriter? console = null)
         {
             var host = new Host();
             try
             {
-                await host.InitializeAsync(replace);
+                await host.InitializeAsync(replace, console);
                 return host;
             }
             catch
@@ -186,7 +330,7 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
             }
         }
 
-        private async Task InitializeAsync(Action<IServiceCollection>? replace)
+        private async Task InitializeAsync(Action<IServiceCollection>? replace, TextWriter? console)
         {
             // Its own emulator: the listener takes every message of the webhook queue.
             _azurite = await Azurite.StartAsync(allowExternal: false);
@@ -204,8 +348,9 @@ public sealed class LocalHostSmokeTests(ITestOutputHelper output)
                 },
             }));
 
-            // Warnings only: the host's per-delivery lines would flood the test output.
-            _app = LocalFunctionsHost.Build(["--settings", settings, "--hostjson", QueueListenerHarness.HostJsonPath, "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default", "Warning"], replace);
+            // Without a console to read: warnings only, the host's per-delivery lines would flood the test output.
+            string[] args = ["--settings", settings, "--hostjson", QueueListenerHarness.HostJsonPath, "--urls", "http://127.0.0.1:0"];
+            _app = LocalFunctionsHost.Build(console is null ? [.. args, "--Logging:LogLevel:Default", "Warning"] : args, replace, console);
             await _app.StartAsync();
             var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
             _url = new Uri(address + LocalFunctionsHost.WebhookPath(_app.Configuration));

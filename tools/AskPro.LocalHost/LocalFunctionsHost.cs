@@ -28,16 +28,21 @@ public static class LocalFunctionsHost
     /// <summary>The flag that lets the host listen on other interfaces than loopback (or the setting <c>LocalHost__AllowRemote=true</c>).</summary>
     public const string AllowRemoteFlag = "--allow-remote";
     public const string AllowRemoteSetting = "LocalHost:AllowRemote";
+    /// <summary>The flag that shows every log line (option dumps, per-request lines, structured fields) instead of the person's console.</summary>
+    public const string VerboseFlag = "--verbose";
 
     /// <param name="args"><c>--port N</c> (default: local.settings.json <c>Host.LocalHttpPort</c>, else 7071), <c>--urls</c>,
     /// <c>--settings PATH</c> (default: local.settings.json in the current directory), <c>--hostjson PATH</c> (default: the one beside this program),
-    /// <c>--allow-remote</c> (listen on the addresses asked for even when they are not loopback).</param>
+    /// <c>--allow-remote</c> (listen on the addresses asked for even when they are not loopback), <c>--verbose</c> (every log line).</param>
     /// <param name="replace">Registrations after the product's (tests only: to make a part fail on purpose).</param>
-    public static WebApplication Build(string[] args, Action<IServiceCollection>? replace = null)
+    /// <param name="console">Where the functions, the URL and the per-delivery lines go (default: standard output).</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? replace = null, TextWriter? console = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         var allowRemoteFlag = args.Contains(AllowRemoteFlag, StringComparer.Ordinal);
-        args = [.. args.Where(a => a != AllowRemoteFlag)];
+        var verbose = args.Contains(VerboseFlag, StringComparer.Ordinal);
+        args = [.. args.Where(a => a != AllowRemoteFlag && a != VerboseFlag)];
+        console ??= Console.Out;
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Host.ConfigureWebJobs(b => b.AddAzureStorageQueues());
         var settingsPath = builder.Configuration["settings"] ?? Path.Combine(Environment.CurrentDirectory, "local.settings.json");
@@ -65,6 +70,12 @@ public static class LocalFunctionsHost
         // The storage SDK's per-request lines (a 404 on every poll of a queue not created yet) are noise on a console;
         // storage failures that matter are logged by the product itself.
         builder.Logging.AddFilter("Azure.Core", LogLevel.Error);
+        var person = new PersonConsole(console, TimeProvider.System);
+        if (!verbose)
+        {
+            builder.Logging.ClearProviders().AddProvider(person);
+        }
+
         builder.Services.AddAskProFunctions(builder.Configuration);
         builder.Services.AddSingleton<ITypeLocator>(new JobTypes());
         builder.Services.AddSingleton<IJobActivator, ServiceJobActivator>();
@@ -76,20 +87,51 @@ public static class LocalFunctionsHost
             app.Logger.LogWarning("{Warning}", said);
         }
 
+        app.Lifetime.ApplicationStarted.Register(() => Banner(app, person, verbose));
         app.MapPost(WebhookPath(app.Configuration), (HttpContext http, CalcomWebhookFunction function) =>
-            RunAsync(http, nameof(CalcomWebhookFunction.CalcomWebhook), () => function.CalcomWebhook(http.Request, http.RequestAborted)));
+            RunAsync(http, nameof(CalcomWebhookFunction.CalcomWebhook), () => function.CalcomWebhook(http.Request, http.RequestAborted))).WithName(nameof(CalcomWebhookFunction.CalcomWebhook));
         // The operator endpoints (function keys in Azure; func start does not check keys locally either).
         app.MapPost(RoutePath(app.Configuration, AppointmentLookupFunction.Route), (HttpContext http, AppointmentLookupFunction function) =>
-            RunAsync(http, nameof(AppointmentLookupFunction.AppointmentLookup), () => function.AppointmentLookup(http.Request, http.RequestAborted)));
+            RunAsync(http, nameof(AppointmentLookupFunction.AppointmentLookup), () => function.AppointmentLookup(http.Request, http.RequestAborted))).WithName(nameof(AppointmentLookupFunction.AppointmentLookup));
         app.MapGet(RoutePath(app.Configuration, "deadletter"), (HttpContext http, DeadLetterFunctions function) =>
-            RunAsync(http, nameof(DeadLetterFunctions.DeadLetterList), () => function.DeadLetterList(http.Request, http.RequestAborted)));
+            RunAsync(http, nameof(DeadLetterFunctions.DeadLetterList), () => function.DeadLetterList(http.Request, http.RequestAborted))).WithName(nameof(DeadLetterFunctions.DeadLetterList));
         app.MapPost(RoutePath(app.Configuration, "deadletter/replay"), (HttpContext http, DeadLetterFunctions function) =>
-            RunAsync(http, nameof(DeadLetterFunctions.DeadLetterReplay), () => function.DeadLetterReplay(http.Request, http.RequestAborted)));
+            RunAsync(http, nameof(DeadLetterFunctions.DeadLetterReplay), () => function.DeadLetterReplay(http.Request, http.RequestAborted))).WithName(nameof(DeadLetterFunctions.DeadLetterReplay));
         app.MapPost(RoutePath(app.Configuration, ErasureFunction.Route), (HttpContext http, ErasureFunction function) =>
-            RunAsync(http, nameof(ErasureFunction.EraseBooking), () => function.EraseBooking(http.Request, http.RequestAborted)));
+            RunAsync(http, nameof(ErasureFunction.EraseBooking), () => function.EraseBooking(http.Request, http.RequestAborted))).WithName(nameof(ErasureFunction.EraseBooking));
         app.MapPost(RoutePath(app.Configuration, ReconcileFunctions.Route), (HttpContext http, ReconcileFunctions function) =>
-            RunAsync(http, nameof(ReconcileFunctions.ReconcileOnDemand), () => function.ReconcileOnDemand(http.Request, http.RequestAborted)));
+            RunAsync(http, nameof(ReconcileFunctions.ReconcileOnDemand), () => function.ReconcileOnDemand(http.Request, http.RequestAborted))).WithName(nameof(ReconcileFunctions.ReconcileOnDemand));
         return app;
+    }
+
+    /// <summary>The queue functions the WebJobs listener runs: name and queue.</summary>
+    public static IReadOnlyList<(string Name, string Queue)> QueueFunctions { get; } =
+        [.. typeof(QueueJob).GetMethods()
+            .Select(m => (Function: m.GetCustomAttributes(typeof(FunctionNameAttribute), false).OfType<FunctionNameAttribute>().FirstOrDefault(),
+                Trigger: m.GetParameters().SelectMany(p => p.GetCustomAttributes(typeof(QueueTriggerAttribute), false).OfType<QueueTriggerAttribute>()).FirstOrDefault()))
+            .Where(x => x.Function is not null && x.Trigger is not null)
+            .Select(x => (x.Function!.Name, x.Trigger!.QueueName))];
+
+    /// <summary>What a person needs on screen once the host listens: the functions, where to send, where records land.</summary>
+    private static void Banner(WebApplication app, PersonConsole console, bool verbose)
+    {
+        var address = (app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "").TrimEnd('/');
+        var lines = new List<string> { "", "Functions:", "" };
+        // What is really mapped, so the list cannot drift from the routes.
+        lines.AddRange(((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
+            .Select(e => $"        {e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName}: " +
+                $"[{string.Join(",", e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [])}] {address}/{e.RoutePattern.RawText?.TrimStart('/')}"));
+        lines.AddRange(QueueFunctions.Select(f => $"        {f.Name}: queueTrigger ({f.Queue})"));
+        lines.Add("");
+        lines.Add($"AskPro local host: POST {address}{WebhookPath(app.Configuration)} → queue {StorageNames.WebhookQueue} → table {TableName(app.Services)}. Ctrl-C stops it.");
+        lines.Add(verbose
+            ? "Every log line follows (--verbose)."
+            : "One line per delivery and per applied event follows; warnings and errors as they come (--verbose shows every log line).");
+        foreach (var line in lines)
+        {
+            console.WriteLine(line);
+        }
     }
 
     /// <summary><c>/{routePrefix}/webhooks/calcom</c>, with host.json's <c>extensions.http.routePrefix</c> (default <c>api</c>) as the host applies it.</summary>
