@@ -16,7 +16,7 @@ public sealed partial class DocsTests
     private static readonly string Root = Azurite.RepoRoot();
 
     private static IEnumerable<string> Pages() =>
-        new[] { "README.md", Path.Combine("benchmarks", "README.md") }
+        new[] { "README.md", "SECURITY.md", Path.Combine("benchmarks", "README.md") }
             .Concat(Directory.GetFiles(Path.Combine(Root, "docs"), "*.md").Select(p => Path.GetRelativePath(Root, p)))
             .Order(StringComparer.Ordinal);
 
