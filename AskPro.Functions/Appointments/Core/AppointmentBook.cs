@@ -26,6 +26,8 @@ public sealed class AppointmentBook
     private readonly Dictionary<string, string> _retired = new(StringComparer.Ordinal);
     private readonly HashSet<string> _changedCalendars = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ConflictUpdate> _partners = new(StringComparer.Ordinal);
+    /// <summary>Records (not loaded) whose range moved to a user key's calendar: their rows' <c>StaffKey</c> is patched.</summary>
+    private readonly Dictionary<string, string> _movedStaffKeys = new(StringComparer.Ordinal);
 
     /// <summary>Staff aliases (StaffAliases.cs): e-mail keys that stand for a user key, known in this slice.</summary>
     private readonly StaffAliases _aliases = new();
@@ -302,7 +304,7 @@ public sealed class AppointmentBook
         }
         else if (!_retired.ContainsKey(id))
         {
-            _aliases.Moved[id] = userKey;
+            _movedStaffKeys[id] = userKey;
         }
     }
 
@@ -382,6 +384,6 @@ public sealed class AppointmentBook
         EmailKeys = _changedCalendars.ToDictionary(k => k, k => (IReadOnlyCollection<string>)[.. _aliases.EmailKeysOf(k)], StringComparer.Ordinal),
         NewAliases = new Dictionary<string, string>(_aliases.Established, StringComparer.Ordinal),
         // A record whose range moved through a new alias gets its StaffKey in the same patch.
-        Partners = _partners.ToDictionary(p => p.Key, p => _aliases.Moved.TryGetValue(p.Key, out var key) ? p.Value with { MovedToStaffKey = key } : p.Value, StringComparer.Ordinal),
+        Partners = _partners.ToDictionary(p => p.Key, p => _movedStaffKeys.TryGetValue(p.Key, out var key) ? p.Value with { MovedToStaffKey = key } : p.Value, StringComparer.Ordinal),
     };
 }

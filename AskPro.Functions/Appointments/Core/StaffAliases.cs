@@ -29,12 +29,10 @@ public sealed class StaffAliases
 
     private readonly Dictionary<string, string> _aliasOf = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<string>> _emailKeys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _established = new(StringComparer.Ordinal);
 
     /// <summary>Aliases this slice made: e-mail key → user key (rows to write).</summary>
-    public Dictionary<string, string> Established { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>Records (not loaded) whose range moved to a user key's calendar: their rows' <c>StaffKey</c> is patched (ConflictUpdate.MovedToStaffKey).</summary>
-    public Dictionary<string, string> Moved { get; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, string> Established => _established;
 
     public IReadOnlyDictionary<string, string> Known => _aliasOf;
 
@@ -204,7 +202,7 @@ public sealed class StaffAliases
             }
 
             _aliasOf[emailKey] = userKey;
-            Established[emailKey] = userKey;
+            _established[emailKey] = userKey;
             made = true;
             calendars.Remove(emailKey);
             changedCalendars.Remove(emailKey);

@@ -117,7 +117,7 @@ public static partial class AppointmentEntities
         var facts = BookingFacts.FromBytes(FactsOf(entity));
         var record = AppointmentProjection.Project(facts);
         var storedKey = entity.GetString("StaffKey");
-        record = StaffAliases.AsStored(record, storedKey); // staff alias hook: an id-less record filed under a user id
+        record = StaffAliases.AsStored(record, storedKey); // an id-less record filed under a user id through an alias (StaffAliases.cs)
         var slotConflicts = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var (key, value) in entity)
         {
