@@ -78,7 +78,7 @@ public sealed class InPlaceChangeTests
             Assert.True(web.ConflictsWith.SequenceEqual([JanSlotId]), $"{context}: web conflicts [{string.Join(",", web.ConflictsWith)}]");
             Assert.Equal([WebId], book.Records[JanSlotId].ConflictsWith);
             Assert.Empty(book.Records[AnnaOverlapId].ConflictsWith);
-            Assert.DoesNotContain(book.Calendars.GetValueOrDefault("u98765") ?? [], r => r.AppointmentId == WebId);
+            Assert.DoesNotContain(book.Calendars.GetValueOrDefault("u98765") ?? StaffCalendar.Empty, r => r.AppointmentId == WebId);
             orders++;
         }
 

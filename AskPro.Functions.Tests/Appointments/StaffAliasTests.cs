@@ -96,11 +96,11 @@ public sealed class StaffAliasTests(AzuriteFixture azurite)
         // stf_{hash} is an alias without ranges; stf_u98765 holds both ranges and lists the settled address.
         var alias = await StaffRowAsync(h, AnnaMailKey);
         Assert.NotNull(alias);
-        Assert.Equal("u98765", StaffAliases.AliasOf(alias));
+        Assert.Equal("u98765", AppointmentEntities.AliasOf(alias));
         Assert.Empty(AppointmentEntities.RangesOf(alias));
         var calendar = (await StaffRowAsync(h, "u98765"))!;
         Assert.Equal([WebId, SeedId], AppointmentEntities.RangesOf(calendar).Select(r => r.AppointmentId));
-        Assert.Equal([AnnaMailKey], StaffAliases.EmailKeysOf(calendar));
+        Assert.Equal([AnnaMailKey], AppointmentEntities.EmailKeysOf(calendar));
 
         // The rows say what the pure book says for the same order.
         AppointmentStoreTests.AssertSameRecords(InOrder(bodies).Records.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), records, order);
@@ -153,7 +153,7 @@ public sealed class StaffAliasTests(AzuriteFixture azurite)
             Assert.Equal(new[] { WebId, SeedId }.Order(StringComparer.Ordinal), records[otherId].ConflictsWith);
             Assert.Equal(new[] { WebId, otherId }.Order(StringComparer.Ordinal), records[SeedId].ConflictsWith);
             Assert.Equal(["u98765"], records.Values.Select(a => a.Record.StaffKey).Distinct());
-            Assert.Equal("u98765", StaffAliases.AliasOf((await StaffRowAsync(h, AppointmentProjection.StaffKeyOf("a.schmidt@kalender.example")))!));
+            Assert.Equal("u98765", AppointmentEntities.AliasOf((await StaffRowAsync(h, AppointmentProjection.StaffKeyOf("a.schmidt@kalender.example")))!));
         }
     }
 
@@ -167,8 +167,8 @@ public sealed class StaffAliasTests(AzuriteFixture azurite)
             Assert.Equal([SeedId], records[WebId].ConflictsWith);
             Assert.Equal([WebId], records[SeedId].ConflictsWith);
             Assert.Empty(records[SharedId].ConflictsWith); // 98766's own calendar: the id-bearing bookings stay apart
-            Assert.Equal("u98765", StaffAliases.AliasOf((await StaffRowAsync(h, AnnaMailKey))!));
-            Assert.Equal([AnnaMailKey], StaffAliases.EmailKeysOf((await StaffRowAsync(h, "u98766"))!)); // settled: not read again
+            Assert.Equal("u98765", AppointmentEntities.AliasOf((await StaffRowAsync(h, AnnaMailKey))!));
+            Assert.Equal([AnnaMailKey], AppointmentEntities.EmailKeysOf((await StaffRowAsync(h, "u98766"))!)); // settled: not read again
         }
 
         (records, h) = await ApplyAllAsync([SharedAddress, IdLess(), IdBearing]);
@@ -232,7 +232,7 @@ public sealed class StaffAliasTests(AzuriteFixture azurite)
         AppointmentStoreTests.AssertSameRecords(InOrder(bodies).Records.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), records, $"seed {seed}");
         Assert.Equal(9, records.Count);
         Assert.All(records.Values, a => Assert.Equal(("u98765", 8), (a.Record.StaffKey, a.ConflictsWith.Count)));
-        Assert.Equal("u98765", StaffAliases.AliasOf((await StaffRowAsync(h, AnnaMailKey))!));
+        Assert.Equal("u98765", AppointmentEntities.AliasOf((await StaffRowAsync(h, AnnaMailKey))!));
         Assert.Equal(9, AppointmentEntities.RangesOf((await StaffRowAsync(h, "u98765"))!).Count);
     }
 

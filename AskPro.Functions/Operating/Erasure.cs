@@ -174,13 +174,13 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
                     break;
                 }
 
-                if (StaffAliases.AliasOf(row) is { } userKey)
+                if (E.AliasOf(row) is { } userKey)
                 {
                     keys.Enqueue(userKey); // an address's calendar moved to its user id's
                     break;
                 }
 
-                var ranges = E.RangesOf(row);
+                var ranges = StaffCalendar.Of(E.RangesOf(row));
                 bool Ours(StaffRange r) => ours.Contains(r.AppointmentId) || gone.Contains(r.AppointmentId) || (r.Group is { } g && ours.Contains(g)) || r.Uids.Any(uids.Contains);
                 var removed = ranges.Where(Ours).ToList();
                 if (removed.Count == 0)
@@ -188,18 +188,14 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
                     break;
                 }
 
-                var kept = ranges.Where(r => !Ours(r)).ToList();
+                var kept = ranges.Without(Ours);
                 var patchOf = new Dictionary<string, string>(StringComparer.Ordinal);
                 var patches = new List<TableTransactionAction>();
                 var partners = kept.Where(p => removed.Exists(r => r.Overlaps(p))).ToList();
                 foreach (var p in partners)
                 {
-                    var conflicts = kept.Where(o => o.AppointmentId != p.AppointmentId && o.Overlaps(p)).Select(o => o.AppointmentId)
-                        .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-                    var entities = p.Seats is { } seats
-                        ? [E.ConflictPatch(E.AppointmentKey(p.AppointmentId), conflicts, now), .. seats.Select(s => E.ConflictPatch(E.AppointmentKey(s), conflicts, now)),
-                            .. p.Group is { } group ? [E.SlotConflictPatch(E.GroupKey(group), p.AppointmentId, conflicts, now)] : Array.Empty<TableEntity>()]
-                        : p.Uids.Select(u => E.ConflictPatch(E.UidKey(u), conflicts, now)).Prepend(E.ConflictPatch(E.AppointmentKey(p.AppointmentId), conflicts, now)).ToList();
+                    var conflicts = kept.ConflictsOf(p);
+                    var entities = AppointmentWriter.ConflictPatches(p.AppointmentId, new ConflictUpdate(conflicts, p.Uids, p.Seats) { Group = p.Group }, now);
                     foreach (var entity in entities)
                     {
                         patchOf[entity.RowKey] = p.AppointmentId;
@@ -207,7 +203,7 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
                     }
                 }
 
-                var calendar = StaffAliases.WithEmailKeys(E.StaffEntity(key, kept, now), StaffAliases.EmailKeysOf(row));
+                var calendar = E.WithEmailKeys(E.StaffEntity(key, kept, now), E.EmailKeysOf(row));
                 var batch = patches.Take(MaxBatch - 1).Prepend(new TableTransactionAction(TableTransactionActionType.UpdateReplace, calendar, row.ETag)).ToList();
                 try
                 {

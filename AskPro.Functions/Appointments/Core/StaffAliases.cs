@@ -1,6 +1,4 @@
 using AskPro.Functions.Calcom;
-using Azure.Data.Tables;
-using E = AskPro.Functions.Appointments.AppointmentEntities;
 
 namespace AskPro.Functions.Appointments;
 
@@ -13,17 +11,12 @@ namespace AskPro.Functions.Appointments;
 /// with the first id seen). The user id's row lists the e-mail keys already settled for it (<c>EmailKeys</c>), so the
 /// next booking of that id and address does not read the e-mail row again.
 /// <para>
-/// Kept apart from <see cref="AppointmentBook"/> (which holds one instance and calls it from a few marked hooks): the
+/// Kept apart from <see cref="AppointmentBook"/> (which holds one private instance): the
 /// book is the slice of the table an event touches, this class the aliases known in that slice.
 /// </para>
 /// </summary>
 public sealed class StaffAliases
 {
-    /// <summary>Column of an alias row: the user key the e-mail key stands for.</summary>
-    public const string AliasColumn = "AliasOf";
-    /// <summary>Column of a user key's calendar: the e-mail keys settled for it (aliased to it, or to an earlier id).</summary>
-    public const string EmailKeysColumn = "EmailKeys";
-    public const string RowTypeAlias = "staff-alias";
 
     /// <summary>A calendar lists at most this many settled e-mail keys; beyond, an address is checked again each time (correct, one read more).</summary>
     public const int MaxEmailKeys = 100;
@@ -36,12 +29,10 @@ public sealed class StaffAliases
 
     private readonly Dictionary<string, string> _aliasOf = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<string>> _emailKeys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _established = new(StringComparer.Ordinal);
 
     /// <summary>Aliases this slice made: e-mail key → user key (rows to write).</summary>
-    public Dictionary<string, string> Established { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>Records (not loaded) whose range moved to a user key's calendar: their rows' <c>StaffKey</c> is patched.</summary>
-    public Dictionary<string, string> Moved { get; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, string> Established => _established;
 
     public IReadOnlyDictionary<string, string> Known => _aliasOf;
 
@@ -167,7 +158,7 @@ public sealed class StaffAliases
     /// (the caller then plans the event again, under it). A calendar not loaded counts as empty (the store loads every
     /// row <see cref="Needed"/> names, empty ones too).
     /// </summary>
-    public bool Establish(IEnumerable<(string UserKey, string EmailKey)> probes, Dictionary<string, List<StaffRange>> calendars, HashSet<string> changedCalendars,
+    public bool Establish(IEnumerable<(string UserKey, string EmailKey)> probes, Dictionary<string, StaffCalendar> calendars, HashSet<string> changedCalendars,
         Action<string, string> refile, Action<string, List<string>, StaffRange> setConflicts)
     {
         ArgumentNullException.ThrowIfNull(probes);
@@ -183,7 +174,7 @@ public sealed class StaffAliases
                 continue;
             }
 
-            var moving = _aliasOf.ContainsKey(emailKey) ? [] : calendars.GetValueOrDefault(emailKey) ?? [];
+            var moving = _aliasOf.ContainsKey(emailKey) ? StaffCalendar.Empty : calendars.GetValueOrDefault(emailKey) ?? StaffCalendar.Empty;
             if (moving.Sum(r => 1 + r.Uids.Count) > MaxMovedRows)
             {
                 continue; // does not fit one transaction: the e-mail calendar stays apart (checked again next time)
@@ -201,7 +192,7 @@ public sealed class StaffAliases
 
             if (!calendars.TryGetValue(userKey, out var target))
             {
-                calendars[userKey] = target = [];
+                calendars[userKey] = target = StaffCalendar.Empty;
             }
 
             changedCalendars.Add(userKey);
@@ -211,20 +202,13 @@ public sealed class StaffAliases
             }
 
             _aliasOf[emailKey] = userKey;
-            Established[emailKey] = userKey;
+            _established[emailKey] = userKey;
             made = true;
             calendars.Remove(emailKey);
             changedCalendars.Remove(emailKey);
             var present = target.Select(r => r.AppointmentId).ToHashSet(StringComparer.Ordinal);
             var moved = moving.Where(r => present.Add(r.AppointmentId)).ToList();
-            target.AddRange(moved);
-            target.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : string.CompareOrdinal(a.AppointmentId, b.AppointmentId));
-            if (target.Count > AppointmentBook.MaxRangesPerStaff)
-            {
-                var drop = target.OrderBy(r => r.End).ThenBy(r => r.AppointmentId, StringComparer.Ordinal).Take(target.Count - AppointmentBook.MaxRangesPerStaff).ToHashSet();
-                target.RemoveAll(drop.Contains);
-            }
-
+            calendars[userKey] = target = target.With(moved);
             moved.RemoveAll(r => !target.Contains(r));
             foreach (var r in moved)
             {
@@ -234,57 +218,10 @@ public sealed class StaffAliases
             // Conflicts are a function of the calendar: every moved range and every range it now overlaps.
             foreach (var r in target.Where(r => moved.Exists(m => m.AppointmentId == r.AppointmentId || m.Overlaps(r))).ToList())
             {
-                var conflicts = target.Where(o => o.AppointmentId != r.AppointmentId && o.Overlaps(r)).Select(o => o.AppointmentId).Order(StringComparer.Ordinal).ToList();
-                setConflicts(r.AppointmentId, conflicts, r);
+                setConflicts(r.AppointmentId, target.ConflictsOf(r), r);
             }
         }
 
         return made;
-    }
-
-    /// <summary>The alias row: no ranges, the user key it stands for.</summary>
-    public static TableEntity AliasEntity(string emailKey, string userKey, DateTimeOffset updatedAt) =>
-        new(E.PartitionKey, E.StaffRowKey(emailKey))
-        {
-            ["RowType"] = RowTypeAlias,
-            [AliasColumn] = userKey,
-            ["UpdatedAt"] = updatedAt,
-        };
-
-    public static string? AliasOf(TableEntity row)
-    {
-        ArgumentNullException.ThrowIfNull(row);
-        return row.GetString(AliasColumn) is { Length: > 0 } target ? target : null;
-    }
-
-    /// <summary>A calendar row with the e-mail keys settled for it.</summary>
-    public static TableEntity WithEmailKeys(TableEntity staffRow, IReadOnlyCollection<string> emailKeys)
-    {
-        ArgumentNullException.ThrowIfNull(staffRow);
-        ArgumentNullException.ThrowIfNull(emailKeys);
-        if (emailKeys.Count > 0)
-        {
-            staffRow[EmailKeysColumn] = string.Join(',', emailKeys);
-        }
-
-        return staffRow;
-    }
-
-    public static List<string> EmailKeysOf(TableEntity staffRow)
-    {
-        ArgumentNullException.ThrowIfNull(staffRow);
-        return E.SplitIds(staffRow.GetString(EmailKeysColumn));
-    }
-
-    /// <summary>A conflict patch of a record whose range moved to a user key's calendar also carries that key.</summary>
-    public TableEntity WithStaffKey(TableEntity patch, string appointmentId)
-    {
-        ArgumentNullException.ThrowIfNull(patch);
-        if (Moved.TryGetValue(appointmentId, out var key))
-        {
-            patch["StaffKey"] = key;
-        }
-
-        return patch;
     }
 }

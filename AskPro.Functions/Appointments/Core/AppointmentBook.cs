@@ -2,143 +2,39 @@ using AskPro.Functions.Calcom;
 
 namespace AskPro.Functions.Appointments;
 
-public enum ApplyOutcome
-{
-    /// <summary>A new appointment record.</summary>
-    Created,
-    /// <summary>An existing record changed (including records joined by a reschedule link).</summary>
-    Updated,
-    /// <summary>Nothing new: the event (or the same content from another delivery) was applied before.</summary>
-    Unchanged,
-    /// <summary>An AskPro-made booking (<c>metadata.askpro_appointment_id</c>): AskPro has it already, only the link is kept.</summary>
-    Skipped,
-    /// <summary>The booking was erased (Operating/Erasure.cs): the event is dropped, nothing is written.</summary>
-    Erased,
-}
-
-/// <summary>An appointment as stored: its record, its facts and who it conflicts with.</summary>
-public sealed record StoredAppointment(Appointment Record, BookingFacts Facts, IReadOnlyList<string> ConflictsWith)
-{
-    public bool HasConflict => ConflictsWith.Count > 0;
-
-    /// <summary>
-    /// The staff key the stored row was written under, when it differs from what the projection now derives (rows
-    /// written before staff were keyed by user id): its calendar is loaded too, so the range moves to the new key.
-    /// </summary>
-    public string? StoredStaffKey { get; init; }
-
-    /// <summary>
-    /// Every uid of the fact set: the chain (original first, current last), then uids off the chain (a second branch
-    /// from one original) in ordinal order. Each has a row and reaches this record.
-    /// </summary>
-    public IReadOnlyList<string> Uids
-    {
-        get
-        {
-            // Cached per (record, facts): a `with` copy that changes either recomputes.
-            if (_uids is not { } cached || !ReferenceEquals(cached.Record, Record) || !ReferenceEquals(cached.Facts, Facts))
-            {
-                var chain = Record.CalcomUids;
-                IReadOnlyList<string> all = Facts.Count == 0 ? chain : [.. chain, .. Facts.Uids.Where(u => !chain.Contains(u)).Order(StringComparer.Ordinal)];
-                _uids = cached = (Record, Facts, all);
-            }
-
-            return cached.Uids;
-        }
-    }
-
-    private (Appointment Record, BookingFacts Facts, IReadOnlyList<string> Uids)? _uids;
-
-    /// <summary>A seated booking's conflicts, per slot (slot id → ids of the overlapping appointments or slots).</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<string>> SlotConflicts { get; init; } = NoSlotConflicts;
-
-    private static readonly Dictionary<string, IReadOnlyList<string>> NoSlotConflicts = new(StringComparer.Ordinal);
-
-    /// <summary>True when the set is about a seated event type: its records are <see cref="Seats"/>, one per seat.</summary>
-    public bool IsSeated => SeatProjection.IsSeated(Facts);
-
-    /// <summary>One stored appointment per seat (its conflicts are its slot's); empty for a booking without seats.</summary>
-    public IReadOnlyList<StoredAppointment> Seats => IsSeated
-        ? [.. SeatProjection.Project(Facts).Select(seat => new StoredAppointment(seat, Facts, SlotConflicts.GetValueOrDefault(seat.SlotId!) ?? []))]
-        : [];
-
-    /// <summary>A seated booking's slots (one per uid); empty for a booking without seats.</summary>
-    public IReadOnlyList<SeatSlot> Slots => IsSeated ? SeatProjection.Slots(Facts) : [];
-
-    /// <summary>
-    /// The ranges this appointment holds in staff calendars: its own while active, or, seated, one per active slot
-    /// (the slot once, however many seats); a plain range lists every uid so a conflict patch reaches every row, a slot's
-    /// range names its booking's group row and its seats instead.
-    /// </summary>
-    public IReadOnlyList<StaffRange> Ranges => IsSeated
-        ? [.. Slots.Where(s => s.IsActive).Select(s => new StaffRange(s.SlotId, s.Start!.Value, s.End!.Value, []) { StaffKey = s.StaffKey, Group = Record.AppointmentId, Seats = s.ActiveSeatIds })]
-        : Record.HasActiveRange ? [new StaffRange(Record.AppointmentId, Record.StartTime!.Value, Record.EndTime!.Value, Uids) { StaffKey = Record.StaffKey }] : [];
-
-    /// <summary>Every staff key this appointment's rows or slots name (active or not): the calendars a change may touch.</summary>
-    public IEnumerable<string> StaffKeys => (IsSeated ? Slots.Select(s => s.StaffKey) : [Record.StaffKey]).Append(StoredStaffKey).OfType<string>();
-}
-
-/// <summary>An active appointment's time range in its staff member's calendar.</summary>
-public sealed record StaffRange(string AppointmentId, DateTimeOffset Start, DateTimeOffset End, IReadOnlyList<string> Uids)
-{
-    public bool Overlaps(StaffRange other) => Start < other.End && other.Start < End;
-
-    /// <summary>A seated slot's range: the id of the booking (fact set) whose slot it is; null for a plain appointment.</summary>
-    public string? Group { get; init; }
-
-    /// <summary>A seated slot's range: its active seats' appointment ids, whose rows carry the slot's conflicts.</summary>
-    public IReadOnlyList<string>? Seats { get; init; }
-
-    /// <summary>The calendar the range is meant for (not stored: the calendar row is the staff key).</summary>
-    public string? StaffKey { get; init; }
-
-    /// <summary>The same range, compared by value (lists by content).</summary>
-    public bool SameAs(StaffRange other) => other is not null && AppointmentId == other.AppointmentId && Start == other.Start && End == other.End
-        && StaffKey == other.StaffKey && Group == other.Group && Uids.SequenceEqual(other.Uids) && (Seats ?? []).SequenceEqual(other.Seats ?? []);
-}
-
-public sealed record ApplyResult(ApplyOutcome Outcome, string AppointmentId, string Status, IReadOnlyList<string> ConflictsWith, IReadOnlyList<string> RetiredIds)
-{
-    /// <summary>A seated booking: the seats the event is about (their histories get its entry); null otherwise.</summary>
-    public IReadOnlyList<string>? SeatIds { get; init; }
-}
-
 /// <summary>
 /// The decision logic, pure: a slice of the appointment table (the records an event touches, and the calendars of
-/// their staff) to which events are applied in memory. The table store loads such a slice, applies one event and
-/// writes back what changed; tests apply whole lifecycles to one book to check convergence in any order.
+/// their staff) to which events are applied in memory. Its state is private: the store loads rows it asks for (typed
+/// keys: <see cref="UidsOf"/>, <see cref="CalendarsNeeded"/>), and <see cref="Apply"/> answers with one immutable
+/// <see cref="ApplyResult"/> whose <see cref="BookChanges"/> the writer turns into rows (docs/apply-core.md). Tests
+/// apply whole lifecycles to one book to check convergence in any order.
 /// </summary>
 public sealed class AppointmentBook
 {
     /// <summary>A calendar keeps at most this many ranges (the earliest-ending drop out): one row holds it.</summary>
-    public const int MaxRangesPerStaff = 500;
+    public const int MaxRangesPerStaff = StaffCalendar.MaxRanges;
 
     private readonly Dictionary<string, StoredAppointment> _records = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredAppointment> _loaded = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _uidIndex = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<StaffRange>> _calendars = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StaffCalendar> _calendars = new(StringComparer.Ordinal);
     /// <summary>Slot id → the id of the seated booking (record) whose slot it is, for every loaded seated record.</summary>
     private readonly Dictionary<string, string> _slotOwners = new(StringComparer.Ordinal);
 
-    public IReadOnlyDictionary<string, StoredAppointment> Records => _records;
-    /// <summary>The records as they were loaded (before any event was applied): what the store compares against.</summary>
-    public IReadOnlyDictionary<string, StoredAppointment> Loaded => _loaded;
-    public IReadOnlyDictionary<string, string> UidIndex => _uidIndex;
-    public IReadOnlyDictionary<string, List<StaffRange>> Calendars => _calendars;
-
-    /// <summary>Ids of records written (or retired) since the book was loaded.</summary>
-    public HashSet<string> ChangedRecords { get; } = new(StringComparer.Ordinal);
-    /// <summary>Records that were joined into another one: id → the id they live on as.</summary>
-    public Dictionary<string, string> Retired { get; } = new(StringComparer.Ordinal);
-    public HashSet<string> ChangedCalendars { get; } = new(StringComparer.Ordinal);
-    /// <summary>
-    /// New conflict lists of records (or seated slots) that are not loaded; their rows are known from the calendar's
-    /// range: the uids, and for a slot its seats.
-    /// </summary>
-    public Dictionary<string, ConflictUpdate> ConflictUpdates { get; } = new(StringComparer.Ordinal);
+    // What changed since the book was loaded (the one list of changes it raised; BookChanges is its snapshot).
+    private readonly HashSet<string> _changedRecords = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _retired = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _changedCalendars = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ConflictUpdate> _partners = new(StringComparer.Ordinal);
+    /// <summary>Records (not loaded) whose range moved to a user key's calendar: their rows' <c>StaffKey</c> is patched.</summary>
+    private readonly Dictionary<string, string> _movedStaffKeys = new(StringComparer.Ordinal);
 
     /// <summary>Staff aliases (StaffAliases.cs): e-mail keys that stand for a user key, known in this slice.</summary>
-    public StaffAliases Aliases { get; } = new();
+    private readonly StaffAliases _aliases = new();
+
+    public IReadOnlyDictionary<string, StoredAppointment> Records => _records;
+    public IReadOnlyDictionary<string, string> UidIndex => _uidIndex;
+    public IReadOnlyDictionary<string, StaffCalendar> Calendars => _calendars;
 
     public void Load(StoredAppointment appointment)
     {
@@ -147,7 +43,7 @@ public sealed class AppointmentBook
         _records[appointment.Record.AppointmentId] = appointment;
         _loaded.TryAdd(appointment.Record.AppointmentId, appointment);
         Index(appointment);
-        Aliases.Learn(appointment); // staff alias hook: a record filed through an alias names it
+        _aliases.Learn(appointment); // a record filed through an alias names it
     }
 
     private void Index(StoredAppointment appointment)
@@ -163,43 +59,53 @@ public sealed class AppointmentBook
         }
     }
 
-    /// <summary>Staff alias hook: the row <c>stf_{emailKey}</c> is an alias of <paramref name="userKey"/> (the plan changes).</summary>
-    public void LoadAlias(string emailKey, string userKey)
+    /// <summary>
+    /// A calendar row the book asked for (<see cref="CalendarsNeeded"/>), decoded; null when the row does not exist (an
+    /// empty calendar). An alias row names the user key the book follows next; a calendar lists its settled e-mail keys.
+    /// </summary>
+    public void LoadCalendar(StaffCalendarKey key, StaffCalendarRow? row)
     {
-        _plan = null;
-        Aliases.LoadAlias(emailKey, userKey);
-    }
+        if (row?.AliasOf is { } userKey)
+        {
+            _plan = null;
+            _aliases.LoadAlias(key.StaffKey, userKey);
+            return;
+        }
 
-    public void LoadCalendar(string staffKey, IEnumerable<StaffRange> ranges) => _calendars[staffKey] = [.. ranges];
+        _calendars[key.StaffKey] = row?.Calendar ?? StaffCalendar.Empty;
+        if (row is not null)
+        {
+            _aliases.LoadEmailKeys(key.StaffKey, row.EmailKeys);
+        }
+    }
 
     public StoredAppointment? FindByUid(string uid) =>
         _uidIndex.TryGetValue(uid, out var id) && _records.TryGetValue(id, out var found) ? found : null;
 
-    /// <summary>The uids whose records an event touches.</summary>
-    public static IEnumerable<string> UidsOf(BookingEvent e)
+    /// <summary>The uid rows an event touches: the first rows to read (its uid, and the uid it reschedules).</summary>
+    public static IReadOnlyList<UidKey> UidsOf(BookingEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        yield return e.Uid;
-        if (e.RescheduleUid is { } r && r != e.Uid)
-        {
-            yield return r;
-        }
+        return e.RescheduleUid is { } r && r != e.Uid ? [new(e.Uid), new(r)] : [new(e.Uid)];
     }
 
-    /// <summary>Staff calendars an event may change, given the records it touches (load these before <see cref="Apply"/>).</summary>
-    public IReadOnlyList<string> CalendarsNeeded(BookingEvent e)
+    /// <summary>
+    /// Staff calendar rows an event may change, given the records it touches (load these before <see cref="Apply"/>,
+    /// and ask again: an alias row, or a calendar's e-mail keys, can name more; most events need one round).
+    /// </summary>
+    public IReadOnlyList<StaffCalendarKey> CalendarsNeeded(BookingEvent e)
     {
         var plan = PlanFor(e);
-        // Staff alias hook: the rows settling an (id, e-mail) pair come after the calendars (the store reads until none is new).
-        return plan.Record is null ? [] : [.. (plan.TouchesCalendars ? plan.Calendars : []).Union(Aliases.Needed(AliasProbes(plan), IsLoaded), StringComparer.Ordinal)];
+        // The rows settling an (id, e-mail) pair come after the calendars (StaffAliases.cs).
+        return plan.Record is null ? [] : [.. (plan.TouchesCalendars ? plan.Calendars : []).Union(_aliases.Needed(AliasProbes(plan), IsLoaded), StringComparer.Ordinal).Select(k => new StaffCalendarKey(k))];
     }
 
     public ApplyResult Apply(BookingEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
         var plan = PlanFor(e);
-        // Staff alias hook: a pair new to the facts makes its e-mail calendar an alias first; the event is then planned under it.
-        if (plan.Record is not null && Aliases.Establish(AliasProbes(plan), _calendars, ChangedCalendars, Refile, (id, conflicts, range) => SetConflicts(id, conflicts, range)))
+        // A pair new to the facts makes its e-mail calendar an alias first; the event is then planned under it.
+        if (plan.Record is not null && _aliases.Establish(AliasProbes(plan), _calendars, _changedCalendars, Refile, (id, conflicts, range) => SetConflicts(id, conflicts, range)))
         {
             _plan = null;
             plan = PlanFor(e);
@@ -221,8 +127,8 @@ public sealed class AppointmentBook
 
         foreach (var id in retired)
         {
-            Retired[id] = record.AppointmentId;
-            ChangedRecords.Add(id);
+            _retired[id] = record.AppointmentId;
+            _changedRecords.Add(id);
         }
 
         var previousConflicts = found.SelectMany(a => a.ConflictsWith.Concat(a.SlotConflicts.Values.SelectMany(c => c)))
@@ -237,7 +143,7 @@ public sealed class AppointmentBook
         {
             SlotConflicts = slotConflicts,
         };
-        ChangedRecords.Add(record.AppointmentId);
+        _changedRecords.Add(record.AppointmentId);
         var current = _records[record.AppointmentId];
         Index(current);
 
@@ -271,7 +177,7 @@ public sealed class AppointmentBook
                 SetConflicts(record.AppointmentId, []);
             }
 
-            foreach (var partner in previousConflicts.Where(id => !calendars.Any(c => _calendars.TryGetValue(c, out var list) && list.Exists(r => r.AppointmentId == id))))
+            foreach (var partner in previousConflicts.Where(id => !calendars.Any(c => _calendars.TryGetValue(c, out var calendar) && calendar.Holds(id))))
             {
                 // A partner not in any loaded calendar cannot overlap the new range: drop the stale pairing.
                 if (_records.TryGetValue(partner, out var p))
@@ -290,7 +196,10 @@ public sealed class AppointmentBook
     /// The result names the appointment the event is about: the record, or for a seated booking the first seat the event
     /// concerns (the listed attendee's; every seat of the slot for a slot-wide event), all of them in <c>SeatIds</c>.
     /// </summary>
-    private static ApplyResult ResultOf(ApplyOutcome outcome, StoredAppointment stored, BookingEvent e, IReadOnlyList<string> retired)
+    private ApplyResult ResultOf(ApplyOutcome outcome, StoredAppointment stored, BookingEvent e, IReadOnlyList<string> retired) =>
+        AboutOf(outcome, stored, e, retired) with { Record = FindByUid(e.Uid), Changes = Changes() };
+
+    private static ApplyResult AboutOf(ApplyOutcome outcome, StoredAppointment stored, BookingEvent e, IReadOnlyList<string> retired)
     {
         if (!stored.IsSeated)
         {
@@ -340,10 +249,10 @@ public sealed class AppointmentBook
         }
 
         var record = AppointmentProjection.Project(merged);
-        // Staff alias hook: records with a range, and every calendar, are filed under the user key an e-mail key aliases.
-        (found, record) = (found.ConvertAll(Aliases.Resolve), Aliases.Resolve(record));
+        // Records with a range, and every calendar, are filed under the user key an e-mail key aliases.
+        (found, record) = (found.ConvertAll(_aliases.Resolve), _aliases.Resolve(record));
         var next = new StoredAppointment(record, merged, []);
-        var calendars = found.SelectMany(a => a.StaffKeys).Concat(next.StaffKeys).Select(c => Aliases.Resolve(c)!).Distinct(StringComparer.Ordinal).ToList();
+        var calendars = found.SelectMany(a => a.StaffKeys).Concat(next.StaffKeys).Select(c => _aliases.Resolve(c)!).Distinct(StringComparer.Ordinal).ToList();
         // The range carries every uid of the record (so a conflict patch reaches every row): a same-slot reschedule
         // or a new branch changes the range too, and so does a row still filed under an old staff key, and a seated
         // slot's seat list.
@@ -376,53 +285,42 @@ public sealed class AppointmentBook
 
     private static (string?, DateTimeOffset?, DateTimeOffset?, bool) RangeOf(Appointment a) => (a.StaffKey, a.StartTime, a.EndTime, a.HasActiveRange);
 
-    // Staff alias hooks (the logic is in StaffAliases.cs).
+    // Staff aliases (the logic is in StaffAliases.cs).
     private List<(string UserKey, string EmailKey)> AliasProbes(Plan plan) => StaffAliases.Probes(plan.Event, plan.Found, plan.Record, plan.TouchesCalendars);
 
-    private bool IsLoaded(string staffKey) => _calendars.ContainsKey(staffKey) || Aliases.Known.ContainsKey(staffKey);
+    private bool IsLoaded(string staffKey) => _calendars.ContainsKey(staffKey) || _aliases.Known.ContainsKey(staffKey);
 
     /// <summary>A range moved to a user key's calendar: a loaded record is re-keyed, a record not loaded gets its key patched.</summary>
     private void Refile(string id, string userKey)
     {
         if (_records.TryGetValue(id, out var a))
         {
-            var moved = Aliases.Resolve(a);
+            var moved = _aliases.Resolve(a);
             if (!ReferenceEquals(moved, a))
             {
                 _records[id] = moved;
-                ChangedRecords.Add(id);
+                _changedRecords.Add(id);
             }
         }
-        else if (!Retired.ContainsKey(id))
+        else if (!_retired.ContainsKey(id))
         {
-            Aliases.Moved[id] = userKey;
+            _movedStaffKeys[id] = userKey;
         }
     }
 
     private void UpdateCalendar(string staffKey, HashSet<string> ids, IReadOnlyList<StaffRange> mineAll)
     {
-        if (!_calendars.TryGetValue(staffKey, out var ranges))
-        {
-            ranges = [];
-            _calendars[staffKey] = ranges;
-        }
-
         bool Ours(StaffRange r) => ids.Contains(r.AppointmentId) || (r.Group is { } g && ids.Contains(g));
-        var before = ranges.ToList();
-        ranges.RemoveAll(Ours);
+        var before = _calendars.GetValueOrDefault(staffKey) ?? StaffCalendar.Empty;
+        var ranges = before.Without(Ours);
         var added = mineAll.Where(r => r.StaffKey == staffKey).ToList();
         if (added.Count > 0)
         {
-            ranges.AddRange(added);
-            ranges.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : string.CompareOrdinal(a.AppointmentId, b.AppointmentId));
-            if (ranges.Count > MaxRangesPerStaff)
-            {
-                var drop = ranges.OrderBy(r => r.End).ThenBy(r => r.AppointmentId, StringComparer.Ordinal).Take(ranges.Count - MaxRangesPerStaff).ToHashSet();
-                ranges.RemoveAll(drop.Contains);
-            }
+            ranges = ranges.With(added);
         }
 
-        ChangedCalendars.Add(staffKey);
+        _calendars[staffKey] = ranges;
+        _changedCalendars.Add(staffKey);
 
         // Conflicts are a function of the calendar: recompute for everyone whose set may have changed.
         var changed = before.Concat(ranges).Where(Ours).ToList();
@@ -430,14 +328,14 @@ public sealed class AppointmentBook
             .Select(r => r.AppointmentId).Distinct(StringComparer.Ordinal).ToList();
         foreach (var id in affected)
         {
-            var mine = ranges.Find(r => r.AppointmentId == id);
+            var mine = ranges.Find(id);
             if (mine is null && mineAll.Any(r => r.AppointmentId == id && r.StaffKey != staffKey))
             {
                 continue; // the record (or slot) moved to another staff member's calendar: its conflicts are worked out there
             }
 
-            var conflicts = mine is null ? [] : ranges.Where(r => r.AppointmentId != id && r.Overlaps(mine)).Select(r => r.AppointmentId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-            SetConflicts(id, conflicts, mine ?? before.Find(r => r.AppointmentId == id));
+            var conflicts = mine is null ? [] : ranges.ConflictsOf(mine);
+            SetConflicts(id, conflicts, mine ?? before.Find(id));
         }
     }
 
@@ -448,7 +346,7 @@ public sealed class AppointmentBook
             if (!a.ConflictsWith.SequenceEqual(conflicts))
             {
                 _records[id] = a with { ConflictsWith = conflicts };
-                ChangedRecords.Add(id);
+                _changedRecords.Add(id);
             }
         }
         else if (_slotOwners.TryGetValue(id, out var owner) && _records.TryGetValue(owner, out var group) && group.Slots.Any(s => s.SlotId == id))
@@ -467,19 +365,25 @@ public sealed class AppointmentBook
                 }
 
                 _records[owner] = group with { SlotConflicts = next };
-                ChangedRecords.Add(owner);
+                _changedRecords.Add(owner);
             }
         }
-        else if (range is not null && !Retired.ContainsKey(id) && !_records.ContainsKey(id))
+        else if (range is not null && !_retired.ContainsKey(id) && !_records.ContainsKey(id))
         {
-            ConflictUpdates[id] = new ConflictUpdate(conflicts, range.Uids, range.Seats) { Group = range.Group };
+            _partners[id] = new ConflictUpdate(conflicts, range.Uids, range.Seats) { Group = range.Group };
         }
     }
-}
 
-/// <summary>A conflict change for rows that were not loaded: a record's (its uids) or a seated slot's (its uids and seats).</summary>
-public sealed record ConflictUpdate(IReadOnlyList<string> ConflictsWith, IReadOnlyList<string> Uids, IReadOnlyList<string>? Seats)
-{
-    /// <summary>A slot's booking: its group row carries the slot's conflicts for the next event.</summary>
-    public string? Group { get; init; }
+    /// <summary>A snapshot of everything changed since the book was loaded.</summary>
+    private BookChanges Changes() => new()
+    {
+        Written = _changedRecords.Where(id => !_retired.ContainsKey(id)).ToDictionary(id => id, id => _records[id], StringComparer.Ordinal),
+        Retired = new Dictionary<string, string>(_retired, StringComparer.Ordinal),
+        Before = new Dictionary<string, StoredAppointment>(_loaded, StringComparer.Ordinal),
+        Calendars = _changedCalendars.ToDictionary(k => k, k => _calendars[k], StringComparer.Ordinal),
+        EmailKeys = _changedCalendars.ToDictionary(k => k, k => (IReadOnlyCollection<string>)[.. _aliases.EmailKeysOf(k)], StringComparer.Ordinal),
+        NewAliases = new Dictionary<string, string>(_aliases.Established, StringComparer.Ordinal),
+        // A record whose range moved through a new alias gets its StaffKey in the same patch.
+        Partners = _partners.ToDictionary(p => p.Key, p => _movedStaffKeys.TryGetValue(p.Key, out var key) ? p.Value with { MovedToStaffKey = key } : p.Value, StringComparer.Ordinal),
+    };
 }
