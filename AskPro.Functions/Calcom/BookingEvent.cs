@@ -69,6 +69,10 @@ public sealed record BookingEvent
     public bool? NoShowHost { get; init; }
     public bool? Paid { get; init; }
 
+    /// <summary>The trigger's row in <see cref="TriggerCatalogue"/>: what this event states, and about which record.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public TriggerInfo Trigger => TriggerCatalogue.Of(TriggerEvent);
+
     /// <summary>A seated event type: <c>seatsPerTimeSlot</c> set, or an attendee carrying a seat reference.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsSeated => SeatsPerTimeSlot is > 0 || AttendeeSeatId is not null || (Attendees?.Any(a => a.SeatId is not null) ?? false);
