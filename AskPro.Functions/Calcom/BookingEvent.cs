@@ -69,6 +69,31 @@ public sealed record BookingEvent
     public bool? NoShowHost { get; init; }
     public bool? Paid { get; init; }
 
+    /// <summary>
+    /// The event's identity: a hash of everything it says except <c>createdAt</c> (32 hex digits). Cal.com stamps
+    /// <c>createdAt</c> per subscriber and per re-send, so two deliveries of one change differ only there: they have
+    /// one identity and count as one fact (the earliest <c>createdAt</c> is kept). Any other difference, even a retry
+    /// that carries the booking as it is by then, makes a second fact, never a replacement: which body arrived last
+    /// says nothing about which was built last. Wherever the newest event decides, equal <c>createdAt</c>s are ordered
+    /// by identity, the same choice in every delivery order. Every property of this record is part of it, so a new
+    /// property changes the identity of events that carry it. Null properties are left out, so a new property is added
+    /// as nullable and left null where it says nothing (as <see cref="AskProMetadataUnproven"/> is): stored events then
+    /// keep their identity and still match their re-deliveries.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Identity => Identities.GetValue(this, static e =>
+    {
+        // Events are immutable and every merge and projection asks again for the same instances: computed once each.
+        var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(e with { CreatedAt = null }, Appointments.FactsJsonContext.Default.BookingEvent);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes).AsSpan(0, 16));
+    });
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<BookingEvent, string> Identities = new();
+
+    /// <summary>The trigger's row in <see cref="TriggerCatalogue"/>: what this event states, and about which record.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public TriggerInfo Trigger => TriggerCatalogue.Of(TriggerEvent);
+
     /// <summary>A seated event type: <c>seatsPerTimeSlot</c> set, or an attendee carrying a seat reference.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsSeated => SeatsPerTimeSlot is > 0 || AttendeeSeatId is not null || (Attendees?.Any(a => a.SeatId is not null) ?? false);

@@ -1,6 +1,9 @@
 namespace AskPro.Functions.Calcom;
 
-/// <summary>Trigger names Cal.com (and the AskPro seed) send, and which of them this service applies.</summary>
+/// <summary>
+/// Trigger names Cal.com (and the AskPro seed) send. What each one means to the service (applied or not, status, seat or
+/// slot, uid field) is its row in <see cref="TriggerCatalogue"/>; the helpers below look it up.
+/// </summary>
 public static class CalcomTriggers
 {
     public const string Ping = "PING";
@@ -30,30 +33,20 @@ public static class CalcomTriggers
     /// trigger outside <see cref="Applied"/>, these and any future one, is answered 200 "ignored" and touches no record.
     /// </summary>
     public static IReadOnlyList<string> KnownNotApplied { get; } =
-    [
-        "INSTANT_MEETING", "INSTANT_MEETING_ACCEPTED", "FORM_SUBMITTED", "FORM_SUBMITTED_NO_EVENT", "ROUTING_FORM_FALLBACK_HIT",
-        "RECORDING_READY", "RECORDING_TRANSCRIPTION_GENERATED", "OOO_CREATED", "WRONG_ASSIGNMENT_REPORT",
-        "DELEGATION_CREDENTIAL_ERROR", "DELEGATION_CREDENTIAL_SECRET_ROTATED", "DELEGATION_CREDENTIAL_SECRET_ROTATION_FAILED",
-        "DELEGATION_CREDENTIAL_ROTATION_REQUIRED",
-    ];
+        [.. TriggerCatalogue.All.Where(t => t.Handling == TriggerHandling.Ignored).Select(t => t.Name)];
 
-    private static readonly HashSet<string> AppliedSet = new(StringComparer.Ordinal)
-    {
-        BookingCreated, BookingRescheduled, BookingCancelled, BookingConfirmed, BookingRejected, BookingRequested,
-        BookingPaymentInitiated, BookingPaid, BookingNoShowUpdated, MeetingStarted, MeetingEnded,
-        BookingReassigned, BookingLocationUpdated, AfterHostsNoShow, AfterGuestsNoShow,
-    };
+    /// <summary>The triggers <see cref="TriggerCatalogue"/> marks as applied.</summary>
+    public static IReadOnlyCollection<string> Applied { get; } =
+        [.. TriggerCatalogue.All.Where(t => t.IsApplied).Select(t => t.Name)];
 
-    public static IReadOnlyCollection<string> Applied => AppliedSet;
-
-    public static bool IsApplied(string trigger) => AppliedSet.Contains(trigger);
+    public static bool IsApplied(string trigger) => TriggerCatalogue.Of(trigger).IsApplied;
 
     /// <summary>MEETING_* from Cal.com's scheduled path is a flat booking row without <c>payload</c>.</summary>
-    public static bool MayBeFlat(string trigger) => trigger is MeetingStarted or MeetingEnded;
+    public static bool MayBeFlat(string trigger) => TriggerCatalogue.Of(trigger).Has(TriggerFlags.MayBeFlat);
 
     /// <summary>Triggers that name their booking <c>bookingUid</c> rather than <c>uid</c>.</summary>
-    public static bool NamesBookingUid(string trigger) => trigger is BookingNoShowUpdated or AfterHostsNoShow or AfterGuestsNoShow;
+    public static bool NamesBookingUid(string trigger) => TriggerCatalogue.Of(trigger).UidField == "bookingUid";
 
     /// <summary>Changes made to a booking in place (same uid) that say nothing about its status.</summary>
-    public static bool IsInPlaceChange(string trigger) => trigger is BookingReassigned or BookingLocationUpdated;
+    public static bool IsInPlaceChange(string trigger) => TriggerCatalogue.Of(trigger).Has(TriggerFlags.InPlaceChange);
 }

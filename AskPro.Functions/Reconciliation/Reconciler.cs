@@ -255,7 +255,7 @@ public sealed partial class Reconciler(
             // row (and a superseded one, itself replaced again) states its status with an event that carries no link,
             // so the link travels as its own reschedule event (its status rank is below a cancel's: it revives nothing).
             if (booking.RescheduledFromUid is { } from && (stored is null || !BookingDrift.HasLink(stored.Record, from, uid))
-                && trigger is not (CalcomTriggers.BookingRescheduled or CalcomTriggers.BookingRequested))
+                && (trigger is null || !TriggerCatalogue.Of(trigger).Has(TriggerFlags.MayLink)))
             {
                 bodies.Add(SyntheticWebhook.Body(booking, CalcomTriggers.BookingRescheduled, passId, now, await FindAsync(from, ct)));
             }

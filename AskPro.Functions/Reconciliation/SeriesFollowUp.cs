@@ -43,8 +43,7 @@ public sealed partial class SeriesFollowUp(
     public static bool Wants(BookingEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return e.IsRecurring == true && e.TriggerEvent is CalcomTriggers.BookingCancelled or CalcomTriggers.BookingRejected
-            or CalcomTriggers.BookingCreated or CalcomTriggers.BookingConfirmed;
+        return e.IsRecurring == true && e.Trigger.Has(TriggerFlags.MayChangeSeries);
     }
 
     /// <summary>Queues the look-up of <paramref name="e"/>'s series (nothing when reconciliation is off: there is no key to read with).</summary>

@@ -61,7 +61,7 @@ public static class SyntheticWebhook
             payload["responses"] = responses;
         }
 
-        if (booking.RescheduledFromUid is { } from && trigger is CalcomTriggers.BookingRescheduled or CalcomTriggers.BookingRequested)
+        if (booking.RescheduledFromUid is { } from && TriggerCatalogue.Of(trigger).Has(TriggerFlags.MayLink))
         {
             payload["rescheduleUid"] = from;
             payload["rescheduledBy"] = NullIfEmpty(booking.RescheduledByEmail);
@@ -100,15 +100,9 @@ public static class SyntheticWebhook
     {
         ArgumentNullException.ThrowIfNull(attendees);
         ArgumentOutOfRangeException.ThrowIfLessThan(seatsPerTimeSlot, 1);
-        var status = trigger switch
-        {
-            CalcomTriggers.BookingRequested => "PENDING",
-            CalcomTriggers.BookingCancelled => "CANCELLED",
-            CalcomTriggers.BookingRejected => "REJECTED",
-            CalcomTriggers.BookingCreated or CalcomTriggers.BookingRescheduled => "ACCEPTED",
-            // Slot-level changes state the booking's own status.
-            _ => booking.Status?.ToLowerInvariant() is "pending" or "awaiting_host" ? "PENDING" : "ACCEPTED",
-        };
+        // An event about seats states its own status; a slot-level change states the booking's.
+        var status = TriggerCatalogue.Of(trigger) is { Level: TriggerLevel.Seat, CalcomStatus: { } stated } ? stated
+            : booking.Status?.ToLowerInvariant() is "pending" or "awaiting_host" ? "PENDING" : "ACCEPTED";
         var payload = SlotPayload(booking, trigger, status);
         payload["seatsPerTimeSlot"] = seatsPerTimeSlot;
         var list = new JsonArray();
@@ -230,13 +224,7 @@ public static class SyntheticWebhook
         return JsonSerializer.SerializeToUtf8Bytes(body, SyntheticJsonContext.Default.JsonObject);
     }
 
-    private static string StatusFor(string trigger) => trigger switch
-    {
-        CalcomTriggers.BookingRequested => "PENDING",
-        CalcomTriggers.BookingCancelled => "CANCELLED",
-        CalcomTriggers.BookingRejected => "REJECTED",
-        _ => "ACCEPTED",
-    };
+    private static string StatusFor(string trigger) => TriggerCatalogue.Of(trigger).CalcomStatus ?? "ACCEPTED";
 
     /// <summary>
     /// <c>bookingFieldsResponses</c> is the raw booking form (flat values, the shape the reader also takes from the

@@ -170,10 +170,9 @@ public static class AppointmentProjection
         return best;
     }
 
-    private static bool StatesStaff(BookingEvent e) => e.TriggerEvent is T.BookingCreated or T.BookingRequested or T.BookingRescheduled or T.BookingConfirmed
-        or T.BookingCancelled or T.BookingRejected or T.BookingPaymentInitiated or T.BookingPaid or T.BookingReassigned;
+    private static bool StatesStaff(BookingEvent e) => e.Trigger.StatesStaff;
 
-    private static bool StatesLocation(BookingEvent e) => StatesStaff(e) || e.TriggerEvent == T.BookingLocationUpdated;
+    private static bool StatesLocation(BookingEvent e) => e.Trigger.StatesLocation;
 
     /// <summary>The newest event (by createdAt, ties by fingerprint) of the given kinds that has the value.</summary>
     private static BookingEvent? Newest(List<BookingEvent> events, Func<BookingEvent, bool> has, Func<BookingEvent, bool> kind)
@@ -350,14 +349,7 @@ public static class AppointmentProjection
         var status = AppointmentStatus.Pending;
         foreach (var e in currentEvents)
         {
-            var (r, s) = e.TriggerEvent switch
-            {
-                T.BookingRejected => (4, AppointmentStatus.Rejected),
-                T.BookingCancelled => (3, AppointmentStatus.Cancelled),
-                T.BookingCreated or T.BookingConfirmed or T.BookingRescheduled or T.MeetingStarted or T.MeetingEnded => (2, AppointmentStatus.Confirmed),
-                T.BookingRequested => (1, AppointmentStatus.Requested),
-                _ => (0, AppointmentStatus.Pending),
-            };
+            var (r, s) = (e.Trigger.StatusRank, e.Trigger.Status ?? AppointmentStatus.Pending);
             if (r > rank)
             {
                 (rank, status) = (r, s);
@@ -368,13 +360,7 @@ public static class AppointmentProjection
     }
 
     /// <summary>How much an event says about its booking's own data: booking events over cancellations over the rest.</summary>
-    private static int Weight(BookingEvent e) => e.TriggerEvent switch
-    {
-        T.BookingCreated or T.BookingRequested or T.BookingRescheduled or T.BookingConfirmed => 3,
-        T.MeetingStarted or T.MeetingEnded => 2,
-        T.BookingCancelled or T.BookingRejected or T.BookingPaid or T.BookingPaymentInitiated => 1,
-        _ => 0,
-    };
+    private static int Weight(BookingEvent e) => e.Trigger.Weight;
 
     private static (DateTimeOffset? Start, DateTimeOffset? End) TimesOf(string uid, List<BookingEvent> events, Dictionary<BookingEvent, string> aboutOf)
     {

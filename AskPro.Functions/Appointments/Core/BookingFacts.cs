@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AskPro.Functions.Calcom;
@@ -72,19 +70,12 @@ public sealed class BookingFacts
         .SelectMany(e => e.RescheduleUid is { } r ? new[] { e.Uid, r } : [e.Uid])
         .Distinct(StringComparer.Ordinal);
 
-    /// <summary>Identity of an event: its content without <c>createdAt</c>, which differs per subscriber and re-send.</summary>
+    /// <summary>The event's <see cref="BookingEvent.Identity"/> (where the rule is written).</summary>
     public static string Fingerprint(BookingEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        // Events are immutable and every merge and projection asks again for the same instances: compute once each.
-        return Fingerprints.GetValue(e, static e =>
-        {
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(e with { CreatedAt = null }, FactsJsonContext.Default.BookingEvent);
-            return Convert.ToHexStringLower(SHA256.HashData(bytes).AsSpan(0, 16));
-        });
+        return e.Identity;
     }
-
-    private static readonly ConditionalWeakTable<BookingEvent, string> Fingerprints = new();
 
     private static bool IsEarlier(DateTimeOffset? a, DateTimeOffset? b) => a is { } x && (b is not { } y || x < y);
 

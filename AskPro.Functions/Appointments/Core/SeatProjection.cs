@@ -143,8 +143,7 @@ public static class SeatProjection
     /// </summary>
     private static bool IsSlotLevel(BookingEvent e) => e.Attendees is not { Count: > 0 }
         || e.RescheduleUid == e.Uid
-        || e.TriggerEvent is T.BookingReassigned or T.BookingLocationUpdated or T.MeetingStarted or T.MeetingEnded
-            or T.BookingPaid or T.BookingPaymentInitiated or T.BookingNoShowUpdated or T.AfterGuestsNoShow or T.AfterHostsNoShow;
+        || e.Trigger.Level == TriggerLevel.Slot;
 
     /// <summary>
     /// Who of a move's listed attendees moved. Moving into an existing booking lists its earlier attendees too, and a
@@ -323,14 +322,7 @@ public static class SeatProjection
         }
 
         var seatView = AppointmentProjection.Project(view);
-        var status = statusRank switch
-        {
-            4 => AppointmentStatus.Rejected,
-            3 => AppointmentStatus.Cancelled,
-            2 => AppointmentStatus.Confirmed,
-            1 => AppointmentStatus.Requested,
-            _ => AppointmentStatus.Pending,
-        };
+        var status = statusEvent?.Trigger.Status ?? AppointmentStatus.Pending;
         var previous = chain.Count > 1 && slots.TryGetValue(chain[^2], out var p) ? p : null;
         var seatsPer = events.Where(e => onChain.Contains(e.Uid)).Max(e => e.SeatsPerTimeSlot);
         var attendee = events.Where(e => onChain.Contains(e.Uid) && Lists(e, email))
@@ -370,14 +362,10 @@ public static class SeatProjection
         };
     }
 
-    /// <summary>What an event says about the status of a seat it concerns (0: nothing).</summary>
-    private static int? StatusRank(BookingEvent e, bool slotLevel) => e.TriggerEvent switch
-    {
-        T.BookingRejected when !slotLevel || e.Attendees is not { Count: > 0 } => 4,
-        T.BookingCancelled when !slotLevel || e.Attendees is not { Count: > 0 } => 3,
-        T.BookingCreated or T.BookingConfirmed when !slotLevel => 2,
-        T.BookingRescheduled when !slotLevel && e.RescheduleUid != e.Uid => 2,
-        T.BookingRequested when !slotLevel => 1,
-        _ => 0,
-    };
+    /// <summary>
+    /// What an event says about the status of a seat it concerns (0: nothing): the catalogue's rank for an event about
+    /// seats; of an event about the whole slot, only an ending one that lists nobody (the slot cancelled or rejected).
+    /// </summary>
+    private static int? StatusRank(BookingEvent e, bool slotLevel) =>
+        !slotLevel || (e.Trigger.Ends && e.Attendees is not { Count: > 0 }) ? e.Trigger.StatusRank : 0;
 }
