@@ -38,7 +38,7 @@ public sealed class LifecycleGeneratorPinTests
                 hash.AppendData(e.Body);
             }
 
-            foreach (var body in LifecycleGenerator.Delivery(delivery, scenario.InOrder))
+            foreach (var body in DeliveryShuffler.Delivery(delivery, scenario.InOrder))
             {
                 hash.AppendData(body);
             }
