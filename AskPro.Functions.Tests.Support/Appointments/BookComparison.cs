@@ -94,6 +94,7 @@ public static class BookComparison
             .Select(c => $"{c.Key}: {string.Join(" ", c.Value.Select(r => $"{r.AppointmentId}[{r.Start:O}..{r.End:O}]({string.Join(">", r.Uids)})"))}")
             .ToList();
 
+    /// <summary>A record on the fields a caller relies on (status, times, current uid, id, staff, location).</summary>
     public static (string Status, DateTimeOffset? Start, DateTimeOffset? End, string Uid, string Id, string? Staff, string? Location) Key(Appointment a) =>
         (a.Status, a.StartTime, a.EndTime, a.CalcomUid, a.AppointmentId, a.StaffKey, a.Location);
 }
