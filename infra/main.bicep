@@ -1,7 +1,7 @@
 // AskPro Cal.com webhook gateway: everything it needs in one empty resource group.
 // Flex Consumption app with a user-assigned identity, identity-only storage, the webhook secret(s) in Key Vault,
 // telemetry with local auth off, and the alerts the service needs. No keys in app settings, no secrets in the repo.
-// Setting and resource names below are read by the app: AskPro.Functions.Tests/Infra checks that they agree.
+// Setting and resource names below are read by the app: AskPro.Functions.IntegrationTests/Infra checks that they agree.
 targetScope = 'resourceGroup'
 
 metadata description = 'AskPro Cal.com webhook gateway on Azure Functions Flex Consumption'

@@ -95,7 +95,7 @@ public sealed class AppointmentBookTests
         book.Apply(first);
         var before = Single(book);
 
-        var again = book.Apply(Read(LifecycleGenerator.WithCreatedAt(body, first.CreatedAt!.Value.AddMinutes(5))));
+        var again = book.Apply(Read(DeliveryShuffler.WithCreatedAt(body, first.CreatedAt!.Value.AddMinutes(5))));
 
         Assert.Equal(ApplyOutcome.Unchanged, again.Outcome);
         Assert.Same(before, Single(book));

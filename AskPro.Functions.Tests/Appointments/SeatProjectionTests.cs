@@ -1,35 +1,13 @@
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
 using T = AskPro.Functions.Calcom.CalcomTriggers;
+using static AskPro.Functions.Tests.Appointments.SeatEvents;
 
 namespace AskPro.Functions.Tests.Appointments;
 
 /// <summary>The pure per-seat projection, on events as the reader makes them from Cal.com's seated bodies.</summary>
 public sealed class SeatProjectionTests
 {
-    internal const string O = "SeatSlotOriginal0000001";
-    internal const string N = "SeatSlotNewBooking00001";
-    internal const string Tgt = "SeatSlotTargetBooking01";
-    internal static readonly DateTimeOffset Ten = new(2026, 12, 14, 10, 0, 0, TimeSpan.Zero);
-    private static readonly DateTimeOffset Day = new(2026, 12, 1, 8, 0, 0, TimeSpan.Zero);
-
-    internal static BookingEvent Seat(string trigger, string uid, int minute, params string[] emails) => new()
-    {
-        TriggerEvent = trigger,
-        Uid = uid,
-        CreatedAt = Day.AddMinutes(minute),
-        BookingId = 5100001,
-        StartTime = uid == O ? Ten : uid == N ? Ten.AddHours(2) : Ten.AddHours(4),
-        EndTime = (uid == O ? Ten : uid == N ? Ten.AddHours(2) : Ten.AddHours(4)).AddMinutes(45),
-        SeatsPerTimeSlot = 6,
-        Organizer = new Person("Dr. Weber", "praxis@example.de", null),
-        OrganizerId = 4711,
-        // Cal.com rebuilds `responses` from the booking row: they name the first booker, whoever the event is about.
-        Customer = new Person("Anna Erste", "anna@example.de", null),
-        Attendees = [.. emails.Select(e => new Attendee(e.Split('@')[0], e, null, null, null))],
-        Status = trigger == T.BookingCancelled ? "CANCELLED" : "ACCEPTED",
-    };
-
     private static BookingFacts Facts(params BookingEvent[] events) => events.Aggregate(BookingFacts.Empty, (f, e) => f.With(e));
 
     [Fact]

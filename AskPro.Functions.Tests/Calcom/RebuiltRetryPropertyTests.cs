@@ -54,7 +54,7 @@ public sealed class RebuiltRetryPropertyTests
                 }
                 else
                 {
-                    AppointmentStoreTests.AssertSameRecords(reference, records,
+                    RecordAssert.AssertSameRecords(reference, records,
                         $"seed {Seed}, case {i}, round {round} ({scenario})\nfirst order:\n{referenceOrder}\nthis order:\n{trace}\n");
                 }
             }

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using AskPro.Functions.Hosting;
 using AskPro.Functions.Tests.Infrastructure;
-using AskPro.Functions.Tests.Webhooks;
 using AskPro.Functions.Webhooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -24,7 +23,7 @@ public sealed class ExceptionMiddlewareTests
         await ExceptionMiddleware.WriteInternalErrorAsync(http.Response);
 
         var response = Read(http);
-        CalcomWebhookBadInputTests.AssertError(response, 500, ErrorCodes.InternalError);
+        WebhookAssert.AssertError(response, 500, ErrorCodes.InternalError);
     }
 
     [Fact]
@@ -37,7 +36,7 @@ public sealed class ExceptionMiddlewareTests
         await middleware.Invoke(new TestFunctionContext(http), _ => throw new InvalidOperationException(Leak));
 
         var response = Read(http);
-        CalcomWebhookBadInputTests.AssertError(response, 500, ErrorCodes.InternalError);
+        WebhookAssert.AssertError(response, 500, ErrorCodes.InternalError);
         Assert.DoesNotContain("Mustermann", response.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("secret", response.Text, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("Exception", response.Text, StringComparison.Ordinal);

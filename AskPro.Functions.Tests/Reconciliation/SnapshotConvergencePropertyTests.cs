@@ -6,6 +6,8 @@ using AskPro.Functions.Reconciliation;
 using AskPro.Functions.Tests.Appointments;
 using AskPro.Functions.Tests.Infrastructure;
 using Xunit.Abstractions;
+using static AskPro.Functions.Tests.Appointments.BookComparison;
+using static AskPro.Functions.Tests.Reconciliation.ApiSnapshot;
 
 namespace AskPro.Functions.Tests.Reconciliation;
 
@@ -92,7 +94,7 @@ public sealed class SnapshotConvergencePropertyTests(ITestOutputHelper output)
                 }
             }
 
-            if (ConvergencePropertyTests.Difference(first, second) is { } difference)
+            if (Difference(first, second) is { } difference)
             {
                 return ($"two orders of the same deliveries differ: {difference}\n{scenario}", scenario.Lifecycles.Count, stale);
             }
@@ -270,9 +272,6 @@ public sealed class SnapshotConvergencePropertyTests(ITestOutputHelper output)
         string.Join(" | ", (book.FindByUid(SeatedUid)?.Seats ?? []).Select(s => s.Record).Where(a => only is null || only.Contains(a.CustomerEmail!))
             .Select(a => $"{a.CustomerEmail} {Key(a)}"));
 
-    internal static (string Status, DateTimeOffset? Start, DateTimeOffset? End, string Uid, string Id, string? Staff, string? Location) Key(Appointment a) =>
-        (a.Status, a.StartTime, a.EndTime, a.CalcomUid, a.AppointmentId, a.StaffKey, a.Location);
-
     /// <summary>Real webhooks and synthetic ones, shuffled, some twice, applied to a fresh book.</summary>
     private static AppointmentBook Deliver(Random random, List<byte[]> real, List<byte[]> synthetic)
     {
@@ -312,75 +311,6 @@ public sealed class SnapshotConvergencePropertyTests(ITestOutputHelper output)
 
         return bodies;
     }
-
-    /// <summary>
-    /// The rows the API shows for records in these states: the current uid in its state (with the uid it replaced), and
-    /// the replaced uid as the cancelled row a reschedule leaves. Records whose events state no booking status yet
-    /// (payment or no-show only) have no row.
-    /// </summary>
-    internal static IEnumerable<(CalcomApiBooking Current, CalcomApiBooking? Previous)> ApiRows(IEnumerable<StoredAppointment> records, DateTimeOffset updatedAt)
-    {
-        foreach (var stored in records)
-        {
-            var record = stored.Record;
-            var status = record.Status switch
-            {
-                AppointmentStatus.Confirmed => "accepted",
-                AppointmentStatus.Requested => "pending",
-                AppointmentStatus.Cancelled => "cancelled",
-                AppointmentStatus.Rejected => "rejected",
-                _ => null, // only payment or no-show events so far: nothing a booking row would state
-            };
-            if (status is null || record.StartTime is null)
-            {
-                continue;
-            }
-
-            var chain = record.CalcomUids;
-            var host = new CalcomApiPerson { Id = record.StaffUserId, Email = record.StaffEmail, Name = record.StaffName };
-            var current = new CalcomApiBooking
-            {
-                Id = record.CalcomBookingId,
-                Uid = record.CalcomUid,
-                Title = record.Title,
-                Status = status,
-                Start = record.StartTime,
-                End = record.EndTime,
-                UpdatedAt = updatedAt,
-                Hosts = [host],
-                Attendees = [new CalcomApiPerson { Name = record.CustomerName, Email = record.CustomerEmail, PhoneNumber = record.CustomerPhone }],
-                Location = record.Location,
-                EventTypeId = record.EventTypeId,
-                CancellationReason = record.CancellationReason ?? record.RejectionReason,
-                RescheduledFromUid = chain.Count > 1 ? chain[^2] : null,
-            };
-            // Every earlier uid of the chain is the cancelled row its reschedule left, linked both ways.
-            CalcomApiBooking? previous = null;
-            for (var i = chain.Count - 2; i >= 0; i--)
-            {
-                var (start, end) = i == chain.Count - 2 ? (record.PreviousStartTime, record.PreviousEndTime) : TimesOf(stored.Facts, chain[i]);
-                var row = new CalcomApiBooking
-                {
-                    Uid = chain[i], Status = "cancelled", Start = start ?? record.StartTime, End = end ?? record.EndTime, UpdatedAt = updatedAt, Hosts = [host],
-                    RescheduledToUid = chain[i + 1], RescheduledFromUid = i > 0 ? chain[i - 1] : null,
-                };
-                if (i == chain.Count - 2)
-                {
-                    previous = row;
-                }
-                else
-                {
-                    yield return (row, null);
-                }
-            }
-
-            yield return (current, previous);
-        }
-    }
-
-    /// <summary>The times a uid's own newest booking event states (for the older rows of a chain).</summary>
-    private static (DateTimeOffset? Start, DateTimeOffset? End) TimesOf(BookingFacts facts, string uid) =>
-        facts.Events.Where(e => e.Uid == uid && e.StartTime is not null).OrderByDescending(e => e.CreatedAt).Select(e => (e.StartTime, e.EndTime)).FirstOrDefault();
 
     private static BookingEvent Read(byte[] body)
     {
