@@ -39,6 +39,7 @@ public static class ServiceCollectionExtensions
 
         services.AddSingleton<StorageClients>();
         services.AddSingleton<WebhookQueue>();
+        services.AddSingleton(_ => new RecentDeliveries());
         services.AddSingleton<AppointmentTableStore>();
         services.AddSingleton<CalcomEventProcessor>();
         services.AddMetrics();
