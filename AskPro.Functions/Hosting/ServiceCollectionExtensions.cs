@@ -41,6 +41,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<WebhookQueue>();
         services.AddSingleton(_ => new RecentDeliveries());
         services.AddSingleton<AppointmentTableStore>();
+        services.AddSingleton<ApplyGate>();
         services.AddSingleton<CalcomEventProcessor>();
         services.AddMetrics();
         services.AddSingleton<AskProMetrics>();

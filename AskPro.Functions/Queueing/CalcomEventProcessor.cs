@@ -37,6 +37,7 @@ public sealed partial class CalcomEventProcessor(
     AppointmentTableStore store,
     AskProMetadataProof proof,
     SeriesFollowUp series,
+    ApplyGate gate,
     IOptions<ApplyQueueOptions> options,
     TimeProvider time,
     AskProMetrics metrics,
@@ -107,7 +108,13 @@ public sealed partial class CalcomEventProcessor(
             }
 
             // Only what AskPro's booking code signed may link to an AskPro appointment and company.
-            var result = await store.ApplyAsync(proof.Apply(read.Event, body), new ApplySource(envelope.DeliveryId) { PayloadVersion = envelope.PayloadVersion ?? read.PayloadVersion }, ct);
+            ApplyResult result;
+            // Workers of this instance take turns on a booking or calendar instead of losing ETag races to each other.
+            using (await gate.EnterAsync(ApplyGate.KeysOf(read.Event), ct))
+            {
+                result = await store.ApplyAsync(proof.Apply(read.Event, body), new ApplySource(envelope.DeliveryId) { PayloadVersion = envelope.PayloadVersion ?? read.PayloadVersion }, ct);
+            }
+
             await DeleteClaimCheckAsync(envelope, ct);
             // A cancel, reject or confirm of one occurrence may have changed the whole series with this one webhook. On a
             // retry the lookup is queued again even if the apply changed nothing now: the first try may have failed after it.
