@@ -175,7 +175,7 @@ internal static class PipelineLoad
         Console.WriteLine($"ratio to the floor: intake {floorIntake.TotalSeconds / intake.TotalSeconds:F2}, apply {floorApply.TotalSeconds / apply.TotalSeconds:F2}, "
             + $"end to end {floorTotal.TotalSeconds / pipeline.TotalSeconds:F2} (pipeline {bodies.Count / pipeline.TotalSeconds:F0} deliveries/s, floor {messages.Count / floorTotal.TotalSeconds:F0} messages/s)");
         Console.WriteLine($"CPU of this process (Azurite runs in its own): intake {intakeCpu.TotalSeconds:F1} s vs floor {floorIntakeCpu.TotalSeconds:F1} s, apply {applyCpu.TotalSeconds:F1} s vs floor {floorApplyCpu.TotalSeconds:F1} s; "
-            + $"machine load average {LoadAverage()}; apply log events: {applyEvents}");
+            + $"machine load average {LoadAverage()}; apply log events: {applyEvents}; handler failures retried: {(Failures.IsEmpty ? "none" : string.Join(", ", Failures.Select(f => $"{f.Key} ×{f.Value}")))}");
         Console.WriteLine($"check: {oracle.Records.Count} expected records, {actual.Count} stored, {wrong} differ; {deadLetters} dead-lettered");
         return wrong == 0 && deadLetters == 0 && statuses.Keys.All(s => s == 202) ? 0 : 1;
     }
@@ -258,6 +258,9 @@ internal static class PipelineLoad
     /// than it takes), and is deleted after its handler returns. Ends when nothing is running and the queue (visible or
     /// hidden, e.g. the processor's delayed re-sends) is empty.
     /// </summary>
+    /// <summary>Handler failures by exception type (the host would retry them): printed with the figures.</summary>
+    private static readonly ConcurrentDictionary<string, int> Failures = new(StringComparer.Ordinal);
+
     private static async Task<int> DrainAsync(QueueClient queue, ApplyQueueOptions retry, Func<QueueMessage, Task> handle)
     {
         var done = 0;
@@ -297,8 +300,17 @@ internal static class PipelineLoad
                         }
                         catch (Exception ex) when (ex is not OutOfMemoryException)
                         {
-                            // As the host does with a failed function: the message shows again after host.json's visibilityTimeout.
-                            await Retry.RunAsync(retry, t => queue.UpdateMessageAsync(m.MessageId, m.PopReceipt, visibilityTimeout: TimeSpan.FromSeconds(10), cancellationToken: t), CancellationToken.None);
+                            // As the host does with a failed function: the message shows again after host.json's
+                            // visibilityTimeout; a pop receipt that no longer matches (the processor held it) is ignored.
+                            Failures.AddOrUpdate(ex.GetType().Name, 1, (_, n) => n + 1);
+                            try
+                            {
+                                await Retry.RunAsync(retry, t => queue.UpdateMessageAsync(m.MessageId, m.PopReceipt, visibilityTimeout: TimeSpan.FromSeconds(10), cancellationToken: t), CancellationToken.None);
+                            }
+                            catch (Azure.RequestFailedException update) when (update.Status is 400 or 404)
+                            {
+                            }
+
                             return;
                         }
 
