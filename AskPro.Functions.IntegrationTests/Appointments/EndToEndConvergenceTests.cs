@@ -39,7 +39,7 @@ public sealed class EndToEndConvergenceTests(ITestOutputHelper output)
             await using var h = await StoreHarness.CreateAsync(azurite.ConnectionString);
             var queue = h.App.Get<Storage.StorageClients>().WebhookQueue;
             await h.App.Get<WebhookQueue>().EnsureCreatedAsync(CancellationToken.None);
-            // Queue empty and no accepted markers from the last round: its bodies must be queued again.
+            // Queue empty, and a new app that remembers no delivery of the last round: its bodies must be queued again.
             await new QueueProbe(azurite.ConnectionString).ClearAsync();
             foreach (var body in deliveries)
             {
@@ -48,7 +48,7 @@ public sealed class EndToEndConvergenceTests(ITestOutputHelper output)
             }
 
             var function = h.App.Get<ApplyCalcomEventFunction>();
-            // An exact re-send (same bytes) is answered from the accepted marker and not queued again.
+            // An exact re-send (same bytes) is answered from the instance's memory of recent deliveries and not queued again.
             var queued = deliveries.Select(b => WebhookQueue.DeliveryIdOf(b)).Distinct(StringComparer.Ordinal).Count();
             var applied = await DrainAsync(queue, function, queued);
             var actual = await h.AppointmentsAsync();

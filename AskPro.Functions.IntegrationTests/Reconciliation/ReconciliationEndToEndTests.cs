@@ -42,7 +42,7 @@ public sealed class ReconciliationEndToEndTests(AzuriteFixture azurite) : IAsync
         });
         _queueName = StorageNames.WebhookQueue;
         await _app.Get<WebhookQueue>().EnsureCreatedAsync(CancellationToken.None);
-        // An empty queue and no accepted markers: an example an earlier test sent would otherwise be answered as a replay.
+        // An empty queue: messages an earlier test left would otherwise be applied here.
         await new QueueProbe(azurite.ConnectionString).ClearAsync();
         await LookupQueue.ClearMessagesAsync();
     }

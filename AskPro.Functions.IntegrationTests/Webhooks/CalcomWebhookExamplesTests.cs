@@ -196,7 +196,7 @@ public sealed class CalcomWebhookExamplesTests(AzuriteFixture azurite) : IAsyncL
         Assert.Equal(202, (await WebhookCall.PostSignedAsync(_app, body)).StatusCode);
         Assert.Equal(202, (await WebhookCall.PostSignedAsync(_app, body)).StatusCode);
 
-        // The second is a replay, answered from the accepted marker (ReplayTests).
+        // The second is a re-send this instance remembers, answered from memory (ReplayTests).
         var envelope = Assert.Single(await _queue.EnvelopesAsync());
         Assert.Equal(WebhookEnvelope.BodyBlobName(envelope.DeliveryId), envelope.BodyBlob);
         Assert.Equal(body, await _app.Get<WebhookQueue>().ReadBodyAsync(envelope, CancellationToken.None));

@@ -39,7 +39,9 @@ public static class ServiceCollectionExtensions
 
         services.AddSingleton<StorageClients>();
         services.AddSingleton<WebhookQueue>();
+        services.AddSingleton(_ => new RecentDeliveries());
         services.AddSingleton<AppointmentTableStore>();
+        services.AddSingleton<ApplyGate>();
         services.AddSingleton<CalcomEventProcessor>();
         services.AddMetrics();
         services.AddSingleton<AskProMetrics>();

@@ -273,7 +273,7 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
         {
             if (blob.Name.Contains('/', StringComparison.Ordinal))
             {
-                continue; // accepted/ and applied/ markers: names of hashes, no content
+                continue; // applied/ markers (and accepted/ ones earlier versions wrote): names of hashes, no content
             }
 
             byte[] body;

@@ -21,7 +21,7 @@ namespace AskPro.Functions.Queueing;
 /// <item>a message that can never be applied (not an envelope, missing claim check, a body the store refuses) is
 /// dead-lettered at once, with the reason, in <c>calcom-webhooks-deadletter</c>, which never expires;</item>
 /// <item>a transient storage failure re-sends the message with a growing delay and completes the original, so it
-/// costs no dequeue count; after <see cref="ApplyQueueOptions.TransientRetryFor"/> it is dead-lettered;</item>
+/// costs no dequeue count (<see cref="TransientRetry"/>); after <see cref="ApplyQueueOptions.TransientRetryFor"/> it is dead-lettered;</item>
 /// <item>anything else throws, so the host retries; on the last try (<see cref="ApplyQueueOptions.MaxDequeueCount"/>)
 /// it is dead-lettered instead.</item>
 /// </list>
@@ -37,6 +37,7 @@ public sealed partial class CalcomEventProcessor(
     AppointmentTableStore store,
     AskProMetadataProof proof,
     SeriesFollowUp series,
+    ApplyGate gate,
     IOptions<ApplyQueueOptions> options,
     TimeProvider time,
     AskProMetrics metrics,
@@ -107,7 +108,13 @@ public sealed partial class CalcomEventProcessor(
             }
 
             // Only what AskPro's booking code signed may link to an AskPro appointment and company.
-            var result = await store.ApplyAsync(proof.Apply(read.Event, body), new ApplySource(envelope.DeliveryId) { PayloadVersion = envelope.PayloadVersion ?? read.PayloadVersion }, ct);
+            ApplyResult result;
+            // Workers of this instance take turns on a booking or calendar instead of losing ETag races to each other.
+            using (await gate.EnterAsync(ApplyGate.KeysOf(read.Event), ct))
+            {
+                result = await store.ApplyAsync(proof.Apply(read.Event, body), new ApplySource(envelope.DeliveryId) { PayloadVersion = envelope.PayloadVersion ?? read.PayloadVersion }, ct);
+            }
+
             await DeleteClaimCheckAsync(envelope, ct);
             // A cancel, reject or confirm of one occurrence may have changed the whole series with this one webhook. On a
             // retry the lookup is queued again even if the apply changed nothing now: the first try may have failed after it.
@@ -196,22 +203,20 @@ public sealed partial class CalcomEventProcessor(
     private async Task DeferAsync(BinaryData message, string messageId, long dequeueCount, WebhookEnvelope envelope, Exception ex, ApplyQueueOptions settings, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var first = envelope.FirstFailureAt ?? now;
-        var failures = (envelope.TransientFailures ?? 0) + 1;
+        var step = TransientRetry.Next(settings, envelope.TransientFailures, envelope.FirstFailureAt, now);
         var status = (ex as RequestFailedException)?.Status ?? 0;
-        if (now - first >= settings.TransientRetryFor)
+        if (step.Delay is not { } delay)
         {
             await DeadLetterAsync(message, messageId, dequeueCount, envelope, DeadLetterKinds.TransientTimeout,
-                $"storage failed transiently for {(now - first).TotalHours:F1} h ({failures} tries since {first:O}), longer than Queue__TransientRetryFor "
+                $"storage failed transiently for {step.FailingFor.TotalHours:F1} h ({step.Failures} tries since {step.FirstFailureAt:O}), longer than Queue__TransientRetryFor "
                 + $"{settings.TransientRetryFor}; last failure {ex.GetType().Name} status {status}", ct);
             return;
         }
 
-        var delay = settings.DelayAfter(failures);
         // Throws when storage cannot take the re-send either: then the original is held in its queue (KeepAsync).
-        await queue.ResendAsync(envelope with { TransientFailures = failures, FirstFailureAt = first }, delay, ct);
+        await queue.ResendAsync(envelope with { TransientFailures = step.Failures, FirstFailureAt = step.FirstFailureAt }, delay, ct);
         metrics.Delivery("deferred", envelope.TriggerEvent);
-        Log.Deferred(logger, envelope.DeliveryId, envelope.TriggerEvent, messageId, failures, ex.GetType().Name, status, delay.TotalSeconds,
+        Log.Deferred(logger, envelope.DeliveryId, envelope.TriggerEvent, messageId, step.Failures, ex.GetType().Name, status, delay.TotalSeconds,
             (now - envelope.ReceivedAt).TotalMinutes);
     }
 

@@ -123,30 +123,6 @@ public sealed class WebhookQueue(StorageClients storage)
 
     private static string Clip(string text, int max) => text.Length <= max ? text : text[..max];
 
-    /// <summary>The marker of an accepted delivery, in the body container: its lifecycle rule bounds how long it is kept.</summary>
-    public static string AcceptedMarkerName(string deliveryId) => "accepted/" + deliveryId;
-
-    /// <summary>
-    /// Whether this exact body was accepted before (its marker exists). Written only after a successful enqueue, so a
-    /// re-send after a failed one is never mistaken for a replay; a failed check counts as "not seen".
-    /// </summary>
-    public async Task<bool> WasAcceptedAsync(string deliveryId, CancellationToken ct)
-    {
-        try
-        {
-            return (await storage.BodyContainer.GetBlobClient(AcceptedMarkerName(deliveryId)).ExistsAsync(ct)).Value;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            // Storage down: the enqueue that follows fails too and answers 503.
-            return false;
-        }
-    }
-
-    /// <summary>Marks a delivery as accepted, after its message is on the queue.</summary>
-    public async Task MarkAcceptedAsync(string deliveryId, CancellationToken ct) =>
-        await storage.BodyContainer.GetBlobClient(AcceptedMarkerName(deliveryId)).UploadAsync(BinaryData.Empty, overwrite: true, ct);
-
     /// <summary>The marker that a claim-check delivery was applied (and its body deleted).</summary>
     public static string AppliedMarkerName(string deliveryId) => "applied/" + deliveryId;
 

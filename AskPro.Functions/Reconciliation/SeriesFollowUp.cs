@@ -114,25 +114,20 @@ public sealed partial class SeriesFollowUp(
 
     private async Task RetryAsync(SeriesLookup lookup, string messageId, Exception ex, TimeSpan wait, CancellationToken ct)
     {
-        var settings = queueOptions.Value;
-        var now = time.GetUtcNow();
-        var first = lookup.FirstFailureAt ?? now;
-        var failures = (lookup.Failures ?? 0) + 1;
+        var step = TransientRetry.Next(queueOptions.Value, lookup.Failures, lookup.FirstFailureAt, time.GetUtcNow(), wait);
         var status = (ex as CalcomApiException)?.Status ?? (ex as Azure.RequestFailedException)?.Status ?? 0;
-        if (now - first >= settings.TransientRetryFor)
+        if (step.Delay is not { } delay)
         {
             Log.GaveUp(logger, messageId, lookup.DeliveryId, UidPseudonym.Of(lookup.Uid),
-                $"failed for {(now - first).TotalHours:F1} h ({failures} tries), longer than Queue__TransientRetryFor; last {ex.GetType().Name} status {status}");
+                $"failed for {step.FailingFor.TotalHours:F1} h ({step.Failures} tries), longer than Queue__TransientRetryFor; last {ex.GetType().Name} status {status}");
             metrics.Delivery("series_given_up", Trigger);
             return;
         }
 
-        var backOff = settings.DelayAfter(failures);
-        var delay = wait > backOff ? wait : backOff;
-        // At most a queue message's longest visibility delay; throws when storage takes nothing, and the host releases the original.
-        await SendAsync(lookup with { Failures = failures, FirstFailureAt = first }, delay > TimeSpan.FromDays(6) ? TimeSpan.FromDays(6) : delay, ct);
+        // Throws when storage takes nothing, and the host releases the original.
+        await SendAsync(lookup with { Failures = step.Failures, FirstFailureAt = step.FirstFailureAt }, delay, ct);
         metrics.Delivery("series_deferred", Trigger);
-        Log.Deferred(logger, messageId, lookup.DeliveryId, UidPseudonym.Of(lookup.Uid), failures, ex.GetType().Name, status, delay.TotalSeconds);
+        Log.Deferred(logger, messageId, lookup.DeliveryId, UidPseudonym.Of(lookup.Uid), step.Failures, ex.GetType().Name, status, delay.TotalSeconds);
     }
 
     /// <summary>Runs a look-up: every occurrence of the uid's series, compared and repaired, under the series' lease.</summary>

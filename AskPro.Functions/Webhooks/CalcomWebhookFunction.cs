@@ -12,10 +12,13 @@ namespace AskPro.Functions.Webhooks;
 /// <summary>
 /// <c>POST /webhooks/calcom</c>: bounded read → verify signature → validate → minimise → queue → 202. Cal.com waits for
 /// us (inline, or from its task queue) and re-sends a failure at most for about ten minutes, so the
-/// answer is fast and a 2xx only ever follows a durable enqueue.
+/// answer is fast and a 2xx only ever follows a durable enqueue. The enqueue is the one storage request before the
+/// answer (two for a body over 48 KiB: claim-check blob, then queue message); an exact re-send this instance accepted
+/// lately is answered from memory (<see cref="RecentDeliveries"/>), any other is queued and applied without effect.
 /// </summary>
 public sealed partial class CalcomWebhookFunction(
     WebhookQueue queue,
+    RecentDeliveries recent,
     IOptions<WebhookOptions> options,
     TimeProvider time,
     ILogger<CalcomWebhookFunction> logger)
@@ -92,9 +95,9 @@ public sealed partial class CalcomWebhookFunction(
 
         var bookingEvent = read.Event!;
         var uid = UidPseudonym.Of(bookingEvent.Uid);
-        // A captured signed body can be re-sent any time: answer an exact re-send of an accepted one with one read
-        // instead of another queue write (and blob overwrite). At-least-once holds: the marker follows the enqueue.
-        if (await queue.WasAcceptedAsync(deliveryId, CancellationToken.None))
+        // A captured signed body can be re-sent any time: an exact re-send this instance queued lately costs no storage
+        // request at all. One it does not remember is queued again; applying a delivery twice changes nothing.
+        if (recent.Contains(deliveryId))
         {
             Log.Delivery(logger, deliveryId, bookingEvent.TriggerEvent, uid, "duplicate", StatusCodes.Status202Accepted, body.Length, Elapsed(started));
             return ApiResult.Status(StatusCodes.Status202Accepted, new StatusBody("accepted", bookingEvent.TriggerEvent, deliveryId, bookingEvent.Uid));
@@ -116,16 +119,8 @@ public sealed partial class CalcomWebhookFunction(
                 "The delivery could not be stored; nothing was queued. Please retry.", retryAfter: TimeSpan.FromSeconds(5));
         }
 
-        try
-        {
-            await queue.MarkAcceptedAsync(deliveryId, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is Azure.RequestFailedException or AggregateException or IOException or OperationCanceledException)
-        {
-            // The delivery is queued: a missing marker only means a later re-send costs a queue write again.
-            Log.MarkerFailed(logger, deliveryId, ex.GetType().Name);
-        }
-
+        // Only after the enqueue succeeded: a re-send after a failed one must be queued.
+        recent.Add(deliveryId);
         Log.Delivery(logger, deliveryId, bookingEvent.TriggerEvent, uid, "accepted", StatusCodes.Status202Accepted, body.Length, Elapsed(started));
         return ApiResult.Status(StatusCodes.Status202Accepted, new StatusBody("accepted", bookingEvent.TriggerEvent, deliveryId, bookingEvent.Uid));
     }
@@ -161,10 +156,6 @@ public sealed partial class CalcomWebhookFunction(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1004, Level = LogLevel.Warning,
-            Message = "Webhook delivery {DeliveryId} is queued, but its accepted marker could not be written ({ExceptionType}): an identical re-send will be queued again")]
-        public static partial void MarkerFailed(ILogger logger, string deliveryId, string exceptionType);
-
         [LoggerMessage(EventId = 1000, Level = LogLevel.Information,
             Message = "Webhook delivery {DeliveryId} trigger {TriggerEvent} uid {UidPseudonym}: {Outcome} ({StatusCode}), {BodyBytes} bytes in {DurationMs:F1} ms")]
         public static partial void Delivery(ILogger logger, string deliveryId, string? triggerEvent, string? uidPseudonym, string outcome, int statusCode, int bodyBytes, double durationMs);
