@@ -31,12 +31,16 @@ public sealed class RequestCounter : HttpPipelinePolicy
         return ProcessNextAsync(message, pipeline);
     }
 
-    private void Record(HttpMessage message)
+    private void Record(HttpMessage message) =>
+        _requests.Enqueue($"{ServiceOf(message.Request)} {message.Request.Method} {message.Request.Uri.ToUri().AbsolutePath}");
+
+    /// <summary>"table", "queue" or "blob": which storage service a request goes to.</summary>
+    public static string ServiceOf(Request request)
     {
-        var uri = message.Request.Uri.ToUri();
+        ArgumentNullException.ThrowIfNull(request);
+        var path = request.Uri.Path;
         // Azure.Data.Tables sends the OData DataServiceVersion header on every request (a transaction is one $batch POST).
-        var service = message.Request.Headers.TryGetValue("DataServiceVersion", out _) || uri.AbsolutePath.EndsWith("$batch", StringComparison.Ordinal)
-            ? "table" : uri.AbsolutePath.Contains("/messages", StringComparison.Ordinal) ? "queue" : "blob";
-        _requests.Enqueue($"{service} {message.Request.Method} {uri.AbsolutePath}");
+        return request.Headers.TryGetValue("DataServiceVersion", out _) || path.EndsWith("$batch", StringComparison.Ordinal)
+            ? "table" : path.Contains("/messages", StringComparison.Ordinal) ? "queue" : "blob";
     }
 }

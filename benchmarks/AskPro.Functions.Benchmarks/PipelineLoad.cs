@@ -426,9 +426,7 @@ internal static class PipelineLoad
 
             var request = message.Request;
             var path = request.Uri.Path;
-            var table = request.Headers.TryGetValue("DataServiceVersion", out _) || path.EndsWith("$batch", StringComparison.Ordinal);
-            var service = table ? "table" : path.Contains("/messages", StringComparison.Ordinal) ? "queue" : "blob";
-            var kind = $"{service} {request.Method}{(path.EndsWith("$batch", StringComparison.Ordinal) ? " $batch" : "")}";
+            var kind = $"{RequestCounter.ServiceOf(request)} {request.Method}{(path.EndsWith("$batch", StringComparison.Ordinal) ? " $batch" : "")}";
             // The first path segment after the account: the queue, table or container the request goes to.
             var segments = path.Trim('/').Split('/');
             var target = (segments.Length > 1 ? segments[1] : segments[0]).Split('(')[0];
