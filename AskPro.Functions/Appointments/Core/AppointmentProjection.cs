@@ -102,7 +102,7 @@ public static class AppointmentProjection
             ConfirmedAt = First(currentEvents, e => e.ConfirmedAt),
             CustomerNoShow = noShows,
             // Only Cal Video's host no-show signal and a no-show update that names the host say anything about the host.
-            HostNoShow = events.Where(e => e.NoShowHost is not null && e.TriggerEvent is T.AfterHostsNoShow or T.BookingNoShowUpdated)
+            HostNoShow = events.Where(e => e.NoShowHost is not null && e.Trigger.Has(TriggerFlags.HostNoShowMark))
                 .OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.NoShowHost).Select(e => e.NoShowHost).FirstOrDefault(),
             MeetingStarted = currentEvents.Exists(e => e.TriggerEvent is T.MeetingStarted or T.MeetingEnded),
             MeetingEnded = currentEvents.Exists(e => e.TriggerEvent == T.MeetingEnded),
@@ -402,7 +402,7 @@ public static class AppointmentProjection
     private static bool? NoShows(List<BookingEvent> events)
     {
         var latest = new Dictionary<string, (DateTimeOffset? At, bool NoShow)>(StringComparer.OrdinalIgnoreCase);
-        foreach (var e in events.Where(e => e.TriggerEvent is T.BookingNoShowUpdated or T.AfterGuestsNoShow))
+        foreach (var e in events.Where(e => e.Trigger.Has(TriggerFlags.GuestNoShowMarks)))
         {
             foreach (var mark in e.NoShowAttendees)
             {

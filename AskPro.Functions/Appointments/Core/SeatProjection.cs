@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using AskPro.Functions.Calcom;
-using T = AskPro.Functions.Calcom.CalcomTriggers;
 
 namespace AskPro.Functions.Appointments;
 
@@ -133,7 +132,7 @@ public static class SeatProjection
     private static bool Lists(BookingEvent e, string email) => e.Attendees?.Any(a => Normal(a.Email) == email) ?? false;
 
     /// <summary>A seat holder's move: a new booking (uid) replacing a seat in the original (rescheduleUid).</summary>
-    private static bool IsMove(BookingEvent e) => e.TriggerEvent is T.BookingRescheduled or T.BookingRequested
+    private static bool IsMove(BookingEvent e) => e.Trigger.Has(TriggerFlags.MayLink)
         && e.RescheduleUid is { } r && r != e.Uid && e.Attendees is { Count: > 0 };
 
     /// <summary>
