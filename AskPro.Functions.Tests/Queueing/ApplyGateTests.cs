@@ -1,3 +1,4 @@
+using AskPro.Functions.Appointments;
 using AskPro.Functions.Queueing;
 
 namespace AskPro.Functions.Tests.Queueing;
@@ -63,7 +64,11 @@ public sealed class ApplyGateTests
     {
         var e = new Functions.Calcom.BookingEvent { TriggerEvent = "BOOKING_RESCHEDULED", Uid = "new", RescheduleUid = "old", OrganizerId = 42 };
 
-        Assert.Equal(["uid:new", "uid:old", "staff:42"], ApplyGate.KeysOf(e));
-        Assert.Equal(["uid:x", "staff:anna@example.com"], ApplyGate.KeysOf(e with { Uid = "x", RescheduleUid = null, OrganizerId = null, Organizer = new("Anna", "Anna@Example.com", null) }));
+        Assert.Equal(["uid_new", "uid_old", "stf_u42"], ApplyGate.KeysOf(e));
+        // An id-less organizer: the calendar row the store keys by the e-mail's hash, whatever its letter case.
+        var byEmail = e with { Uid = "x", RescheduleUid = null, OrganizerId = null, Organizer = new("Anna", "Anna@Example.com", null) };
+        Assert.Equal(["uid_x", "stf_" + AppointmentProjection.StaffKeyOf("anna@example.com")], ApplyGate.KeysOf(byEmail));
+        // No organizer at all (or Cal.com's literal "Email-less"): no calendar to share.
+        Assert.Equal(["uid_x"], ApplyGate.KeysOf(byEmail with { Organizer = new("Anna", "Email-less", null) }));
     }
 }

@@ -1,3 +1,4 @@
+using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
 
 namespace AskPro.Functions.Queueing;
@@ -11,23 +12,17 @@ public sealed class ApplyGate
 {
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
-    /// <summary>The rows an event is most likely to share with another: its uids' and its organizer's calendar.</summary>
+    /// <summary>
+    /// The rows an event is most likely to share with another, named as the store names them: its uids' rows and its
+    /// organizer's calendar row (the core's own rules: <see cref="AppointmentBook.UidsOf"/>, <see cref="AppointmentProjection.StaffKeyOf(long?, string?)"/>).
+    /// </summary>
     public static IReadOnlyList<string> KeysOf(BookingEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var keys = new List<string>(3) { "uid:" + e.Uid };
-        if (e.RescheduleUid is { } previous)
+        var keys = AppointmentBook.UidsOf(e).Select(k => k.RowKey).ToList();
+        if (AppointmentProjection.StaffKeyOf(e.OrganizerId, e.Organizer?.Email) is { } staff)
         {
-            keys.Add("uid:" + previous);
-        }
-
-        if (e.OrganizerId is { } id)
-        {
-            keys.Add("staff:" + id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-        else if (e.Organizer?.Email is { } email)
-        {
-            keys.Add("staff:" + email.ToLowerInvariant());
+            keys.Add(new StaffCalendarKey(staff).RowKey);
         }
 
         return keys;
