@@ -349,7 +349,9 @@ public sealed partial class RegistryTenantDirectory : ITenantDirectory
     }
 
     private static bool IsUnavailable(Exception ex) =>
-        ex is RequestFailedException or HttpRequestException or TimeoutException or OperationCanceledException or Azure.Identity.AuthenticationFailedException;
+        ex is RequestFailedException or HttpRequestException or TimeoutException or OperationCanceledException or Azure.Identity.AuthenticationFailedException
+        // The SDK's retry policy gives up with every attempt's failure.
+        || (ex is AggregateException all && all.InnerExceptions.All(IsUnavailable));
 
     private sealed record LoadedKey(byte[] Key, DateTimeOffset? RetiresAt);
 
