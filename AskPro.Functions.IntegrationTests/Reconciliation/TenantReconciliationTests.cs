@@ -319,6 +319,41 @@ public sealed class TenantReconciliationTests(AzuriteFixture azurite) : IAsyncLi
         Assert.True((await _app.Get<StorageClients>().Appointments.GetEntityIfExistsAsync<TableEntity>("acme", "reconciliation_series_" + series)).HasValue);
     }
 
+    [Fact]
+    public async Task Each_key_has_its_own_request_budget_on_the_one_client()
+    {
+        await using var app = TestApp.Create(azurite.ConnectionString, s =>
+        {
+            s["Calcom:ApiKey"] = FakeCalcomApi.ApiKey;
+            s["Calcom:ApiBaseUrl"] = _api.BaseUrl.ToString();
+            s["Calcom:RequestsPerMinute"] = "1"; // and a wait queue of one
+            s["Tenants:acme:WebhookSecrets:0"] = AcmeSecret;
+            s["Tenants:acme:Calcom:ApiKey"] = AcmeKey;
+            s["Tenants:beta:WebhookSecrets:0"] = BetaSecret;
+            s["Tenants:beta:Calcom:ApiKey"] = BetaKey;
+        });
+        var api = app.Get<CalcomApiClient>();
+        var options = app.Get<Microsoft.Extensions.Options.IOptions<CalcomApiOptions>>().Value;
+        var directory = app.Get<ITenantDirectory>();
+        CalcomApiClient ClientOf(string id) => api.For(CalcomAccount.Of(directory.FindAsync(id, CancellationToken.None).AsTask().Result!, options)!);
+        var acme = ClientOf("acme");
+        using var stop = new CancellationTokenSource();
+
+        Assert.Empty(await acme.GetAsync("nothingHere1Xq2Wc9vR1s", CancellationToken.None)); // acme's one permit
+        var waiting = acme.GetAsync("nothingHere2Xq2Wc9vR1s", stop.Token); // acme's wait queue, full now
+        var refused = await Assert.ThrowsAsync<CalcomApiException>(() => acme.GetAsync("nothingHere3Xq2Wc9vR1s", CancellationToken.None));
+        Assert.Equal((429, "local_rate_limit"), (refused.Status, refused.ErrorCode));
+
+        // The other keys' budgets are untouched: their requests go out at once.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Empty(await ClientOf("beta").GetAsync("nothingHere4Xq2Wc9vR1s", CancellationToken.None));
+        Assert.Empty(await api.GetAsync("nothingHere5Xq2Wc9vR1s", CancellationToken.None));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"the other keys waited {watch.Elapsed}");
+        Assert.False(waiting.IsCompleted, "acme's second request did not wait for its own budget");
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => waiting);
+    }
+
     private async Task<(int Status, string Body)> OnDemandAsync(string query)
     {
         var context = new DefaultHttpContext();
