@@ -21,7 +21,7 @@ namespace AskPro.Functions.Tests.Tenants;
 public sealed class TenantIsolationPropertyTests(ITestOutputHelper output)
 {
     public const int BaseSeed = 20_261_206;
-    /// <summary>About 40 s on the 2-core machine (docs/testing.md#tenant-intake-and-isolation).</summary>
+    /// <summary>About 4,000 applies: 114 s on the shared 2-core machine at load average 28 (docs/testing.md#tenant-intake-and-isolation).</summary>
     public const int Cases = 24;
 
     [Fact]
