@@ -166,7 +166,7 @@ public sealed class TenantIntakeTests(AzuriteFixture azurite) : IAsyncLifetime
     // Over 48 KiB the body travels as a claim-check blob, named (with its "applied" marker) by the delivery id alone: the
     // first tenant's apply deletes the blob and marks it applied, so the second tenant's message is taken for an
     // already-applied duplicate and its record is never written. Fails on main 5ab7181; un-skip with the fix.
-    [InlineData(true, Skip = "claim-check blob and applied marker are keyed by delivery id, not by tenant: the second tenant's delivery is dropped (reported to the lead)")]
+    [InlineData(true)]
     public async Task The_same_signed_bytes_to_two_tenants_whose_secrets_both_sign_them_are_two_deliveries_each_applied_in_its_own_partition(bool large)
     {
         var body = large ? Large(Created(8)) : Created(8);
