@@ -8,11 +8,13 @@ using AskPro.Functions.Storage;
 using AskPro.Functions.Tenants;
 using AskPro.Functions.Tests.Infrastructure;
 using AskPro.Functions.Webhooks;
+using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AskPro.Functions.Tests.Operating;
 
@@ -31,6 +33,7 @@ public sealed class TenantOperatingTests(TenantOperatingTests.Emulator emulator)
     private const string AcmeSecret = "acme-tenant-secret-4d2f8b6a1c3e5f7a9b0d";
     private const string AcmeCompany = "c-acme";
     private const string Claimed = "c-claimed";
+    private readonly RequestCounter _counter = new();
     private TestApp _app = null!;
     private string _table = "";
 
@@ -52,7 +55,7 @@ public sealed class TenantOperatingTests(TenantOperatingTests.Emulator emulator)
             s["Tenants:beta:WebhookSecrets:0"] = "beta-tenant-secret-8e1a3c5b7d9f2e4a6c0b";
             s["Tenants:off:WebhookSecrets:0"] = "off-tenant-secret-0f2e4d6c8b1a3f5e7d9c";
             s["Tenants:off:Enabled"] = "false";
-        });
+        }, s => s.AddSingleton<HttpPipelinePolicy>(_counter));
         await _app.Get<WebhookQueue>().EnsureCreatedAsync(CancellationToken.None);
         await _app.Get<AppointmentTableStore>().EnsureCreatedAsync(CancellationToken.None);
         await Storage.WebhookQueue.ClearMessagesAsync();
@@ -177,8 +180,14 @@ public sealed class TenantOperatingTests(TenantOperatingTests.Emulator emulator)
 
         var byDefault = await LookupAsync(null);
         var byName = await LookupAsync(TenantIds.Default);
+        _counter.Reset();
         var byAcme = await LookupAsync(Acme);
+        var acmeReads = _counter.Requests.ToList();
         var byBeta = await LookupAsync("beta");
+
+        // At most two point reads, both in acme's partition.
+        Assert.InRange(acmeReads.Count, 1, 2);
+        Assert.All(acmeReads, r => Assert.Contains("(PartitionKey='acme',", Uri.UnescapeDataString(r), StringComparison.Ordinal));
 
         Assert.True(byDefault.StatusCode == 200, byDefault.ToString());
         Assert.Equal(DateTimeOffset.Parse("2026-01-27T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture), StartOf(byDefault));
