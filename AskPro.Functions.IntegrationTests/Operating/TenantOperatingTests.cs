@@ -386,4 +386,54 @@ public sealed class TenantOperatingTests(TenantOperatingTests.Emulator emulator)
         Assert.Equal(acmeRows, (await PartitionAsync(Acme)).Select(r => (r.RowKey, r.ETag)).ToList());
         Assert.Equal(200, (await LookupAsync(Acme)).StatusCode);
     }
+
+    [Fact]
+    public async Task The_command_line_erases_in_the_tenant_it_is_given_and_refuses_an_unknown_one()
+    {
+        await DeliverAsync(null, DefaultBody);
+        await DeliverAsync(Acme, AcmeBody);
+        var directory = Directory.CreateTempSubdirectory("askpro-erase-tenant-").FullName;
+        try
+        {
+            var settings = Path.Combine(directory, "local.settings.json");
+            await File.WriteAllTextAsync(settings, System.Text.Json.JsonSerializer.Serialize(new
+            {
+                IsEncrypted = false,
+                Values = new Dictionary<string, string>
+                {
+                    ["AzureWebJobsStorage"] = emulator.Azurite.ConnectionString,
+                    ["CalcomWebhook__Secrets__0"] = TestApp.Secret,
+                    ["Appointments__TableName"] = _table,
+                    ["ReconciliationSchedule"] = "0 */10 * * * *",
+                    ["Tenants__acme__WebhookSecrets__0"] = AcmeSecret,
+                    ["Tenants__acme__CompanyId"] = AcmeCompany,
+                },
+            }));
+
+            async Task<(int Code, string Out, string Err)> Run(params string[] args)
+            {
+                using var output = new StringWriter();
+                using var error = new StringWriter();
+                var code = await AskPro.LocalHost.EraseCommand.RunAsync(args, new StringReader(Uid + "\n"), output, error);
+                return (code, output.ToString(), error.ToString());
+            }
+
+            Assert.Contains("--tenant", (await Run("--help")).Out, StringComparison.Ordinal);
+            Assert.Equal(2, (await Run("-", "--tenant", "Not-A-Tenant!", "--settings", settings)).Code);
+            var unknown = await Run("-", "--tenant", "nope", "--settings", settings);
+            Assert.True(unknown.Code == 1, unknown.Err);
+
+            var erased = await Run("-", "--tenant", Acme, "--settings", settings);
+
+            Assert.True(erased.Code == 0, erased.Err);
+            Assert.Contains("\"Tenant\": \"acme\"", erased.Out, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(Uid, erased.Out + erased.Err, StringComparison.Ordinal);
+            Assert.Equal(OperatorErrorCodes.UnknownUid, (await LookupAsync(Acme)).ErrorCode);
+            Assert.Equal(200, (await LookupAsync(null)).StatusCode);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }
