@@ -235,9 +235,11 @@ public sealed partial class DeadLetterOperations(StorageClients storage, Webhook
 
                 foreach (var message in batch.OrderBy(m => m.InsertedOn))
                 {
-                    if (outcomes.Count >= max || (tenant is not null && TenantOf(message.Body) != tenant))
+                    var other = tenant is not null && TenantOf(message.Body) != tenant;
+                    if (other || outcomes.Count >= max)
                     {
-                        skipped += tenant is null ? 0 : 1;
+                        // Another tenant's (skipped), or one of ours past max (left for the next run).
+                        skipped += other ? 1 : 0;
                         release.Add((message.MessageId, message.PopReceipt));
                         continue;
                     }
