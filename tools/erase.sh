@@ -3,6 +3,7 @@
 #   tools/erase.sh -  < uid.txt                               storage of ./local.settings.json, uid from stdin
 #   tools/erase.sh "$UID" --url http://localhost:7071          through a running app's POST /api/ops/erase
 #   tools/erase.sh "$UID" --url "https://$APP" --key "$KEY"   a deployed app (function key)
+#   tools/erase.sh - --tenant acme < uid.txt                 a booking of tenant (practice) acme; default: the default tenant
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # Built quietly first, so that only the tool's own output (and its exit code) reaches the caller.

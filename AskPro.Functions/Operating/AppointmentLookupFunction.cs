@@ -2,6 +2,7 @@ using System.Text.Json;
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
 using AskPro.Functions.Logging;
+using AskPro.Functions.Tenants;
 using AskPro.Functions.Webhooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -11,12 +12,13 @@ using Microsoft.Extensions.Logging;
 namespace AskPro.Functions.Operating;
 
 /// <summary>
-/// <c>POST /api/appointments/lookup[?include=personal]</c> with the body <c>{"uid":"…"}</c> (function key): the
-/// record(s) any uid of a chain reaches, with their history. The uid is in the body, not the path: a uid is a bearer
+/// <c>POST /api/appointments/lookup[?include=personal]</c> with the body <c>{"uid":"…", "tenant":"…"}</c> (function
+/// key): the record(s) any uid of a chain reaches in that tenant's partition (none named: the default tenant's), with
+/// their history; an unknown tenant is 404 <c>unknown_tenant</c> (docs/operating.md#which-tenant). The uid is in the body, not the path: a uid is a bearer
 /// token, and the Functions host records every invocation's URL in Application Insights (<c>requests</c>), outside
-/// anything the worker can redact. Thin adapter over <see cref="AppointmentTableStore.LookupByUidAsync(string, CancellationToken)"/>.
+/// anything the worker can redact. Thin adapter over <see cref="AppointmentTableStore.LookupByUidAsync(TenantRows, string, CancellationToken)"/>.
 /// </summary>
-public sealed partial class AppointmentLookupFunction(AppointmentTableStore store, ILogger<AppointmentLookupFunction> logger)
+public sealed partial class AppointmentLookupFunction(AppointmentTableStore store, ITenantDirectory tenants, ILogger<AppointmentLookupFunction> logger)
 {
     public const string Route = "appointments/lookup";
     /// <summary>A lookup body is one short JSON object; anything longer is refused unread.</summary>
@@ -28,11 +30,17 @@ public sealed partial class AppointmentLookupFunction(AppointmentTableStore stor
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var uid = await UidOfAsync(request, cancellationToken);
+        var body = await BodyOfAsync(request, cancellationToken);
+        var uid = body?.Uid;
         if (string.IsNullOrEmpty(uid) || uid.Length > CalcomWebhookReader.MaxUidLength || !uid.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
         {
             return ApiResult.Error(StatusCodes.Status400BadRequest, OperatorErrorCodes.InvalidUid,
-                $"The body must be a JSON object {{\"uid\": \"…\"}}; a Cal.com booking uid is 1 to {CalcomWebhookReader.MaxUidLength} letters, digits, '-' or '_'.");
+                $"The body must be a JSON object {{\"uid\": \"…\", \"tenant\": \"…\"}} (tenant optional); a Cal.com booking uid is 1 to {CalcomWebhookReader.MaxUidLength} letters, digits, '-' or '_'.");
+        }
+
+        if (await OperatorTenant.ResolveAsync(tenants, body!.Tenant, cancellationToken) is not { } tenant)
+        {
+            return OperatorTenant.Unknown(body.Tenant);
         }
 
         var include = request.Query["include"].ToString();
@@ -41,22 +49,30 @@ public sealed partial class AppointmentLookupFunction(AppointmentTableStore stor
             return ApiResult.Error(StatusCodes.Status400BadRequest, OperatorErrorCodes.InvalidQuery, "include accepts only 'personal'.");
         }
 
-        var found = await store.LookupByUidAsync(uid, cancellationToken);
+        var found = await store.LookupByUidAsync(tenant.Rows, uid, cancellationToken);
         var pseudonym = UidPseudonym.Of(uid);
-        Log.Lookup(logger, pseudonym, found.Count, include == "personal");
+        Log.Lookup(logger, pseudonym, found.Count, include == "personal", tenant.Id);
         if (found.Count == 0)
         {
             return ApiResult.Error(StatusCodes.Status404NotFound, OperatorErrorCodes.UnknownUid,
-                $"No appointment has the booking uid {pseudonym} (pseudonym): no event for it has been applied.");
+                $"No appointment of tenant {tenant.Id} has the booking uid {pseudonym} (pseudonym): no event for it has been applied there.");
         }
 
         return new OperatorResult<AppointmentLookupBody>(
-            new AppointmentLookupBody("ok", pseudonym, [.. found.Select(f => AppointmentView.Of(f.Appointment, f.History, include == "personal"))]),
+            new AppointmentLookupBody("ok", pseudonym, [.. found.Select(f => AppointmentView.Of(f.Appointment, f.History, include == "personal", tenant.Rows))])
+            {
+                Tenant = tenant.Id,
+            },
             OperatorJsonContext.Default.AppointmentLookupBody);
     }
 
-    /// <summary>The body's <c>uid</c> string, or null when the body is not <c>{"uid":"…"}</c> within <see cref="MaxBodyBytes"/>.</summary>
-    private static async Task<string?> UidOfAsync(HttpRequest request, CancellationToken ct)
+    private sealed record LookupRequest(string? Uid, string? Tenant);
+
+    /// <summary>
+    /// The body's <c>uid</c> and optional <c>tenant</c> strings, or null when the body is not such an object within
+    /// <see cref="MaxBodyBytes"/> (a <c>tenant</c> that is not a string counts as no body: 400, never the default tenant).
+    /// </summary>
+    private static async Task<LookupRequest?> BodyOfAsync(HttpRequest request, CancellationToken ct)
     {
         if (request.ContentLength is > MaxBodyBytes)
         {
@@ -79,9 +95,18 @@ public sealed partial class AppointmentLookupFunction(AppointmentTableStore stor
         try
         {
             using var document = JsonDocument.Parse(buffer.AsMemory(0, length));
-            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("uid", out var uid) && uid.ValueKind == JsonValueKind.String
-                ? uid.GetString()
-                : null;
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("uid", out var uid) || uid.ValueKind != JsonValueKind.String)
+            {
+                return null;
+            }
+
+            if (!root.TryGetProperty("tenant", out var tenant) || tenant.ValueKind == JsonValueKind.Null)
+            {
+                return new LookupRequest(uid.GetString(), null);
+            }
+
+            return tenant.ValueKind == JsonValueKind.String ? new LookupRequest(uid.GetString(), tenant.GetString()) : null;
         }
         catch (JsonException)
         {
@@ -91,8 +116,8 @@ public sealed partial class AppointmentLookupFunction(AppointmentTableStore stor
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4000, Level = LogLevel.Information, Message = "Operator looked up uid {UidPseudonym}: {Count} appointment(s), personal fields {IncludePersonal}")]
-        public static partial void Lookup(ILogger logger, string uidPseudonym, int count, bool includePersonal);
+        [LoggerMessage(EventId = 4000, Level = LogLevel.Information, Message = "Operator looked up uid {UidPseudonym} in tenant {TenantId}: {Count} appointment(s), personal fields {IncludePersonal}")]
+        public static partial void Lookup(ILogger logger, string uidPseudonym, int count, bool includePersonal, string tenantId);
     }
 }
 

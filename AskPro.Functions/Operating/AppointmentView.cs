@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Logging;
+using AskPro.Functions.Tenants;
 
 namespace AskPro.Functions.Operating;
 
@@ -25,7 +26,12 @@ public sealed record AppointmentView
     [JsonPropertyName("staffKey")] public string? StaffKey { get; init; }
     [JsonPropertyName("source")] public required string Source { get; init; }
     [JsonPropertyName("askProAppointmentId")] public string? AskProAppointmentId { get; init; }
+    /// <summary>The tenant whose partition holds the record (docs/tenants.md#what-a-tenant-is).</summary>
+    [JsonPropertyName("tenantId")] public string TenantId { get; init; } = TenantIds.Default;
+    /// <summary>The record's company: the tenant's when it has one, else the company proven booking metadata names (as before tenants).</summary>
     [JsonPropertyName("companyId")] public string? CompanyId { get; init; }
+    /// <summary>For a tenant with a company: the company the booking's metadata claimed (kept as a claim only), when it claimed one.</summary>
+    [JsonPropertyName("claimedCompanyId"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? ClaimedCompanyId { get; init; }
     [JsonPropertyName("isInternal")] public bool IsInternal { get; init; }
     [JsonPropertyName("paymentStatus")] public string? PaymentStatus { get; init; }
     [JsonPropertyName("customerNoShow")] public bool? CustomerNoShow { get; init; }
@@ -41,9 +47,18 @@ public sealed record AppointmentView
     [JsonPropertyName("history")] public required IReadOnlyList<HistoryEntry> History { get; init; }
     [JsonPropertyName("personal"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public PersonalView? Personal { get; init; }
 
-    public static AppointmentView Of(StoredAppointment stored, IReadOnlyList<HistoryEntry> history, bool includePersonal)
+    /// <summary>The default tenant's view of a record, as before tenants.</summary>
+    public static AppointmentView Of(StoredAppointment stored, IReadOnlyList<HistoryEntry> history, bool includePersonal) =>
+        Of(stored, history, includePersonal, TenantRows.Default);
+
+    /// <summary>
+    /// The view of a record of <paramref name="tenant"/>: its company is named the way the store stamps record rows
+    /// (<see cref="AppointmentWriter.Place"/>): the tenant's, with the metadata's company beside it as the claim.
+    /// </summary>
+    public static AppointmentView Of(StoredAppointment stored, IReadOnlyList<HistoryEntry> history, bool includePersonal, TenantRows tenant)
     {
         ArgumentNullException.ThrowIfNull(stored);
+        ArgumentNullException.ThrowIfNull(tenant);
         var a = stored.Record;
         return new AppointmentView
         {
@@ -61,7 +76,9 @@ public sealed record AppointmentView
             StaffKey = a.StaffKey,
             Source = a.Source,
             AskProAppointmentId = a.AskProAppointmentId,
-            CompanyId = a.CompanyId,
+            TenantId = tenant.TenantId,
+            CompanyId = tenant.CompanyId ?? a.CompanyId,
+            ClaimedCompanyId = tenant.CompanyId is null ? null : a.CompanyId,
             IsInternal = a.IsInternal,
             PaymentStatus = a.PaymentStatus,
             CustomerNoShow = a.CustomerNoShow,
@@ -120,4 +137,9 @@ public sealed record PersonalView
 public sealed record AppointmentLookupBody(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("uidPseudonym")] string UidPseudonym,
-    [property: JsonPropertyName("appointments")] IReadOnlyList<AppointmentView> Appointments);
+    [property: JsonPropertyName("appointments")] IReadOnlyList<AppointmentView> Appointments)
+{
+    /// <summary>The tenant whose partition was read.</summary>
+    [JsonPropertyName("tenant")]
+    public string Tenant { get; init; } = TenantIds.Default;
+}

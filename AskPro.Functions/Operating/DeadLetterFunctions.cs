@@ -1,4 +1,5 @@
 using System.Globalization;
+using AskPro.Functions.Tenants;
 using AskPro.Functions.Webhooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -6,7 +7,12 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace AskPro.Functions.Operating;
 
-/// <summary><c>GET /api/deadletter?max=</c> and <c>POST /api/deadletter/replay?max=&amp;dryRun=</c> (function key): thin adapters over <see cref="DeadLetterOperations"/>.</summary>
+/// <summary>
+/// <c>GET /api/deadletter?max=&amp;tenant=</c> and <c>POST /api/deadletter/replay?max=&amp;dryRun=&amp;tenant=</c> (function key):
+/// thin adapters over <see cref="DeadLetterOperations"/>. <c>tenant</c> limits either to one tenant's dead letters; any
+/// well-formed id is taken, enabled or not, because a disabled tenant's dead letters still need replaying or deleting
+/// (docs/operating.md#which-tenant).
+/// </summary>
 public sealed class DeadLetterFunctions(DeadLetterOperations operations)
 {
     [Function(nameof(DeadLetterList))]
@@ -20,7 +26,12 @@ public sealed class DeadLetterFunctions(DeadLetterOperations operations)
             return Invalid($"max must be a whole number from 1 to {DeadLetterOperations.MaxList}.");
         }
 
-        return new OperatorResult<DeadLetterListBody>(await operations.ListAsync(max, cancellationToken), OperatorJsonContext.Default.DeadLetterListBody);
+        if (!TryTenant(request, out var tenant))
+        {
+            return Invalid(TenantRule);
+        }
+
+        return new OperatorResult<DeadLetterListBody>(await operations.ListAsync(max, tenant, cancellationToken), OperatorJsonContext.Default.DeadLetterListBody);
     }
 
     [Function(nameof(DeadLetterReplay))]
@@ -40,8 +51,23 @@ public sealed class DeadLetterFunctions(DeadLetterOperations operations)
             return Invalid("dryRun must be true or false.");
         }
 
+        if (!TryTenant(request, out var tenant))
+        {
+            return Invalid(TenantRule);
+        }
+
         var dryRun = dryRunText.Length > 0 && bool.Parse(dryRunText);
-        return new OperatorResult<ReplayReport>(await operations.ReplayAsync(max, dryRun, cancellationToken), OperatorJsonContext.Default.ReplayReport);
+        return new OperatorResult<ReplayReport>(await operations.ReplayAsync(max, dryRun, tenant, cancellationToken), OperatorJsonContext.Default.ReplayReport);
+    }
+
+    private const string TenantRule = "tenant must be a tenant id (1 to 40 lowercase letters, digits and '-'; 'default' for the default tenant), or left out for every tenant.";
+
+    /// <summary>The <c>tenant</c> query value (null when absent: every tenant); false when it is not a well-formed id.</summary>
+    private static bool TryTenant(HttpRequest request, out string? tenant)
+    {
+        var values = request.Query["tenant"];
+        tenant = values.Count == 0 ? null : values.ToString();
+        return tenant is null || (values.Count == 1 && TenantIds.IsValid(tenant));
     }
 
     private static int? Max(HttpRequest request, int fallback, int limit)

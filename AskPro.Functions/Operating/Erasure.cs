@@ -5,8 +5,10 @@ using AskPro.Functions.Appointments;
 using AskPro.Functions.Logging;
 using AskPro.Functions.Queueing;
 using AskPro.Functions.Storage;
+using AskPro.Functions.Tenants;
 using Azure;
 using Azure.Data.Tables;
+using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
 using E = AskPro.Functions.Appointments.AppointmentEntities;
 
@@ -44,6 +46,10 @@ public sealed record ErasureReport(
     /// <summary>More dead letters than one erasure scans: run it again to look at the rest.</summary>
     [JsonPropertyName("deadLettersIncomplete")]
     public bool DeadLettersIncomplete { get; init; }
+
+    /// <summary>The tenant whose booking it was: only its partition, dead letters and bodies were touched.</summary>
+    [JsonPropertyName("tenant")]
+    public string Tenant { get; init; } = TenantIds.Default;
 }
 
 /// <summary>
@@ -52,7 +58,9 @@ public sealed record ErasureReport(
 /// conflict flags they set on partners), its history (on those rows), claim-check bodies and dead letters that hold
 /// any of its uids. It leaves a tombstone per uid (<see cref="ErasureTombstone"/>), written first, so that a delivery
 /// racing the erasure, a later webhook, a dead-letter replay or a reconciliation pass never writes the booking again.
-/// Running it again for the same uid is harmless and finishes what a crash left.
+/// Running it again for the same uid is harmless and finishes what a crash left. Everything is the tenant's own: its
+/// partition, its dead letters, its claim-check bodies; the same uid in another tenant is another booking and is left
+/// alone (docs/erasure.md#tenants).
 /// </summary>
 public sealed partial class Erasure(StorageClients storage, AppointmentTableStore store, WebhookQueue queue, DeadLetterOperations deadLetters, TimeProvider time, ILogger<Erasure> logger)
 {
@@ -64,9 +72,15 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
 
     private readonly TableClient _table = storage.Appointments;
 
-    public async Task<ErasureReport> EraseAsync(string uid, bool allSeats, CancellationToken ct)
+    /// <summary>Erases a booking of the default tenant (partition <c>calcom</c>), as before tenants.</summary>
+    public Task<ErasureReport> EraseAsync(string uid, bool allSeats, CancellationToken ct) => EraseAsync(TenantRows.Default, uid, allSeats, ct);
+
+    /// <summary>Erases the booking <paramref name="uid"/> reaches in <paramref name="tenant"/>'s partition, and that tenant's copies of it.</summary>
+    public async Task<ErasureReport> EraseAsync(TenantRows tenant, string uid, bool allSeats, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(tenant);
         ArgumentException.ThrowIfNullOrEmpty(uid);
+        var run = new Run(tenant);
         await store.EnsureCreatedAsync(ct);
         await queue.EnsureCreatedAsync(ct);
         var now = time.GetUtcNow();
@@ -74,18 +88,18 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
         var counts = new Counts();
         var ids = new List<string>();
         var uids = new HashSet<string>(StringComparer.Ordinal) { uid };
-        var tombstoned = await store.ErasedAtAsync(uid, ct);
+        var tombstoned = await store.ErasedAtAsync(tenant, uid, ct);
 
         // A delivery applied while the rows were being deleted (it read before the tombstones existed) can bring a row
         // back; the next round removes it, and from then on the tombstones stop every apply.
-        for (var round = 0; round < 3 && await RecordRowAsync(uid, ct) is { } row; round++)
+        for (var round = 0; round < 3 && await RecordRowAsync(run, uid, ct) is { } row; round++)
         {
             var stored = E.FromEntity(row);
             // Customers as Cal.com tells seats apart: by the exact e-mail.
             if (stored.IsSeated && !allSeats && stored.Seats.Select(s => SeatProjection.Normal(s.Record.CustomerEmail)).Distinct(StringComparer.Ordinal).Count() > 1)
             {
-                Log.Refused(logger, pseudonym, stored.Record.AppointmentId);
-                return Report(ErasureOutcome.SharedSeats, pseudonym, [stored.Record.AppointmentId], counts, null);
+                Log.Refused(logger, pseudonym, stored.Record.AppointmentId, tenant.TenantId);
+                return Report(ErasureOutcome.SharedSeats, pseudonym, [stored.Record.AppointmentId], counts, null, tenant);
             }
 
             uids.UnionWith(stored.Uids);
@@ -95,33 +109,33 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
             }
 
             // Tombstones first: from here on no apply writes any of these uids again.
-            await SubmitChunkedAsync(uids.Select(u => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ErasureTombstone.Entity(u, now))), ct);
+            await SubmitChunkedAsync(uids.Select(u => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ErasureTombstone.Entity(run.Partition, u, now))), ct);
             counts.Tombstones = uids.Count;
-            await RemoveRangesAsync(stored, uids, counts, now, ct);
-            await DeleteRowsAsync(stored, uids, counts, ct);
+            await RemoveRangesAsync(run, stored, uids, counts, now, ct);
+            await DeleteRowsAsync(run, stored, uids, counts, ct);
         }
 
         // Dead letters and claim-check bodies: for a uid with no row they are all that can still hold it (every delivery
         // failed, or a large one still waits in the queue).
-        var found = await DeleteDeadLettersAsync(uids, counts, ct) + await DeleteBodiesAsync(uids, counts, ct);
+        var found = await DeleteDeadLettersAsync(run, uids, counts, ct) + await DeleteBodiesAsync(run, uids, counts, ct);
         if (ids.Count == 0 && tombstoned is null)
         {
             if (found == 0)
             {
-                Log.Unknown(logger, pseudonym);
-                return Report(ErasureOutcome.Unknown, pseudonym, [], counts, null);
+                Log.Unknown(logger, pseudonym, tenant.TenantId);
+                return Report(ErasureOutcome.Unknown, pseudonym, [], counts, null, tenant);
             }
 
-            await _table.UpsertEntityAsync(ErasureTombstone.Entity(uid, now), TableUpdateMode.Replace, ct);
+            await _table.UpsertEntityAsync(ErasureTombstone.Entity(run.Partition, uid, now), TableUpdateMode.Replace, ct);
             counts.Tombstones = 1;
         }
 
         var outcome = ids.Count == 0 && tombstoned is not null ? ErasureOutcome.AlreadyErased : ErasureOutcome.Erased;
-        Log.Erased(logger, pseudonym, outcome, string.Join(',', ids), counts.Tombstones, counts.Rows, counts.Calendars, counts.Partners, counts.Bodies, counts.DeadLetters);
-        return Report(outcome, pseudonym, ids, counts, outcome == ErasureOutcome.AlreadyErased ? tombstoned : now);
+        Log.Erased(logger, pseudonym, outcome, string.Join(',', ids), counts.Tombstones, counts.Rows, counts.Calendars, counts.Partners, counts.Bodies, counts.DeadLetters, tenant.TenantId);
+        return Report(outcome, pseudonym, ids, counts, outcome == ErasureOutcome.AlreadyErased ? tombstoned : now, tenant);
     }
 
-    private static ErasureReport Report(ErasureOutcome outcome, string pseudonym, IReadOnlyList<string> ids, Counts c, DateTimeOffset? at) =>
+    private static ErasureReport Report(ErasureOutcome outcome, string pseudonym, IReadOnlyList<string> ids, Counts c, DateTimeOffset? at, TenantRows tenant) =>
         new(outcome switch
         {
             ErasureOutcome.Erased => "erased",
@@ -132,16 +146,17 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
         {
             Outcome = outcome,
             DeadLettersIncomplete = c.Scanned >= MaxDeadLettersScanned,
+            Tenant = tenant.TenantId,
         };
 
     /// <summary>The row holding the uid's event set: its uid row, or a seated booking's group row (redirects followed).</summary>
-    private async Task<TableEntity?> RecordRowAsync(string uid, CancellationToken ct)
+    private async Task<TableEntity?> RecordRowAsync(Run run, string uid, CancellationToken ct)
     {
-        var row = await ReadAsync(E.UidKey(uid), ct);
+        var row = await ReadAsync(run, E.UidKey(uid), ct);
         for (var hop = 0; row is not null && (E.IsPointer(row) || row.GetString("RowType") == E.RowTypeMerged) && hop < 6; hop++)
         {
             var group = row.GetString("GroupId") ?? row.GetString("MergedInto");
-            row = group is null ? null : await ReadAsync(E.GroupKey(group), ct);
+            row = group is null ? null : await ReadAsync(run, E.GroupKey(group), ct);
         }
 
         return row is not null && row.GetBinary("Facts") is not null ? row : null;
@@ -151,7 +166,7 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
     /// Takes the appointment's ranges out of every calendar its rows name, and gives each partner that overlapped one of
     /// them the conflicts the calendar now implies, in one ETag-guarded transaction per calendar (as an apply would).
     /// </summary>
-    private async Task RemoveRangesAsync(StoredAppointment stored, HashSet<string> uids, Counts counts, DateTimeOffset now, CancellationToken ct)
+    private async Task RemoveRangesAsync(Run run, StoredAppointment stored, HashSet<string> uids, Counts counts, DateTimeOffset now, CancellationToken ct)
     {
         var ours = new HashSet<string>(StringComparer.Ordinal) { stored.Record.AppointmentId };
         ours.UnionWith(stored.Slots.Select(s => s.SlotId));
@@ -168,7 +183,7 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
             var gone = new HashSet<string>(StringComparer.Ordinal);
             for (var attempt = 1; ; attempt++)
             {
-                var row = await ReadAsync(E.StaffRowKey(key), ct);
+                var row = await ReadAsync(run, E.StaffRowKey(key), ct);
                 if (row is null)
                 {
                     break;
@@ -198,12 +213,14 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
                     var entities = AppointmentWriter.ConflictPatches(p.AppointmentId, new ConflictUpdate(conflicts, p.Uids, p.Seats) { Group = p.Group }, now);
                     foreach (var entity in entities)
                     {
+                        entity.PartitionKey = run.Partition;
                         patchOf[entity.RowKey] = p.AppointmentId;
                         patches.Add(new TableTransactionAction(TableTransactionActionType.UpdateMerge, entity, ETag.All));
                     }
                 }
 
                 var calendar = E.WithEmailKeys(E.StaffEntity(key, kept, now), E.EmailKeysOf(row));
+                calendar.PartitionKey = run.Partition;
                 var batch = patches.Take(MaxBatch - 1).Prepend(new TableTransactionAction(TableTransactionActionType.UpdateReplace, calendar, row.ETag)).ToList();
                 try
                 {
@@ -231,7 +248,7 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
         }
     }
 
-    private async Task DeleteRowsAsync(StoredAppointment stored, HashSet<string> uids, Counts counts, CancellationToken ct)
+    private async Task DeleteRowsAsync(Run run, StoredAppointment stored, HashSet<string> uids, Counts counts, CancellationToken ct)
     {
         var id = stored.Record.AppointmentId;
         var keys = new List<string> { E.AppointmentKey(id) };
@@ -248,7 +265,7 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
         {
             foreach (var key in new[] { E.AppointmentKey(provisional), E.GroupKey(provisional) })
             {
-                if (await ReadAsync(key, ct) is { } redirect && redirect.GetString("RowType") == E.RowTypeMerged && redirect.GetString("MergedInto") == id)
+                if (await ReadAsync(run, key, ct) is { } redirect && redirect.GetString("RowType") == E.RowTypeMerged && redirect.GetString("MergedInto") == id)
                 {
                     keys.Add(key);
                 }
@@ -257,7 +274,7 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
 
         foreach (var key in keys.Distinct(StringComparer.Ordinal))
         {
-            var response = await _table.DeleteEntityAsync(E.PartitionKey, key, ETag.All, ct);
+            var response = await _table.DeleteEntityAsync(run.Partition, key, ETag.All, ct);
             if (response.Status is >= 200 and < 300)
             {
                 counts.Rows++;
@@ -265,15 +282,24 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
         }
     }
 
-    /// <summary>Claim-check bodies not yet applied (or left when their deletion failed) that belong to any of the uids.</summary>
-    private async Task<int> DeleteBodiesAsync(HashSet<string> uids, Counts counts, CancellationToken ct)
+    /// <summary>
+    /// Claim-check bodies not yet applied (or left when their deletion failed) that belong to any of the uids and to the
+    /// tenant: a body names its tenant in the blob metadata <c>tenant</c> (none: the default tenant), so a body of another
+    /// tenant that holds the same uid (another booking) stays, and its queued delivery is still applied.
+    /// </summary>
+    private async Task<int> DeleteBodiesAsync(Run run, HashSet<string> uids, Counts counts, CancellationToken ct)
     {
         var deleted = 0;
-        await foreach (var blob in storage.BodyContainer.GetBlobsAsync(cancellationToken: ct))
+        await foreach (var blob in storage.BodyContainer.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata }, ct))
         {
-            if (blob.Name.Contains('/', StringComparison.Ordinal))
+            if (blob.Name.StartsWith("applied/", StringComparison.Ordinal) || blob.Name.StartsWith("accepted/", StringComparison.Ordinal))
             {
-                continue; // applied/ markers (and accepted/ ones earlier versions wrote): names of hashes, no content
+                continue; // applied markers (and accepted ones earlier versions wrote): names of hashes, no content
+            }
+
+            if (TenantOfBody(blob.Name, blob.Metadata) != run.Tenant.TenantId)
+            {
+                continue;
             }
 
             byte[] body;
@@ -291,9 +317,10 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
                 // The applied marker first: a queued message of this body then completes as already applied (and is
                 // dropped) instead of being dead-lettered for a missing claim check.
                 var deliveryId = WebhookQueue.DeliveryIdOf(body);
-                if (blob.Name == WebhookEnvelope.BodyBlobName(deliveryId))
+                var tenant = run.Tenant.IsDefault ? null : run.Tenant.TenantId;
+                if (blob.Name == WebhookEnvelope.BodyBlobName(tenant, deliveryId))
                 {
-                    await storage.BodyContainer.GetBlobClient(WebhookQueue.AppliedMarkerName(deliveryId)).UploadAsync(BinaryData.Empty, overwrite: true, ct);
+                    await storage.BodyContainer.GetBlobClient(WebhookQueue.AppliedMarkerName(tenant, deliveryId)).UploadAsync(BinaryData.Empty, overwrite: true, ct);
                 }
 
                 await storage.BodyContainer.GetBlobClient(blob.Name).DeleteIfExistsAsync(cancellationToken: ct);
@@ -309,7 +336,7 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
     /// Every dead letter whose original message (or claim-check copy) names one of the uids is deleted with its blob copies;
     /// the others are released as they were. Returns how many were deleted.
     /// </summary>
-    private async Task<int> DeleteDeadLettersAsync(HashSet<string> uids, Counts counts, CancellationToken ct)
+    private async Task<int> DeleteDeadLettersAsync(Run run, HashSet<string> uids, Counts counts, CancellationToken ct)
     {
         var release = new List<(string Id, string Receipt)>();
         var deleted = 0;
@@ -326,7 +353,7 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
                 foreach (var message in batch)
                 {
                     counts.Scanned++;
-                    if (await DeadLetterHoldsAsync(message.Body, uids, ct) is not { } letter)
+                    if (await DeadLetterHoldsAsync(run, message.Body, uids, ct) is not { } letter)
                     {
                         release.Add((message.MessageId, message.PopReceipt));
                         continue;
@@ -361,7 +388,8 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
         return deleted;
     }
 
-    private async Task<DeadLetter?> DeadLetterHoldsAsync(BinaryData body, HashSet<string> uids, CancellationToken ct)
+    /// <summary>The dead letter, when it is the tenant's and holds one of the uids; a message that is no dead letter names no tenant and counts as the default tenant's.</summary>
+    private async Task<DeadLetter?> DeadLetterHoldsAsync(Run run, BinaryData body, HashSet<string> uids, CancellationToken ct)
     {
         DeadLetter letter;
         try
@@ -370,7 +398,12 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
         }
         catch (JsonException)
         {
-            return Holds(body.ToArray(), uids) ? new DeadLetter(1, "", null, "", 0, default, null, null, null, null) : null;
+            return run.Tenant.IsDefault && Holds(body.ToArray(), uids) ? new DeadLetter(1, "", null, "", 0, default, null, null, null, null) : null;
+        }
+
+        if ((letter.Tenant ?? TenantIds.Default) != run.Tenant.TenantId)
+        {
+            return null;
         }
 
         if (await deadLetters.OriginalAsync(letter, ct) is { } original && Holds(original, uids))
@@ -426,10 +459,31 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
         }
     }
 
-    private async Task<TableEntity?> ReadAsync(string rowKey, CancellationToken ct)
+    private async Task<TableEntity?> ReadAsync(Run run, string rowKey, CancellationToken ct)
     {
-        var response = await _table.GetEntityIfExistsAsync<TableEntity>(E.PartitionKey, rowKey, cancellationToken: ct);
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(run.Partition, rowKey, cancellationToken: ct);
         return response.HasValue ? response.Value : null;
+    }
+
+    /// <summary>The metadata key a claim-check body names its tenant under (written at intake; absent: the default tenant).</summary>
+    public const string BodyTenantMetadata = "tenant";
+
+    /// <summary>A tenant's body is named under its id (<see cref="WebhookEnvelope.BodyBlobName(string?, string)"/>) and says so in its metadata too; neither: the default tenant.</summary>
+    private static string TenantOfBody(string name, IDictionary<string, string>? metadata)
+    {
+        var slash = name.IndexOf('/', StringComparison.Ordinal);
+        if (slash > 0 && TenantIds.IsValid(name[..slash]))
+        {
+            return name[..slash];
+        }
+
+        return metadata is not null && metadata.TryGetValue(BodyTenantMetadata, out var tenant) && TenantIds.IsValid(tenant) ? tenant : TenantIds.Default;
+    }
+
+    /// <summary>The tenant one erasure runs for: every row it reads or writes is in this partition.</summary>
+    private sealed record Run(TenantRows Tenant)
+    {
+        public string Partition => Tenant.Partition;
     }
 
     private sealed class Counts
@@ -446,13 +500,13 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
     private static partial class Log
     {
         [LoggerMessage(EventId = 4210, Level = LogLevel.Information,
-            Message = "Erasure of {UidPseudonym}: {Outcome}, appointments {AppointmentIds}; {Tombstones} tombstones, {Rows} rows deleted, {Calendars} calendars and {Partners} partners updated, {Bodies} bodies and {DeadLetters} dead letters deleted")]
-        public static partial void Erased(ILogger logger, string uidPseudonym, ErasureOutcome outcome, string appointmentIds, int tombstones, int rows, int calendars, int partners, int bodies, int deadLetters);
+            Message = "Erasure of {UidPseudonym} in tenant {TenantId}: {Outcome}, appointments {AppointmentIds}; {Tombstones} tombstones, {Rows} rows deleted, {Calendars} calendars and {Partners} partners updated, {Bodies} bodies and {DeadLetters} dead letters deleted")]
+        public static partial void Erased(ILogger logger, string uidPseudonym, ErasureOutcome outcome, string appointmentIds, int tombstones, int rows, int calendars, int partners, int bodies, int deadLetters, string tenantId);
 
-        [LoggerMessage(EventId = 4211, Level = LogLevel.Information, Message = "Erasure of {UidPseudonym}: nothing holds it (no row, no tombstone, no dead letter); nothing written")]
-        public static partial void Unknown(ILogger logger, string uidPseudonym);
+        [LoggerMessage(EventId = 4211, Level = LogLevel.Information, Message = "Erasure of {UidPseudonym} in tenant {TenantId}: nothing holds it (no row, no tombstone, no dead letter); nothing written")]
+        public static partial void Unknown(ILogger logger, string uidPseudonym, string tenantId);
 
-        [LoggerMessage(EventId = 4212, Level = LogLevel.Warning, Message = "Erasure of {UidPseudonym} refused: seated booking {AppointmentId} has seats of other customers (allSeats not set); nothing written")]
-        public static partial void Refused(ILogger logger, string uidPseudonym, string appointmentId);
+        [LoggerMessage(EventId = 4212, Level = LogLevel.Warning, Message = "Erasure of {UidPseudonym} in tenant {TenantId} refused: seated booking {AppointmentId} has seats of other customers (allSeats not set); nothing written")]
+        public static partial void Refused(ILogger logger, string uidPseudonym, string appointmentId, string tenantId);
     }
 }

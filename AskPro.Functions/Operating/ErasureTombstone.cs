@@ -23,8 +23,12 @@ public static class ErasureTombstone
         return Prefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(uid)));
     }
 
-    public static TableEntity Entity(string uid, DateTimeOffset erasedAt) =>
-        new(E.PartitionKey, Key(uid))
+    /// <summary>A tombstone in the default tenant's partition.</summary>
+    public static TableEntity Entity(string uid, DateTimeOffset erasedAt) => Entity(E.PartitionKey, uid, erasedAt);
+
+    /// <summary>A tombstone in <paramref name="partition"/>: it stops that tenant's uid only (docs/erasure.md#tenants).</summary>
+    public static TableEntity Entity(string partition, string uid, DateTimeOffset erasedAt) =>
+        new(partition, Key(uid))
         {
             ["RowType"] = RowType,
             // The pseudonym the logs use, so an operator can tie this row to its log lines.

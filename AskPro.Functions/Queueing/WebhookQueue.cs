@@ -55,7 +55,15 @@ public sealed class WebhookQueue(StorageClients storage)
         {
             // The blob is named by content hash, so a retry rewrites the same bytes and never trips on a leftover.
             var blobName = WebhookEnvelope.BodyBlobName(envelope.Tenant, deliveryId);
-            await storage.BodyContainer.GetBlobClient(blobName).UploadAsync(new BinaryData(body), overwrite: true, ct);
+            // A tenant's body names it, so erasing a booking of one tenant never deletes another tenant's body that holds
+            // the same uid (Operating/Erasure.cs; docs/erasure.md#tenants). None: the default tenant, as before tenants.
+            var upload = new BlobUploadOptions();
+            if (envelope.Tenant is { } bodyTenant)
+            {
+                upload.Metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["tenant"] = bodyTenant };
+            }
+
+            await storage.BodyContainer.GetBlobClient(blobName).UploadAsync(new BinaryData(body), upload, ct);
             envelope = envelope with { Body = null, BodyBlob = blobName };
             message = envelope.ToUtf8();
         }

@@ -12,6 +12,12 @@ public interface ITenantDirectory
     /// <summary>The enabled tenant with this id, or null when it is unknown, invalid or disabled (all three: 404 <c>unknown_tenant</c>).</summary>
     ValueTask<Tenant?> FindAsync(string id, CancellationToken ct);
 
+    /// <summary>
+    /// True when a tenant with this id is declared, enabled or not: operators still look up and erase a disabled
+    /// tenant's records (an erasure request does not wait for a practice to be re-enabled).
+    /// </summary>
+    ValueTask<bool> IsDeclaredAsync(string id, CancellationToken ct);
+
     /// <summary>Every enabled tenant, the default first: reconciliation fans out over these.</summary>
     ValueTask<IReadOnlyList<Tenant>> AllAsync(CancellationToken ct);
 }

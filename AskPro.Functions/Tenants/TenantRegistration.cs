@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace AskPro.Functions.Tenants;
 
-public static class TenantRegistration
+public static partial class TenantRegistration
 {
     /// <summary>
     /// The default tenant and the tenants of configuration (<c>Tenants__{id}__…</c>), checked at start: each problem is an
@@ -28,11 +29,22 @@ public static class TenantRegistration
         return services;
     }
 
-    /// <summary>Builds the directory when the app starts, so a broken tenant is reported then, not at its first delivery.</summary>
-    private sealed class TenantsAtStart(ITenantDirectory directory) : IHostedService
+    /// <summary>Checks the configured tenants when the app starts, so a broken tenant is reported then, not at its first delivery.</summary>
+    private sealed partial class TenantsAtStart(ConfiguredTenants configured, ILogger<TenantsAtStart> logger) : IHostedService
     {
-        public async Task StartAsync(CancellationToken cancellationToken) => await directory.AllAsync(cancellationToken);
+        // Constructing the directory (for this service) checks and reports every configured tenant.
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            Log.Checked(logger, configured.Checks.Count, configured.Checks.Count(c => c.Problems.Count > 0));
+            return Task.CompletedTask;
+        }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        private static partial class Log
+        {
+            [LoggerMessage(EventId = 8203, Level = LogLevel.Debug, Message = "{Tenants} configured tenant(s) checked at start, {WithProblems} with problems")]
+            public static partial void Checked(ILogger logger, int tenants, int withProblems);
+        }
     }
 }

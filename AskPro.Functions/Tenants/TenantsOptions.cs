@@ -160,19 +160,22 @@ public static class TenantSettingsCheck
 public sealed partial class ConfiguredTenants : ITenantDirectory
 {
     private readonly Dictionary<string, Tenant> _tenants = new(StringComparer.Ordinal);
-    private readonly IReadOnlyList<Tenant> _enabled;
+    private readonly Lazy<Tenant> _default;
+    private readonly Lazy<IReadOnlyList<Tenant>> _enabled;
 
     public ConfiguredTenants(IOptions<TenantsOptions> tenants, IOptions<WebhookOptions> webhook, IOptions<CalcomApiOptions> api, ILogger<ConfiguredTenants> logger)
     {
         ArgumentNullException.ThrowIfNull(tenants);
         ArgumentNullException.ThrowIfNull(webhook);
         ArgumentNullException.ThrowIfNull(api);
-        Default = new Tenant
+        // The default tenant is today's settings, read when first asked for: their own start-up validation names what is
+        // missing, and a failure reading them belongs to the request that needed them, not to every other tenant.
+        _default = new(() => new Tenant
         {
             Id = TenantIds.Default,
             SecretKeys = webhook.Value.SecretKeys,
             ApiKey = api.Value.IsEnabled ? api.Value.ApiKey!.Trim() : null,
-        };
+        });
         Checks = [.. tenants.Value.Tenants.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => TenantSettingsCheck.Check(t.Key, t.Value))];
         foreach (var check in Checks)
         {
@@ -187,11 +190,11 @@ public sealed partial class ConfiguredTenants : ITenantDirectory
             }
         }
 
-        _enabled = [Default, .. _tenants.Values.Where(t => t.Enabled).OrderBy(t => t.Id, StringComparer.Ordinal)];
+        _enabled = new(() => [Default, .. _tenants.Values.Where(t => t.Enabled).OrderBy(t => t.Id, StringComparer.Ordinal)]);
         Log.Configured(logger, _tenants.Count, _tenants.Values.Count(t => !t.Enabled));
     }
 
-    public Tenant Default { get; }
+    public Tenant Default => _default.Value;
 
     /// <summary>What was found wrong with each configured tenant (for the start-up log and tests).</summary>
     public IReadOnlyList<TenantCheck> Checks { get; }
@@ -202,7 +205,9 @@ public sealed partial class ConfiguredTenants : ITenantDirectory
     public ValueTask<Tenant?> FindAsync(string id, CancellationToken ct) =>
         ValueTask.FromResult(Declared(id) is { Enabled: true } tenant ? tenant : null);
 
-    public ValueTask<IReadOnlyList<Tenant>> AllAsync(CancellationToken ct) => ValueTask.FromResult(_enabled);
+    public ValueTask<bool> IsDeclaredAsync(string id, CancellationToken ct) => ValueTask.FromResult(Declared(id) is not null);
+
+    public ValueTask<IReadOnlyList<Tenant>> AllAsync(CancellationToken ct) => ValueTask.FromResult(_enabled.Value);
 
     private static partial class Log
     {

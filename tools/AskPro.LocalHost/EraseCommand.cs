@@ -22,6 +22,8 @@ public static class EraseCommand
 
           UID                 the booking uid (any uid of the chain); '-' reads it from standard input, which keeps it
                               out of shell history and the process list
+          --tenant ID         the tenant (practice) whose booking it is: only its partition, dead letters and bodies
+                              are touched (default: the default tenant); an unknown or disabled tenant erases nothing
           --all-seats         also erase a seated booking whose seats belong to other customers (every seat goes)
           --url URL           call the erase endpoint of a running app instead of the storage account,
                               e.g. http://localhost:7071 or https://<app>.azurewebsites.net (default: storage directly)
@@ -30,8 +32,8 @@ public static class EraseCommand
                               (default: ./local.settings.json; an environment variable that is set wins, as with func)
           --help              this text
 
-        Exit codes: 0 erased (or already erased), 1 not erased (unknown uid, or a shared seated booking without
-        --all-seats), 2 bad arguments or the erasure failed (run it again: it finishes what a failed run left).
+        Exit codes: 0 erased (or already erased), 1 not erased (unknown uid or tenant, or a shared seated booking
+        without --all-seats), 2 bad arguments or the erasure failed (run it again: it finishes what a failed run left).
         """;
 
     public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken ct = default)
@@ -40,7 +42,7 @@ public static class EraseCommand
         ArgumentNullException.ThrowIfNull(stdin);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        string? uid = null, url = null, key = Environment.GetEnvironmentVariable("ASKPRO_FUNCTION_KEY"), settings = null;
+        string? uid = null, url = null, key = Environment.GetEnvironmentVariable("ASKPRO_FUNCTION_KEY"), settings = null, tenant = null;
         var allSeats = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -52,9 +54,9 @@ public static class EraseCommand
                 case "--all-seats":
                     allSeats = true;
                     break;
-                case "--url" or "--key" or "--settings" when i + 1 < args.Length:
+                case "--url" or "--key" or "--settings" or "--tenant" when i + 1 < args.Length:
                     var value = args[++i];
-                    _ = args[i - 1] switch { "--url" => url = value, "--key" => key = value, _ => settings = value };
+                    _ = args[i - 1] switch { "--url" => url = value, "--key" => key = value, "--tenant" => tenant = value, _ => settings = value };
                     break;
                 case var a when a.StartsWith("--", StringComparison.Ordinal):
                     await stderr.WriteLineAsync($"unknown option or missing value: {a}\n\n{Usage}");
@@ -82,9 +84,15 @@ public static class EraseCommand
             return Failed;
         }
 
+        if (tenant is not null && !AskPro.Functions.Tenants.TenantIds.IsValid(tenant))
+        {
+            await stderr.WriteLineAsync($"--tenant takes a tenant id: 1 to {AskPro.Functions.Tenants.TenantIds.MaxLength} lowercase letters, digits and '-'\n\n{Usage}");
+            return Failed;
+        }
+
         try
         {
-            return url is null ? await DirectAsync(uid, allSeats, settings, stdout, stderr, ct) : await OverHttpAsync(uid, allSeats, url, key, stdout, stderr, ct);
+            return url is null ? await DirectAsync(uid, allSeats, tenant, settings, stdout, stderr, ct) : await OverHttpAsync(uid, allSeats, tenant, url, key, stdout, stderr, ct);
         }
         catch (Exception ex) when (ex is HttpRequestException or Azure.RequestFailedException or InvalidOperationException or TaskCanceledException
             or Microsoft.Extensions.Options.OptionsValidationException)
@@ -95,7 +103,7 @@ public static class EraseCommand
         }
     }
 
-    private static async Task<int> DirectAsync(string uid, bool allSeats, string? settings, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    private static async Task<int> DirectAsync(string uid, bool allSeats, string? tenantId, string? settings, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         if (uid.Length > AskPro.Functions.Calcom.CalcomWebhookReader.MaxUidLength || !uid.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
         {
@@ -104,7 +112,15 @@ public static class EraseCommand
         }
 
         await using var app = LocalFunctionsHost.Build(settings is null ? [] : ["--settings", settings]);
-        var report = await app.Services.GetRequiredService<Erasure>().EraseAsync(uid, allSeats, ct);
+        // The same directory the endpoint asks: a tenant of local.settings.json (Tenants__{id}__…) or the registry.
+        var directory = app.Services.GetRequiredService<AskPro.Functions.Tenants.ITenantDirectory>();
+        if (await OperatorTenant.ResolveAsync(directory, tenantId, ct) is not { } tenant)
+        {
+            await stderr.WriteLineAsync($"no enabled tenant has the id '{tenantId}' in these settings: nothing erased");
+            return NotErased;
+        }
+
+        var report = await app.Services.GetRequiredService<Erasure>().EraseAsync(tenant.Rows, uid, allSeats, ct);
         await stdout.WriteLineAsync(JsonSerializer.Serialize(report, ReportJson));
         switch (report.Outcome)
         {
@@ -119,7 +135,7 @@ public static class EraseCommand
         }
     }
 
-    private static async Task<int> OverHttpAsync(string uid, bool allSeats, string url, string? key, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    private static async Task<int> OverHttpAsync(string uid, bool allSeats, string? tenant, string url, string? key, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
         {
@@ -130,7 +146,7 @@ public static class EraseCommand
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUri, "/api/" + ErasureFunction.Route))
         {
-            Content = JsonContent.Create(new ErasureRequest(uid, allSeats)),
+            Content = JsonContent.Create(new ErasureRequest(uid, allSeats) { Tenant = tenant }),
         };
         if (!string.IsNullOrEmpty(key))
         {

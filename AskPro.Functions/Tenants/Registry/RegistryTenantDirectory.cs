@@ -96,6 +96,17 @@ public sealed partial class RegistryTenantDirectory : ITenantDirectory
         return loaded?.TenantAt(_time.GetUtcNow());
     }
 
+    public async ValueTask<bool> IsDeclaredAsync(string id, CancellationToken ct)
+    {
+        if (await _configured.IsDeclaredAsync(id, ct))
+        {
+            return true;
+        }
+
+        // A registry entry, enabled or not: held in memory, or read once (the same bounded miss path as FindAsync).
+        return TenantIds.IsDeclarable(id) && (_loaded.ContainsKey(id) || await FindAsync(id, ct) is not null || _loaded.ContainsKey(id));
+    }
+
     public async ValueTask<IReadOnlyList<Tenant>> AllAsync(CancellationToken ct)
     {
         var configured = await _configured.AllAsync(ct);
