@@ -148,11 +148,12 @@ var roles = {
   storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
 }
 
-// Who may onboard practices (write registry entries and tenant secrets): the deployer and the optional tenant admin.
+// Who may onboard practices (write registry entries and tenant secrets): the deployer and the optional tenant admin
+// (once, when both are the same principal: two assignments of one role to one principal would collide).
 var tenantAdmins = filter(
   [
     { id: deployerPrincipalId, type: deployerPrincipalType }
-    { id: tenantAdminPrincipalId, type: tenantAdminPrincipalType }
+    { id: tenantAdminPrincipalId == deployerPrincipalId ? '' : tenantAdminPrincipalId, type: tenantAdminPrincipalType }
   ],
   admin => !empty(admin.id)
 )
