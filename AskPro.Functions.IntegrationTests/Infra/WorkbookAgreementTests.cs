@@ -17,8 +17,8 @@ public sealed partial class WorkbookAgreementTests
 {
     // TenantId: the scope of every line while a delivery, message or pass is processed (docs/tenants.md#telemetry).
     private static readonly string[] ScopeFields = ["MessageId", "DequeueCount", "DeliveryId", "TriggerEvent", "EventId", "EventName", "CategoryName", "TenantId"];
-    // tenant: the tag every metric carries (docs/tenants.md#telemetry).
-    private static readonly string[] MetricDimensions = ["Outcome", "TriggerEvent", "ReasonKind", "PassKind", "tenant"];
+    // TenantId is also the dimension every metric carries (docs/tenants.md#telemetry).
+    private static readonly string[] MetricDimensions = ["Outcome", "TriggerEvent", "ReasonKind", "PassKind", "TenantId"];
 
     private static Dictionary<int, HashSet<string>> LogFields() =>
         typeof(AskProMetrics).Assembly.GetTypes()
