@@ -79,7 +79,8 @@ param tenantAdminPrincipalId string = ''
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param tenantAdminPrincipalType string = 'ServicePrincipal'
 
-@description('How often the app re-reads the tenant registry (TenantRegistry__RefreshInterval, hh:mm:ss). A tenant added, rotated or disabled takes effect within this time.')
+@description('How often the app re-reads the tenant registry (TenantRegistry__RefreshInterval, hh:mm:ss; the app accepts 1 s to 1 min). A tenant added, rotated or disabled takes effect within this time.')
+@allowed(['00:00:10', '00:00:15', '00:00:30', '00:01:00'])
 param tenantRefreshInterval string = '00:00:30'
 
 @description('E-mail address that receives the alerts. Empty = alerts fire in the portal only.')
