@@ -919,6 +919,39 @@ resource calcomKeyAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
+// The tenant registry (events of AskPro.Functions/Tenants/Registry): off for want of a secret store (8020), the
+// Tenants table not listable (8010; a 403 is a role problem), an entry not loadable (8012), a registered practice with
+// no usable webhook secret (8014: its deliveries get 401, which Cal.com never retries). Split by TenantId.
+resource registryAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-askpro-registry-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    displayName: 'AskPro: the tenant registry is off or cannot serve a practice'
+    description: 'Event 8020: the registry is enabled but off (no usable secret store): only configured tenants are served. 8010: the Tenants table cannot be listed: tenants already held keep working, new or changed ones are not seen. 8012: a registered practice could not be loaded. 8014: a registered practice has no usable webhook secret: every delivery to it gets 401, which Cal.com does not retry. The TenantId dimension names the practice ("registry" for the whole registry).'
+    severity: 2
+    enabled: true
+    scopes: [appInsights.id]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: 'traces | where tostring(customDimensions.EventId) in ("8010", "8012", "8014", "8020") | extend TenantId = tostring(customDimensions.TenantId) | extend TenantId = iff(isempty(TenantId), "registry", TenantId)'
+          timeAggregation: 'Count'
+          dimensions: [{ name: 'TenantId', operator: 'Include', values: ['*'] }]
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
+        }
+      ]
+    }
+    autoMitigate: true
+    skipQueryValidation: true
+    actions: alertActions
+  }
+}
+
 resource silenceAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = if (noWebhookAlertHours > 0) {
   name: 'alert-askpro-silence-${resourceToken}'
   location: location
