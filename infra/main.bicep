@@ -146,7 +146,6 @@ var roles = {
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
-  storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
 }
 
 // Who may onboard practices (write registry entries and tenant secrets): the deployer and the optional tenant admin
@@ -374,12 +373,13 @@ resource reconciliationPoisonQueueRole 'Microsoft.Authorization/roleAssignments@
   }
 }
 
-// The app only reads the registry; onboarding (tools/tenant.sh, run by a tenant admin) writes it.
-resource tenantsTableReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage::tableService::tenantsTable.id, identity.id, roles.storageTableDataReader)
+// The app reads the registry (onboarding, tools/tenant.sh, writes it), but its table client creates the table on first
+// use, which Table Data Reader cannot; entries hold no secret values, and the tenant vault stays read-only for the app.
+resource tenantsTableRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::tableService::tenantsTable.id, identity.id, roles.storageTableDataContributor)
   scope: storage::tableService::tenantsTable
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataReader)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
@@ -738,7 +738,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     reconciliationPoisonQueueRole
     deadLetterQueueRole
     tableRole
-    tenantsTableReader
+    tenantsTableRole
     bodyContainerRole
     deadLetterContainerRole
     hostContainerRoles

@@ -205,7 +205,7 @@ public sealed partial class InfraAgreementTests
         Assert.Single(Infra.Resources("Microsoft.KeyVault/vaults"), v => v.GetProperty("name").GetString()!.StartsWith("kvt-askpro-", StringComparison.Ordinal));
 
     [Fact]
-    public void The_app_reads_the_tenant_registry_and_tenant_secrets_but_cannot_write_either()
+    public void The_app_reads_tenant_secrets_from_the_tenant_vault_and_cannot_write_them()
     {
         var settings = Infra.AppSettings();
         var tenantVault = TenantVault();
@@ -225,11 +225,12 @@ public sealed partial class InfraAgreementTests
                 Role: r.GetProperty("properties").GetProperty("roleDefinitionId").GetString()!))
             .ToList();
         const string SecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
-        const string TableDataReader = "76199698-9eea-4c19-bc75-cec21354c6b6";
+        const string TableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
         var onTenantVault = Assert.Single(appRoles, r => r.Scope == tenantVaultId);
         Assert.Contains(SecretsUser, onTenantVault.Role, StringComparison.Ordinal);
+        // The registry's table client creates the table on first use, which a reader cannot; its entries hold no secret.
         var onRegistry = Assert.Single(appRoles, r => r.Scope.EndsWith("/tables/" + TenantsTable, StringComparison.Ordinal));
-        Assert.Contains(TableDataReader, onRegistry.Role, StringComparison.Ordinal);
+        Assert.Contains(TableDataContributor, onRegistry.Role, StringComparison.Ordinal);
     }
 
     [Fact]
