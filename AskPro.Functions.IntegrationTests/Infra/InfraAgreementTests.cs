@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using AskPro.Functions.Reconciliation;
 using AskPro.Functions.Storage;
+using AskPro.Functions.Tenants.Registry;
 using AskPro.Functions.Tests.Infrastructure;
 using AskPro.Functions.Webhooks;
 using Microsoft.Extensions.Options;
@@ -17,11 +18,10 @@ public sealed partial class InfraAgreementTests
 {
     private static readonly InfraSnapshot Infra = InfraSnapshot.Load();
 
-    // The tenant registry's table and the reconciliation fan-out queue (docs/tenants.md#the-registry): names fixed for
-    // every part of the tenant work; switch to the code's constants once they are on the branch.
-    private const string TenantsTable = "Tenants";
-    private const string ReconciliationQueue = "calcom-reconciliation";
-    private const string ReconciliationPoisonQueue = ReconciliationQueue + "-poison";
+    // The tenant registry's table and the reconciliation fan-out queue (docs/tenants.md#the-registry).
+    private const string TenantsTable = StorageNames.TenantsTable;
+    private const string ReconciliationQueue = StorageNames.ReconciliationQueue;
+    private const string ReconciliationPoisonQueue = StorageNames.ReconciliationPoisonQueue;
 
     /// <summary>
     /// Every setting the app or the Functions host reads, and whether infra must set it. A name infra sets that is not
@@ -50,10 +50,10 @@ public sealed partial class InfraAgreementTests
         [ReconcileFunctions.ScheduleSetting] = Need.Required,
         [$"{CalcomApiOptions.Section}__{nameof(CalcomApiOptions.ApiKey)}"] = Need.Required,
         // The tenant registry: on in Azure, secrets from the tenant vault; the local encrypted secrets table is for local runs only.
-        ["TenantRegistry__Enabled"] = Need.Required,
-        ["TenantRegistry__KeyVaultUri"] = Need.Required,
-        ["TenantRegistry__RefreshInterval"] = Need.Optional,
-        ["TenantRegistry__LocalSecretsKey"] = Need.LocalOnly,
+        [$"{TenantRegistryOptions.Section}__{nameof(TenantRegistryOptions.Enabled)}"] = Need.Required,
+        [$"{TenantRegistryOptions.Section}__{nameof(TenantRegistryOptions.KeyVaultUri)}"] = Need.Required,
+        [$"{TenantRegistryOptions.Section}__{nameof(TenantRegistryOptions.RefreshInterval)}"] = Need.Optional,
+        [$"{TenantRegistryOptions.Section}__{nameof(TenantRegistryOptions.LocalSecretsKey)}"] = Need.LocalOnly,
     };
 
     private enum Need
@@ -210,8 +210,8 @@ public sealed partial class InfraAgreementTests
         var settings = Infra.AppSettings();
         var tenantVault = TenantVault();
         var tenantVaultId = tenantVault.GetProperty("id").GetString()!;
-        Assert.Equal("true", settings["TenantRegistry__Enabled"]);
-        Assert.Equal($"[reference('{tenantVaultId}', '2024-11-01').vaultUri]", settings["TenantRegistry__KeyVaultUri"]);
+        Assert.Equal("true", settings[$"{TenantRegistryOptions.Section}__{nameof(TenantRegistryOptions.Enabled)}"]);
+        Assert.Equal($"[reference('{tenantVaultId}', '2024-11-01').vaultUri]", settings[$"{TenantRegistryOptions.Section}__{nameof(TenantRegistryOptions.KeyVaultUri)}"]);
         var properties = tenantVault.GetProperty("properties");
         Assert.True(properties.GetProperty("enableRbacAuthorization").GetBoolean());
         Assert.True(properties.GetProperty("enablePurgeProtection").GetBoolean());
