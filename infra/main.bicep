@@ -72,6 +72,17 @@ param deployerPrincipalId string = ''
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param deployerPrincipalType string = 'User'
 
+@description('Object id of the person, group or pipeline that onboards practices (tools/tenant.sh): granted Key Vault Secrets Officer on the tenant vault and Storage Table Data Contributor on the Tenants table. The deployer gets the same. Empty = nobody beyond the deployer.')
+param tenantAdminPrincipalId string = ''
+
+@description('Kind of principal tenantAdminPrincipalId is.')
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param tenantAdminPrincipalType string = 'ServicePrincipal'
+
+@description('How often the app re-reads the tenant registry (TenantRegistry__RefreshInterval, hh:mm:ss; the app accepts 1 s to 1 min). A tenant added, rotated or disabled takes effect within this time.')
+@allowed(['00:00:10', '00:00:15', '00:00:30', '00:01:00'])
+param tenantRefreshInterval string = '00:00:30'
+
 @description('E-mail address that receives the alerts. Empty = alerts fire in the portal only.')
 param alertEmail string = ''
 
@@ -110,9 +121,14 @@ var webhookPoisonQueueName = '${webhookQueueName}-poison'
 var deadLetterQueueName = '${webhookQueueName}-deadletter'
 var seriesLookupQueueName = '${webhookQueueName}-series'
 var seriesLookupPoisonQueueName = '${seriesLookupQueueName}-poison'
+// One message per tenant with an API key per reconciliation run (the timer fans out); messages never expire.
+var reconciliationQueueName = 'calcom-reconciliation'
+var reconciliationPoisonQueueName = '${reconciliationQueueName}-poison'
 var bodyContainerName = 'calcom-webhook-bodies'
 var deadLetterContainerName = 'calcom-dead-letters'
 var appointmentsTableName = 'Appointments'
+// The tenant registry (PartitionKey tenant, RowKey = tenant id): no secret values, only their Key Vault names.
+var tenantsTableName = 'Tenants'
 var deploymentContainerName = 'app-package'
 var webhookRoute = 'webhooks/calcom'
 var webhookSecretName = 'calcom-webhook-secret'
@@ -131,6 +147,16 @@ var roles = {
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
+
+// Who may onboard practices (write registry entries and tenant secrets): the deployer and the optional tenant admin
+// (once, when both are the same principal: two assignments of one role to one principal would collide).
+var tenantAdmins = filter(
+  [
+    { id: deployerPrincipalId, type: deployerPrincipalType }
+    { id: tenantAdminPrincipalId == deployerPrincipalId ? '' : tenantAdminPrincipalId, type: tenantAdminPrincipalType }
+  ],
+  admin => !empty(admin.id)
+)
 
 // ---------------------------------------------------------------------------------------------------------------
 // Identity: one user-assigned identity for storage, Key Vault references and telemetry.
@@ -225,6 +251,16 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     resource seriesLookupPoisonQueue 'queues' = {
       name: seriesLookupPoisonQueueName
     }
+
+    // Reconciliation fan-out: one message per tenant pass, so tenants reconcile in parallel across instances.
+    resource reconciliationQueue 'queues' = {
+      name: reconciliationQueueName
+    }
+
+    // Its host poison queue: a pass that failed every dequeue lands here (watched by the dead-letter alert).
+    resource reconciliationPoisonQueue 'queues' = {
+      name: reconciliationPoisonQueueName
+    }
   }
 
   resource tableService 'tableServices' = {
@@ -232,6 +268,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
 
     resource appointmentsTable 'tables' = {
       name: appointmentsTableName
+    }
+
+    resource tenantsTable 'tables' = {
+      name: tenantsTableName
     }
   }
 
@@ -312,6 +352,50 @@ resource seriesLookupPoisonQueueRole 'Microsoft.Authorization/roleAssignments@20
     principalType: 'ServicePrincipal'
   }
 }
+
+resource reconciliationQueueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::queueService::reconciliationQueue.id, identity.id, roles.storageQueueDataContributor)
+  scope: storage::queueService::reconciliationQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource reconciliationPoisonQueueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::queueService::reconciliationPoisonQueue.id, identity.id, roles.storageQueueDataContributor)
+  scope: storage::queueService::reconciliationPoisonQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The app reads the registry (onboarding, tools/tenant.sh, writes it), but its table client creates the table on first
+// use, which Table Data Reader cannot; entries hold no secret values, and the tenant vault stays read-only for the app.
+resource tenantsTableRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage::tableService::tenantsTable.id, identity.id, roles.storageTableDataContributor)
+  scope: storage::tableService::tenantsTable
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource tenantsTableAdmins 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for admin in tenantAdmins: {
+    name: guid(storage::tableService::tenantsTable.id, admin.id, roles.storageTableDataContributor)
+    scope: storage::tableService::tenantsTable
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+      principalId: admin.id
+      principalType: admin.type
+    }
+  }
+]
 
 resource tableRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage::tableService::appointmentsTable.id, identity.id, roles.storageTableDataContributor)
@@ -424,6 +508,49 @@ resource vaultDeployer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Tenant vault: registered practices' webhook secrets and Cal.com API keys (tenant-{id}-webhook-{n},
+// tenant-{id}-calcom-api-key), apart from the service's own secrets: onboarding may write here and nowhere else, and
+// the app may only read (docs/tenants.md#secrets-and-who-may-touch-them).
+// ---------------------------------------------------------------------------------------------------------------
+
+resource tenantVault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+  name: 'kvt-askpro-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: keyVaultRetentionDays
+    enablePurgeProtection: true
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource tenantVaultReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(tenantVault.id, identity.id, roles.keyVaultSecretsUser)
+  scope: tenantVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource tenantVaultAdmins 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for admin in tenantAdmins: {
+    name: guid(tenantVault.id, admin.id, roles.keyVaultSecretsOfficer)
+    scope: tenantVault
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
+      principalId: admin.id
+      principalType: admin.type
+    }
+  }
+]
+
+// ---------------------------------------------------------------------------------------------------------------
 // Monitoring: Log Analytics, Application Insights with Entra-only ingestion.
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -494,6 +621,15 @@ resource tableMetrics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview'
 resource vaultAudit 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'vault-audit'
   scope: vault
+  properties: {
+    workspaceId: logs.id
+    logs: [{ category: 'AuditEvent', enabled: true }]
+  }
+}
+
+resource tenantVaultAudit 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'vault-audit'
+  scope: tenantVault
   properties: {
     workspaceId: logs.id
     logs: [{ category: 'AuditEvent', enabled: true }]
@@ -576,6 +712,10 @@ var baseAppSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
   ReconciliationSchedule: reconciliationSchedule
   Calcom__ApiKey: enableReconciliation ? format(keyVaultReference, calcomApiKeySecretName) : ''
+  // Registered practices: read from the Tenants table, their secrets from the tenant vault with the app's identity.
+  TenantRegistry__Enabled: 'true'
+  TenantRegistry__KeyVaultUri: tenantVault.properties.vaultUri
+  TenantRegistry__RefreshInterval: tenantRefreshInterval
 }
 
 // An unresolved Key Vault reference reaches the app as its literal text, so the second secret is referenced only
@@ -594,13 +734,17 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     poisonQueueRole
     seriesLookupQueueRole
     seriesLookupPoisonQueueRole
+    reconciliationQueueRole
+    reconciliationPoisonQueueRole
     deadLetterQueueRole
     tableRole
+    tenantsTableRole
     bodyContainerRole
     deadLetterContainerRole
     hostContainerRoles
     deploymentContainerRole
     vaultReader
+    tenantVaultReader
     telemetryPublisher
     webhookSecret
     calcomApiKeySecret
@@ -630,7 +774,7 @@ resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   tags: tags
   properties: {
     displayName: 'AskPro: a Cal.com delivery was dead-lettered'
-    description: 'A webhook was accepted (Cal.com got 2xx) but could not be applied (${deadLetterQueueName} says why; ${webhookPoisonQueueName} is the host backstop). Inspect and replay it.'
+    description: 'A webhook was accepted (Cal.com got 2xx) but could not be applied (${deadLetterQueueName} says why; ${webhookPoisonQueueName} is the host backstop), or a tenant reconciliation pass failed every attempt (${reconciliationPoisonQueueName}). Inspect and replay it.'
     severity: 1
     enabled: true
     scopes: [logs.id]
@@ -639,7 +783,7 @@ resource poisonAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
     criteria: {
       allOf: [
         {
-          query: 'StorageQueueLogs | where OperationName == "PutMessage" and (ObjectKey contains "/${deadLetterQueueName}" or ObjectKey contains "/${webhookPoisonQueueName}" or ObjectKey contains "/${seriesLookupPoisonQueueName}")'
+          query: 'StorageQueueLogs | where OperationName == "PutMessage" and (ObjectKey contains "/${deadLetterQueueName}" or ObjectKey contains "/${webhookPoisonQueueName}" or ObjectKey contains "/${seriesLookupPoisonQueueName}" or ObjectKey contains "/${reconciliationPoisonQueueName}")'
           timeAggregation: 'Count'
           operator: 'GreaterThan'
           threshold: 0
@@ -742,15 +886,16 @@ resource queueAgeAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
-// The Cal.com API key: refused by Cal.com (401/403, event 6002) or unusable at start (an unresolved Key Vault
-// reference, event 6000). Either way reconciliation and series look-ups are off while intake and apply run.
+// A Cal.com API key: refused by Cal.com (401/403, event 6002, per tenant) or unusable at start (an unresolved Key
+// Vault reference, event 6000). Either way that tenant's reconciliation and series look-ups are off while intake and
+// apply run, for it and for every other tenant. Split by TenantId: each tenant fires (and is acknowledged) on its own.
 resource calcomKeyAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   name: 'alert-askpro-calcom-key-${resourceToken}'
   location: location
   tags: tags
   properties: {
-    displayName: 'AskPro: the Cal.com API key is refused or unusable'
-    description: 'Cal.com answered 401/403 to the API key (event 6002), or Calcom__ApiKey is an unresolved Key Vault reference (event 6000). Webhooks are still applied, but reconciliation and series look-ups are off: fix the secret calcom-api-key and restart the app.'
+    displayName: 'AskPro: a tenant\'s Cal.com API key is refused or unusable'
+    description: 'Cal.com answered 401/403 to the API key of the tenant named in the alert\'s TenantId dimension (event 6002), or Calcom__ApiKey is an unresolved Key Vault reference (event 6000, tenant default). That tenant\'s webhooks are still applied, but its reconciliation and series look-ups are off; other tenants go on. Fix the key (default: secret calcom-api-key, then restart; a registered practice: tools/tenant.sh, effective within a minute).'
     severity: 2
     enabled: true
     scopes: [appInsights.id]
@@ -759,8 +904,9 @@ resource calcomKeyAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
     criteria: {
       allOf: [
         {
-          query: 'traces | where tostring(customDimensions.EventId) in ("6000", "6002")'
+          query: 'traces | where tostring(customDimensions.EventId) in ("6000", "6002") | extend TenantId = tostring(customDimensions.TenantId) | extend TenantId = iff(isempty(TenantId), "default", TenantId)'
           timeAggregation: 'Count'
+          dimensions: [{ name: 'TenantId', operator: 'Include', values: ['*'] }]
           operator: 'GreaterThan'
           threshold: 0
           failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
@@ -768,6 +914,39 @@ resource calcomKeyAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
       ]
     }
     autoMitigate: false
+    skipQueryValidation: true
+    actions: alertActions
+  }
+}
+
+// The tenant registry (events of AskPro.Functions/Tenants/Registry): off for want of a secret store (8020), the
+// Tenants table not listable (8010; a 403 is a role problem), an entry not loadable (8012), a registered practice with
+// no usable webhook secret (8014: its deliveries get 401, which Cal.com never retries). Split by TenantId.
+resource registryAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'alert-askpro-registry-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    displayName: 'AskPro: the tenant registry is off or cannot serve a practice'
+    description: 'Event 8020: the registry is enabled but off (no usable secret store): only configured tenants are served. 8010: the Tenants table cannot be listed: tenants already held keep working, new or changed ones are not seen. 8012: a registered practice could not be loaded. 8014: a registered practice has no usable webhook secret: every delivery to it gets 401, which Cal.com does not retry. The TenantId dimension names the practice ("registry" for the whole registry).'
+    severity: 2
+    enabled: true
+    scopes: [appInsights.id]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: 'traces | where tostring(customDimensions.EventId) in ("8010", "8012", "8014", "8020") | extend TenantId = tostring(customDimensions.TenantId) | extend TenantId = iff(isempty(TenantId), "registry", TenantId)'
+          timeAggregation: 'Count'
+          dimensions: [{ name: 'TenantId', operator: 'Include', values: ['*'] }]
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
+        }
+      ]
+    }
+    autoMitigate: true
     skipQueryValidation: true
     actions: alertActions
   }
@@ -829,5 +1008,7 @@ output webhookUrl string = 'https://${functionApp.properties.defaultHostName}/ap
 output functionAppName string = functionApp.name
 output storageAccountName string = storage.name
 output keyVaultName string = vault.name
+@description('Where tools/tenant.sh writes registered practices\' secrets (TenantRegistry__KeyVaultUri).')
+output tenantKeyVaultUri string = tenantVault.properties.vaultUri
 output resourceGroupName string = resourceGroup().name
 output healthWorkbookId string = healthWorkbook.id

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AskPro.Functions.Storage;
+using AskPro.Functions.Tenants;
 using AskPro.Functions.Tests.Infrastructure;
 using AskPro.Functions.Webhooks;
 using Microsoft.Extensions.Options;
@@ -27,6 +28,24 @@ public sealed class LocalSettingsSampleTests
         Assert.Equal(WebhookOptions.DefaultMaxBodyBytes, app.Get<IOptions<WebhookOptions>>().Value.MaxBodyBytes);
         Assert.Equal(new StorageOptions().AppointmentsTable, app.Get<IOptions<StorageOptions>>().Value.AppointmentsTable);
         Assert.Single(app.Get<IOptions<WebhookOptions>>().Value.SecretKeys); // the empty second secret is not a key
+    }
+
+    [Theory]
+    [InlineData("praxis-a")]
+    [InlineData("praxis-b")]
+    public async Task The_sample_declares_two_practices_each_served_with_its_own_secret(string id)
+    {
+        var values = SampleValues();
+        await using var app = TestApp.Create(values.ToDictionary(p => p.Key.Replace("__", ":", StringComparison.Ordinal), p => (string?)p.Value));
+        var tenants = app.Get<ITenantDirectory>();
+
+        var tenant = await tenants.FindAsync(id, CancellationToken.None);
+
+        Assert.NotNull(tenant);
+        Assert.Equal(id, tenant.Partition);
+        Assert.False(string.IsNullOrEmpty(tenant.CompanyId));
+        var key = Assert.Single(tenant.SecretKeys);
+        Assert.DoesNotContain(tenants.Default.SecretKeys, k => k.AsSpan().SequenceEqual(key));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using AskPro.Functions.Reconciliation;
 using AskPro.Functions.Storage;
+using AskPro.Functions.Tenants.Registry;
 using AskPro.Functions.Tests.Infrastructure;
 using AskPro.Functions.Webhooks;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,11 @@ namespace AskPro.Functions.Tests.Infra;
 public sealed partial class InfraAgreementTests
 {
     private static readonly InfraSnapshot Infra = InfraSnapshot.Load();
+
+    // The tenant registry's table and the reconciliation fan-out queue (docs/tenants.md#the-registry).
+    private const string TenantsTable = StorageNames.TenantsTable;
+    private const string ReconciliationQueue = StorageNames.ReconciliationQueue;
+    private const string ReconciliationPoisonQueue = StorageNames.ReconciliationPoisonQueue;
 
     /// <summary>
     /// Every setting the app or the Functions host reads, and whether infra must set it. A name infra sets that is not
@@ -43,6 +49,11 @@ public sealed partial class InfraAgreementTests
         // API key as a Key Vault reference (empty: off).
         [ReconcileFunctions.ScheduleSetting] = Need.Required,
         [$"{CalcomApiOptions.Section}__{nameof(CalcomApiOptions.ApiKey)}"] = Need.Required,
+        // The tenant registry: on in Azure, secrets from the tenant vault; the local encrypted secrets table is for local runs only.
+        [$"{TenantRegistryOptions.Section}__{nameof(TenantRegistryOptions.Enabled)}"] = Need.Required,
+        [$"{TenantRegistryOptions.Section}__{nameof(TenantRegistryOptions.KeyVaultUri)}"] = Need.Required,
+        [$"{TenantRegistryOptions.Section}__{nameof(TenantRegistryOptions.RefreshInterval)}"] = Need.Optional,
+        [$"{TenantRegistryOptions.Section}__{nameof(TenantRegistryOptions.LocalSecretsKey)}"] = Need.LocalOnly,
     };
 
     private enum Need
@@ -142,7 +153,7 @@ public sealed partial class InfraAgreementTests
         var appScopes = storageRoles.Where(r => r.Principal.Contains(app, StringComparison.Ordinal)).Select(r => r.Scope.Split('/')[^1]).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(new[] { StorageNames.BodyContainer, StorageNames.DeadLetterContainer, "azure-webjobs-hosts", "azure-webjobs-secrets",
             StorageNames.WebhookQueue, StorageNames.DeadLetterQueue, StorageNames.WebhookPoisonQueue, StorageNames.SeriesLookupQueue, StorageNames.SeriesLookupPoisonQueue,
-            new StorageOptions().AppointmentsTable }.Order(StringComparer.Ordinal), appScopes);
+            ReconciliationQueue, ReconciliationPoisonQueue, new StorageOptions().AppointmentsTable, TenantsTable }.Order(StringComparer.Ordinal), appScopes);
         Assert.DoesNotContain(deployContainer, appScopes);
         var deployer = Assert.Single(storageRoles, r => !r.Principal.Contains(app, StringComparison.Ordinal));
         Assert.EndsWith("/containers/" + deployContainer, deployer.Scope, StringComparison.Ordinal);
@@ -155,7 +166,9 @@ public sealed partial class InfraAgreementTests
             .ToDictionary(r => r.GetProperty("id").GetString()!.Split("/providers/Microsoft.Insights/")[0].Split('/')[^2..] is var p ? string.Join('/', p) : "",
                 r => r.GetProperty("properties"));
 
-        Assert.Contains("AuditEvent", Categories(settings.Single(s => s.Key.StartsWith("vaults/", StringComparison.Ordinal)).Value));
+        var vaults = settings.Where(s => s.Key.StartsWith("vaults/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(Infra.Resources("Microsoft.KeyVault/vaults").Count(), vaults.Count); // the service's vault and the tenant vault
+        Assert.All(vaults, v => Assert.Contains("AuditEvent", Categories(v.Value)));
         Assert.Equal(["StorageDelete", "StorageWrite"], Categories(settings["blobServices/default"]).Order(StringComparer.Ordinal));
         Assert.Equal(["StorageWrite"], Categories(settings["queueServices/default"]));
         Assert.Empty(Categories(settings["tableServices/default"]));
@@ -168,7 +181,7 @@ public sealed partial class InfraAgreementTests
     [Fact]
     public void The_webhook_secret_is_a_key_vault_reference_to_the_vault_infra_declares()
     {
-        var vault = Infra.Single("Microsoft.KeyVault/vaults");
+        var vault = ServiceVault();
         var secrets = Infra.AppSettings().Where(s => s.Key.StartsWith("CalcomWebhook__Secrets__", StringComparison.Ordinal)).ToList();
 
         Assert.NotEmpty(secrets);
@@ -182,6 +195,42 @@ public sealed partial class InfraAgreementTests
         var properties = vault.GetProperty("properties");
         Assert.True(properties.GetProperty("enableRbacAuthorization").GetBoolean());
         Assert.True(properties.GetProperty("enablePurgeProtection").GetBoolean());
+    }
+
+    /// <summary>The vault of the service's own secrets (default tenant); the other one holds registered tenants' secrets.</summary>
+    private static JsonElement ServiceVault() =>
+        Assert.Single(Infra.Resources("Microsoft.KeyVault/vaults"), v => v.GetProperty("name").GetString()!.StartsWith("kv-askpro-", StringComparison.Ordinal));
+
+    private static JsonElement TenantVault() =>
+        Assert.Single(Infra.Resources("Microsoft.KeyVault/vaults"), v => v.GetProperty("name").GetString()!.StartsWith("kvt-askpro-", StringComparison.Ordinal));
+
+    [Fact]
+    public void The_app_reads_tenant_secrets_from_the_tenant_vault_and_cannot_write_them()
+    {
+        var settings = Infra.AppSettings();
+        var tenantVault = TenantVault();
+        var tenantVaultId = tenantVault.GetProperty("id").GetString()!;
+        Assert.Equal("true", settings[$"{TenantRegistryOptions.Section}__{nameof(TenantRegistryOptions.Enabled)}"]);
+        Assert.Equal($"[reference('{tenantVaultId}', '2024-11-01').vaultUri]", settings[$"{TenantRegistryOptions.Section}__{nameof(TenantRegistryOptions.KeyVaultUri)}"]);
+        var properties = tenantVault.GetProperty("properties");
+        Assert.True(properties.GetProperty("enableRbacAuthorization").GetBoolean());
+        Assert.True(properties.GetProperty("enablePurgeProtection").GetBoolean());
+        // Tenant secrets are read by the registry's Key Vault client, never through app settings.
+        Assert.DoesNotContain(settings.Values, v => v.Contains($"VaultName={tenantVault.GetProperty("name").GetString()};", StringComparison.Ordinal));
+
+        var app = AppIdentity();
+        var appRoles = Infra.Resources("Microsoft.Authorization/roleAssignments")
+            .Where(r => r.GetProperty("properties").GetProperty("principalId").GetString()!.Contains(app, StringComparison.Ordinal))
+            .Select(r => (Scope: r.GetProperty("id").GetString()!.Split("/providers/Microsoft.Authorization/")[0],
+                Role: r.GetProperty("properties").GetProperty("roleDefinitionId").GetString()!))
+            .ToList();
+        const string SecretsUser = "4633458b-17de-408a-b874-0445c86b69e6";
+        const string TableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
+        var onTenantVault = Assert.Single(appRoles, r => r.Scope == tenantVaultId);
+        Assert.Contains(SecretsUser, onTenantVault.Role, StringComparison.Ordinal);
+        // The registry's table client creates the table on first use, which a reader cannot; its entries hold no secret.
+        var onRegistry = Assert.Single(appRoles, r => r.Scope.EndsWith("/tables/" + TenantsTable, StringComparison.Ordinal));
+        Assert.Contains(TableDataContributor, onRegistry.Role, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -198,16 +247,19 @@ public sealed partial class InfraAgreementTests
     [Fact]
     public void Queue_container_and_table_names_are_the_ones_the_code_uses()
     {
-        Assert.Equal([StorageNames.WebhookQueue, StorageNames.DeadLetterQueue, StorageNames.WebhookPoisonQueue, StorageNames.SeriesLookupQueue, StorageNames.SeriesLookupPoisonQueue],
+        Assert.Equal([StorageNames.WebhookQueue, StorageNames.DeadLetterQueue, StorageNames.WebhookPoisonQueue, StorageNames.SeriesLookupQueue, StorageNames.SeriesLookupPoisonQueue,
+                ReconciliationQueue, ReconciliationPoisonQueue],
             Infra.ChildNames("Microsoft.Storage/storageAccounts/queueServices/queues").Order(StringComparer.Ordinal).OrderBy(n => n switch
             {
                 StorageNames.WebhookQueue => 0,
                 StorageNames.DeadLetterQueue => 1,
                 StorageNames.WebhookPoisonQueue => 2,
                 StorageNames.SeriesLookupQueue => 3,
-                _ => 4,
+                StorageNames.SeriesLookupPoisonQueue => 4,
+                ReconciliationQueue => 5,
+                _ => 6,
             }));
-        Assert.Equal([new StorageOptions().AppointmentsTable], Infra.ChildNames("Microsoft.Storage/storageAccounts/tableServices/tables"));
+        Assert.Equal([new StorageOptions().AppointmentsTable, TenantsTable], Infra.ChildNames("Microsoft.Storage/storageAccounts/tableServices/tables").Order(StringComparer.Ordinal));
         Assert.Equal(new StorageOptions().AppointmentsTable, Infra.AppSettings()["Appointments__TableName"]);
 
         var deployment = Infra.Single("Microsoft.Web/sites").GetProperty("properties").GetProperty("functionAppConfig").GetProperty("deployment");
@@ -227,7 +279,24 @@ public sealed partial class InfraAgreementTests
                 .Contains($"\"/{StorageNames.WebhookPoisonQueue}\"", StringComparison.Ordinal) && rule.GetProperty("properties").GetProperty("criteria")
                 .GetProperty("allOf")[0].GetProperty("query").GetString()!.Contains($"\"/{StorageNames.DeadLetterQueue}\"", StringComparison.Ordinal)
                 && rule.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("query").GetString()!
-                .Contains($"\"/{StorageNames.SeriesLookupPoisonQueue}\"", StringComparison.Ordinal));
+                .Contains($"\"/{StorageNames.SeriesLookupPoisonQueue}\"", StringComparison.Ordinal)
+                && rule.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("query").GetString()!
+                .Contains($"\"/{ReconciliationPoisonQueue}\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_refused_cal_com_key_alerts_once_per_tenant()
+    {
+        var rule = Assert.Single(Infra.Resources("Microsoft.Insights/scheduledQueryRules"), r =>
+            r.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("query").GetString()!.Contains("\"6002\"", StringComparison.Ordinal));
+        var criterion = rule.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0];
+
+        // Split by the TenantId column the query projects: each tenant is its own alert instance, fired and resolved on its own.
+        var dimension = Assert.Single(criterion.GetProperty("dimensions").EnumerateArray());
+        Assert.Equal("TenantId", dimension.GetProperty("name").GetString());
+        Assert.Equal("Include", dimension.GetProperty("operator").GetString());
+        Assert.Equal(["*"], dimension.GetProperty("values").EnumerateArray().Select(v => v.GetString()));
+        Assert.Contains("extend TenantId = tostring(customDimensions.TenantId)", criterion.GetProperty("query").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -260,6 +329,7 @@ public sealed partial class InfraAgreementTests
     {
         "APPLICATIONINSIGHTS_CONNECTION_STRING" => "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://127.0.0.1:9/",
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING" => "ClientId=00000000-0000-0000-0000-000000000000;Authorization=AAD",
+        "TenantRegistry__KeyVaultUri" => "https://kvt-askpro-resolved.vault.azure.net/",
         _ => "resolved-at-deployment",
     };
 

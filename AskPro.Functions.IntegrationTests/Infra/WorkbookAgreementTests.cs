@@ -15,8 +15,10 @@ namespace AskPro.Functions.Tests.Infra;
 /// </summary>
 public sealed partial class WorkbookAgreementTests
 {
-    private static readonly string[] ScopeFields = ["MessageId", "DequeueCount", "DeliveryId", "TriggerEvent", "EventId", "EventName", "CategoryName"];
-    private static readonly string[] MetricDimensions = ["Outcome", "TriggerEvent", "ReasonKind", "PassKind"];
+    // TenantId: the scope of every line while a delivery, message or pass is processed (docs/tenants.md#telemetry).
+    private static readonly string[] ScopeFields = ["MessageId", "DequeueCount", "DeliveryId", "TriggerEvent", "EventId", "EventName", "CategoryName", "TenantId"];
+    // TenantId is also the dimension every metric carries (docs/tenants.md#telemetry).
+    private static readonly string[] MetricDimensions = ["Outcome", "TriggerEvent", "ReasonKind", "PassKind", "TenantId"];
 
     private static Dictionary<int, HashSet<string>> LogFields() =>
         typeof(AskProMetrics).Assembly.GetTypes()
