@@ -80,6 +80,29 @@ public sealed class TelemetryTests(AzuriteFixture azurite)
         await bridge.StopAsync(CancellationToken.None);
     }
 
+    [Fact]
+    public async Task Every_tenant_keeps_its_own_metric_series_past_the_SDKs_default_of_100_values_per_dimension()
+    {
+        var channel = new CapturingChannel();
+        await using var app = TestApp.Create(azurite.ConnectionString, s =>
+            s[TelemetrySetup.ConnectionStringSetting] = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/",
+            s => s.AddSingleton<ITelemetryChannel>(channel));
+        var bridge = app.Services.GetServices<IHostedService>().OfType<ApplicationInsightsMetricBridge>().Single();
+        await bridge.StartAsync(CancellationToken.None);
+
+        var metrics = app.Get<AskProMetrics>();
+        for (var i = 0; i < 300; i++)
+        {
+            metrics.Delivery("applied", "BOOKING_CREATED", $"praxis-{i}");
+        }
+
+        app.Get<TelemetryClient>().Flush();
+        var tenants = channel.Items.OfType<MetricTelemetry>().Where(m => m.Name == AskProMetrics.Deliveries)
+            .Select(m => Dim(m.Properties, "TenantId")).Distinct(StringComparer.Ordinal).Count();
+        Assert.Equal(300, tenants);
+        await bridge.StopAsync(CancellationToken.None);
+    }
+
     private static string? Dim(IDictionary<string, string> properties, string key) => properties.TryGetValue(key, out var value) ? value : null;
 
     private static void AssertDimensions(TraceTelemetry trace, Dictionary<string, string?> expected)

@@ -14,6 +14,13 @@ namespace AskPro.Functions.Telemetry;
 public sealed class ApplicationInsightsMetricBridge(TelemetryClient client) : IHostedService, IDisposable
 {
     private readonly ConcurrentDictionary<(string Name, string Dimensions), Metric> _metrics = new();
+
+    /// <summary>
+    /// The SDK's default keeps 100 values per dimension and drops the rest silently: past 100 practices, tenants'
+    /// figures would vanish. Room for thousands of tenants (docs/scale.md), series still bounded.
+    /// </summary>
+    public static readonly MetricConfiguration Configuration = new(
+        seriesCountLimit: 20_000, valuesPerDimensionLimit: 5_000, new MetricSeriesConfigurationForMeasurement(restrictToUInt32Values: false));
     private MeterListener? _listener;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -44,7 +51,7 @@ public sealed class ApplicationInsightsMetricBridge(TelemetryClient client) : IH
             values[i] = tags[i].Value?.ToString() ?? "";
         }
 
-        var metric = _metrics.GetOrAdd((instrument.Name, string.Join('|', names)), key => client.GetMetric(new MetricIdentifier("AskPro", key.Name, names)));
+        var metric = _metrics.GetOrAdd((instrument.Name, string.Join('|', names)), key => client.GetMetric(new MetricIdentifier("AskPro", key.Name, names), Configuration));
         // Any number of dimensions (metrics name their tenant besides their own one or two): the series of exactly these values.
         if (metric.TryGetDataSeries(out var series, true, values))
         {
