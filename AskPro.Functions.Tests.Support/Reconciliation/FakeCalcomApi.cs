@@ -17,7 +17,7 @@ namespace AskPro.Functions.Tests.Reconciliation;
 /// <c>X-RateLimit-Reset-Default</c>, a 500, a 401, a slow answer); seated bookings in their own output shape, a
 /// cancelled seat's attendee deleted from the row.
 /// </summary>
-public sealed class FakeCalcomApi : IAsyncDisposable
+public sealed partial class FakeCalcomApi : IAsyncDisposable
 {
     public const string ApiKey = "cal_test_0123456789abcdef0123456789abcdef";
 
@@ -57,6 +57,7 @@ public sealed class FakeCalcomApi : IAsyncDisposable
         FakeCalcomApi? fake = null;
         app.MapGet("/v2/bookings", (HttpContext c) => fake!.ListAsync(c));
         app.MapGet("/v2/bookings/{uid}", (HttpContext c, string uid) => fake!.GetAsync(c, uid));
+        MapWebhookRoutes(app, () => fake!);
         await app.StartAsync();
         var address = app.Urls.First();
         fake = new FakeCalcomApi(app, new Uri(address.EndsWith('/') ? address : address + "/"));
