@@ -21,4 +21,8 @@ public static class StorageNames
     public const string SeriesLookupPoisonQueue = SeriesLookupQueue + "-poison";
     /// <summary>Claim-check bodies too large for one queue message.</summary>
     public const string BodyContainer = "calcom-webhook-bodies";
+    /// <summary>The tenant registry: one row per registered tenant, never a secret value (docs/tenants.md).</summary>
+    public const string TenantsTable = "Tenants";
+    /// <summary>Local runs only: tenant secrets encrypted with <c>TenantRegistry__LocalSecretsKey</c> (Key Vault holds them in Azure).</summary>
+    public const string TenantSecretsTable = "TenantSecrets";
 }
