@@ -356,6 +356,12 @@ public static class TenantCli
                 throw new ArgumentException($"{verb} needs a tenant id");
             }
 
+            if (verb == "add" ? !TenantIds.IsDeclarable(c.Id) : verb != "list" && !TenantIds.IsValid(c.Id))
+            {
+                throw new ArgumentException($"'{c.Id}' cannot be a tenant id: lowercase letters, digits and '-', 1-{TenantIds.MaxLength} characters"
+                    + (verb == "add" ? $", not {TenantIds.Default} or one of {string.Join(", ", TenantIds.Reserved.Order(StringComparer.Ordinal))}" : ""));
+            }
+
             if (verb == "add" && string.IsNullOrWhiteSpace(c.Company))
             {
                 throw new ArgumentException("add needs --company (the AskPro company id)");
