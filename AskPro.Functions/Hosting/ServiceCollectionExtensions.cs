@@ -5,6 +5,7 @@ using AskPro.Functions.Reconciliation;
 using AskPro.Functions.Security;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Telemetry;
+using AskPro.Functions.Tenants;
 using AskPro.Functions.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,6 +37,8 @@ public static class ServiceCollectionExtensions
         services.AddOptions<AskProMetadataOptions>().Bind(configuration.GetSection(AskProMetadataOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AskProMetadataOptions>, AskProMetadataOptionsValidator>();
         services.AddSingleton<AskProMetadataProof>();
+
+        services.AddTenants(configuration);
 
         services.AddSingleton<StorageClients>();
         services.AddSingleton<WebhookQueue>();

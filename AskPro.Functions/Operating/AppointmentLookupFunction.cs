@@ -14,7 +14,7 @@ namespace AskPro.Functions.Operating;
 /// <c>POST /api/appointments/lookup[?include=personal]</c> with the body <c>{"uid":"…"}</c> (function key): the
 /// record(s) any uid of a chain reaches, with their history. The uid is in the body, not the path: a uid is a bearer
 /// token, and the Functions host records every invocation's URL in Application Insights (<c>requests</c>), outside
-/// anything the worker can redact. Thin adapter over <see cref="AppointmentTableStore.LookupByUidAsync"/>.
+/// anything the worker can redact. Thin adapter over <see cref="AppointmentTableStore.LookupByUidAsync(string, CancellationToken)"/>.
 /// </summary>
 public sealed partial class AppointmentLookupFunction(AppointmentTableStore store, ILogger<AppointmentLookupFunction> logger)
 {

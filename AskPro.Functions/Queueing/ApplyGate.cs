@@ -1,5 +1,6 @@
 using AskPro.Functions.Appointments;
 using AskPro.Functions.Calcom;
+using AskPro.Functions.Tenants;
 
 namespace AskPro.Functions.Queueing;
 
@@ -16,8 +17,12 @@ public sealed class ApplyGate
     /// The rows an event is most likely to share with another, named as the store names them: its uids' rows and its
     /// organizer's calendar row (the core's own rules: <see cref="AppointmentBook.UidsOf"/>, <see cref="AppointmentProjection.StaffKeyOf(long?, string?)"/>).
     /// </summary>
-    public static IReadOnlyList<string> KeysOf(BookingEvent e)
+    public static IReadOnlyList<string> KeysOf(BookingEvent e) => KeysOf(TenantRows.Default, e);
+
+    /// <summary>The keys of an event of <paramref name="tenant"/>: rows are per partition, so two tenants' events never wait for each other.</summary>
+    public static IReadOnlyList<string> KeysOf(TenantRows tenant, BookingEvent e)
     {
+        ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(e);
         var keys = AppointmentBook.UidsOf(e).Select(k => k.RowKey).ToList();
         if (AppointmentProjection.StaffKeyOf(e.OrganizerId, e.Organizer?.Email) is { } staff)
@@ -25,7 +30,7 @@ public sealed class ApplyGate
             keys.Add(new StaffCalendarKey(staff).RowKey);
         }
 
-        return keys;
+        return tenant.IsDefault ? keys : [.. keys.Select(k => tenant.Partition + "/" + k)];
     }
 
     /// <summary>Waits until no other holder of any of <paramref name="keys"/> is inside; dispose the result to leave.</summary>

@@ -5,6 +5,7 @@ using AskPro.Functions.Reconciliation;
 using AskPro.Functions.Security;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Telemetry;
+using AskPro.Functions.Tenants;
 using Azure;
 using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.Logging;
@@ -38,6 +39,7 @@ public sealed partial class CalcomEventProcessor(
     AskProMetadataProof proof,
     SeriesFollowUp series,
     ApplyGate gate,
+    ITenantDirectory tenants,
     IOptions<ApplyQueueOptions> options,
     TimeProvider time,
     AskProMetrics metrics,
@@ -76,7 +78,7 @@ public sealed partial class CalcomEventProcessor(
         }
 
         // Every line written while this message is processed (the store's too) carries these fields as dimensions.
-        using var scope = ProcessingScope.Begin(logger, envelope.DeliveryId, envelope.TriggerEvent, messageId, dequeueCount);
+        using var scope = ProcessingScope.Begin(logger, envelope.DeliveryId, envelope.TriggerEvent, messageId, dequeueCount, envelope.TenantId);
 
         try
         {
@@ -96,23 +98,26 @@ public sealed partial class CalcomEventProcessor(
             if (envelope.TriggerEvent == SeriesFollowUp.Trigger)
             {
                 // A look-up an earlier version queued here: it runs on its own queue, never in the apply path.
-                await series.ScheduleAsync(envelope.Uid, SeriesFollowUp.Trigger, envelope.DeliveryId, ct);
+                await series.ScheduleAsync(new TenantRows(envelope.TenantId), envelope.Uid, SeriesFollowUp.Trigger, envelope.DeliveryId, ct);
                 return null;
             }
 
             if (read.Kind != WebhookKind.Booking || read.Event is null)
             {
                 Log.NotApplied(logger, envelope.DeliveryId, envelope.TriggerEvent, read.Kind);
-                metrics.Delivery("not_applied", envelope.TriggerEvent);
+                metrics.Delivery("not_applied", envelope.TriggerEvent, envelope.TenantId);
                 return null;
             }
 
+            // The tenant was proven at intake (its route and secret). One disabled since is still applied to its own
+            // partition: nothing accepted is lost; only its company, which the directory no longer serves, is left out.
+            var tenant = await tenants.FindAsync(envelope.TenantId, ct) is { } found ? found.Rows : new TenantRows(envelope.TenantId);
             // Only what AskPro's booking code signed may link to an AskPro appointment and company.
             ApplyResult result;
             // Workers of this instance take turns on a booking or calendar instead of losing ETag races to each other.
-            using (await gate.EnterAsync(ApplyGate.KeysOf(read.Event), ct))
+            using (await gate.EnterAsync(ApplyGate.KeysOf(tenant, read.Event), ct))
             {
-                result = await store.ApplyAsync(proof.Apply(read.Event, body), new ApplySource(envelope.DeliveryId) { PayloadVersion = envelope.PayloadVersion ?? read.PayloadVersion }, ct);
+                result = await store.ApplyAsync(tenant, proof.Apply(read.Event, body), new ApplySource(envelope.DeliveryId) { PayloadVersion = envelope.PayloadVersion ?? read.PayloadVersion }, ct);
             }
 
             await DeleteClaimCheckAsync(envelope, ct);
@@ -120,7 +125,7 @@ public sealed partial class CalcomEventProcessor(
             // retry the lookup is queued again even if the apply changed nothing now: the first try may have failed after it.
             if (result.Outcome != ApplyOutcome.Erased && SeriesFollowUp.Wants(read.Event) && (result.Outcome != ApplyOutcome.Unchanged || dequeueCount > 1 || envelope.TransientFailures > 0))
             {
-                await series.ScheduleAsync(read.Event, envelope.DeliveryId, ct);
+                await series.ScheduleAsync(tenant, read.Event, envelope.DeliveryId, ct);
             }
 
             var durationMs = time.GetElapsedTime(started).TotalMilliseconds;
@@ -128,8 +133,8 @@ public sealed partial class CalcomEventProcessor(
             var outcome = HistoryOutcome.Of(result);
             Log.Applied(logger, envelope.DeliveryId, envelope.TriggerEvent, UidPseudonym.Of(read.Event.Uid), result.AppointmentId, result.Outcome, result.Status,
                 result.ConflictsWith.Count > 0, dequeueCount, envelope.TransientFailures ?? 0, durationMs, outcome, queueAge.TotalSeconds);
-            metrics.Delivery(outcome, envelope.TriggerEvent);
-            metrics.Applied(durationMs, queueAge, outcome);
+            metrics.Delivery(outcome, envelope.TriggerEvent, envelope.TenantId);
+            metrics.Applied(durationMs, queueAge, outcome, envelope.TenantId);
             return result;
         }
         catch (Exception ex) when (Permanent(ex) is { } reason)
@@ -175,13 +180,13 @@ public sealed partial class CalcomEventProcessor(
             {
                 Log.NothingWritable(logger, envelope?.DeliveryId, queued.MessageId, queued.DequeueCount, cause.GetType().Name, writeFailure.GetType().Name,
                     StatusOf(writeFailure), holdFailure.GetType().Name, StatusOf(holdFailure));
-                metrics.Delivery("released", envelope?.TriggerEvent ?? "unknown");
+                metrics.Delivery("released", envelope?.TriggerEvent ?? "unknown", envelope?.TenantId ?? TenantIds.Default);
                 throw;
             }
 
             Log.Held(logger, envelope?.DeliveryId, queued.MessageId, queued.DequeueCount, cause.GetType().Name, writeFailure.GetType().Name,
                 StatusOf(writeFailure), delay.TotalSeconds);
-            metrics.Delivery("held", envelope?.TriggerEvent ?? "unknown");
+            metrics.Delivery("held", envelope?.TriggerEvent ?? "unknown", envelope?.TenantId ?? TenantIds.Default);
         }
     }
 
@@ -215,7 +220,7 @@ public sealed partial class CalcomEventProcessor(
 
         // Throws when storage cannot take the re-send either: then the original is held in its queue (KeepAsync).
         await queue.ResendAsync(envelope with { TransientFailures = step.Failures, FirstFailureAt = step.FirstFailureAt }, delay, ct);
-        metrics.Delivery("deferred", envelope.TriggerEvent);
+        metrics.Delivery("deferred", envelope.TriggerEvent, envelope.TenantId);
         Log.Deferred(logger, envelope.DeliveryId, envelope.TriggerEvent, messageId, step.Failures, ex.GetType().Name, status, delay.TotalSeconds,
             (now - envelope.ReceivedAt).TotalMinutes);
     }
@@ -237,10 +242,10 @@ public sealed partial class CalcomEventProcessor(
     {
         await queue.DeadLetterAsync(message.ToMemory(), messageId, dequeueCount, envelope, reason, time.GetUtcNow(), ct);
         Log.DeadLettered(logger, messageId, envelope?.DeliveryId, dequeueCount, reason, reasonKind);
-        metrics.DeadLettered(reasonKind);
+        metrics.DeadLettered(reasonKind, envelope?.TenantId ?? TenantIds.Default);
         if (envelope is not null)
         {
-            metrics.Delivery("dead_lettered", envelope.TriggerEvent);
+            metrics.Delivery("dead_lettered", envelope.TriggerEvent, envelope.TenantId);
         }
     }
 

@@ -23,6 +23,10 @@ public sealed record DeadLetter(
     [property: JsonPropertyName("messageBlob")] string? MessageBlob,
     [property: JsonPropertyName("bodyBlob")] string? BodyBlob)
 {
+    /// <summary>The tenant whose delivery this was (docs/tenants.md#what-a-tenant-is); absent: the default tenant (or not an envelope).</summary>
+    [JsonPropertyName("tenant")]
+    public string? Tenant { get; init; }
+
     private static readonly JsonSerializerOptions Options = new(DeadLetterJsonContext.Default.Options)
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,

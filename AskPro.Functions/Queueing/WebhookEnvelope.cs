@@ -30,6 +30,17 @@ public sealed record WebhookEnvelope(
     [JsonPropertyName("firstFailureAt")]
     public DateTimeOffset? FirstFailureAt { get; init; }
 
+    /// <summary>
+    /// The tenant whose route and secret proved the delivery (docs/tenants.md#what-a-tenant-is); null: the default tenant
+    /// (every message written before tenants, and every delivery to <c>POST /api/webhooks/calcom</c>).
+    /// </summary>
+    [JsonPropertyName("tenant")]
+    public string? Tenant { get; init; }
+
+    /// <summary>The tenant id the message belongs to, the default one when none is named.</summary>
+    [JsonIgnore]
+    public string TenantId => Tenant ?? Tenants.TenantIds.Default;
+
     /// <summary>Cal.com's payload version of the delivery (<c>X-Cal-Webhook-Version</c>, or the body's own field); null: not said.</summary>
     [JsonPropertyName("payloadVersion")]
     public string? PayloadVersion { get; init; }
@@ -70,9 +81,10 @@ public sealed record WebhookEnvelope(
         }
 
         if (envelope is null || envelope.Version != CurrentVersion || string.IsNullOrEmpty(envelope.DeliveryId)
-            || string.IsNullOrEmpty(envelope.TriggerEvent) || (envelope.Body is null) == (envelope.BodyBlob is null))
+            || string.IsNullOrEmpty(envelope.TriggerEvent) || (envelope.Body is null) == (envelope.BodyBlob is null)
+            || (envelope.Tenant is not null && !Tenants.TenantIds.IsValid(envelope.Tenant)))
         {
-            throw new InvalidEnvelopeException("message is not a version 1 webhook envelope with exactly one of body and bodyBlob");
+            throw new InvalidEnvelopeException("message is not a version 1 webhook envelope with exactly one of body and bodyBlob and a valid tenant id");
         }
 
         // The claim check is always named by the body's hash (WebhookQueue.EnqueueAsync); any other name is not ours
@@ -87,7 +99,11 @@ public sealed record WebhookEnvelope(
 }
 
 /// <summary>What intake knew of a delivery before minimising its body: the id (SHA-256 of the bytes received) and Cal.com's payload version.</summary>
-public sealed record ReceivedDelivery(string DeliveryId, string? PayloadVersion);
+public sealed record ReceivedDelivery(string DeliveryId, string? PayloadVersion)
+{
+    /// <summary>The tenant that proved it; null or <c>default</c>: the default tenant (the envelope then names none).</summary>
+    public string? Tenant { get; init; }
+}
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(WebhookEnvelope))]

@@ -47,6 +47,7 @@ public sealed class WebhookQueue(StorageClients storage)
         var envelope = new WebhookEnvelope(WebhookEnvelope.CurrentVersion, deliveryId, receivedAt, triggerEvent, uid, rescheduleUid, body.Length, Encoding.UTF8.GetString(body.Span), null)
         {
             PayloadVersion = received?.PayloadVersion,
+            Tenant = received?.Tenant is { } tenant && tenant != Tenants.TenantIds.Default ? tenant : null,
             BodySha256 = bodyHash == deliveryId ? null : bodyHash,
         };
         var message = envelope.ToUtf8();
@@ -106,7 +107,10 @@ public sealed class WebhookQueue(StorageClients storage)
         }
 
         var text = System.Text.Unicode.Utf8.IsValid(message.Span) ? Encoding.UTF8.GetString(message.Span) : null;
-        var letter = new DeadLetter(1, reason, envelope?.DeliveryId, messageId, dequeueCount, now, text, text is null ? Convert.ToBase64String(message.Span) : null, null, bodyBlob);
+        var letter = new DeadLetter(1, reason, envelope?.DeliveryId, messageId, dequeueCount, now, text, text is null ? Convert.ToBase64String(message.Span) : null, null, bodyBlob)
+        {
+            Tenant = envelope?.Tenant,
+        };
         var bytes = letter.ToUtf8();
         if (bytes.Length > MaxMessageBytes)
         {

@@ -5,6 +5,7 @@ using AskPro.Functions.Calcom;
 using AskPro.Functions.Logging;
 using AskPro.Functions.Queueing;
 using AskPro.Functions.Storage;
+using AskPro.Functions.Tenants;
 using AskPro.Functions.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -47,22 +48,30 @@ public sealed partial class SeriesFollowUp(
     }
 
     /// <summary>Queues the look-up of <paramref name="e"/>'s series (nothing when reconciliation is off: there is no key to read with).</summary>
-    public Task ScheduleAsync(BookingEvent e, string deliveryId, CancellationToken ct)
+    public Task ScheduleAsync(BookingEvent e, string deliveryId, CancellationToken ct) => ScheduleAsync(TenantRows.Default, e, deliveryId, ct);
+
+    /// <summary>Queues the look-up of <paramref name="e"/>'s series for <paramref name="tenant"/> (its key, its partition).</summary>
+    public Task ScheduleAsync(TenantRows tenant, BookingEvent e, string deliveryId, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return ScheduleAsync(e.Uid, e.TriggerEvent, deliveryId, ct);
+        return ScheduleAsync(tenant, e.Uid, e.TriggerEvent, deliveryId, ct);
     }
 
-    /// <summary>Queues the look-up of the series of occurrence <paramref name="uid"/>.</summary>
-    public async Task ScheduleAsync(string uid, string triggerEvent, string deliveryId, CancellationToken ct)
+    /// <summary>Queues the look-up of the series of occurrence <paramref name="uid"/> (default tenant).</summary>
+    public Task ScheduleAsync(string uid, string triggerEvent, string deliveryId, CancellationToken ct) =>
+        ScheduleAsync(TenantRows.Default, uid, triggerEvent, deliveryId, ct);
+
+    /// <summary>Queues the look-up of the series of occurrence <paramref name="uid"/> of <paramref name="tenant"/>.</summary>
+    public async Task ScheduleAsync(TenantRows tenant, string uid, string triggerEvent, string deliveryId, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(tenant);
         if (!options.Value.IsEnabled)
         {
             Log.Off(logger, deliveryId);
             return;
         }
 
-        await SendAsync(new SeriesLookup(SeriesLookup.CurrentVersion, uid, triggerEvent, deliveryId, time.GetUtcNow()), TimeSpan.Zero, ct);
+        await SendAsync(new SeriesLookup(SeriesLookup.CurrentVersion, uid, triggerEvent, deliveryId, time.GetUtcNow()) { Tenant = tenant.IsDefault ? null : tenant.TenantId }, TimeSpan.Zero, ct);
         Log.Scheduled(logger, deliveryId, UidPseudonym.Of(uid), triggerEvent);
     }
 
@@ -199,6 +208,10 @@ public sealed record SeriesLookup(
     [property: JsonPropertyName("queuedAt")] DateTimeOffset QueuedAt)
 {
     public const int CurrentVersion = 1;
+
+    /// <summary>The tenant whose series it is (its API key, its partition); null: the default tenant.</summary>
+    [JsonPropertyName("tenant")]
+    public string? Tenant { get; init; }
 
     [JsonPropertyName("failures")]
     public int? Failures { get; init; }

@@ -1,3 +1,4 @@
+using AskPro.Functions.Tenants;
 using System.Diagnostics.Metrics;
 
 namespace AskPro.Functions.Telemetry;
@@ -41,26 +42,26 @@ public sealed class AskProMetrics : IDisposable
         _keyRefused = _meter.CreateCounter<long>(CalcomKeyRefused, "{response}", "Cal.com API answers 401/403: the configured API key was refused");
     }
 
-    public void Delivery(string outcome, string triggerEvent) =>
-        _deliveries.Add(1, new KeyValuePair<string, object?>("Outcome", outcome), new KeyValuePair<string, object?>("TriggerEvent", triggerEvent));
+    public void Delivery(string outcome, string triggerEvent, string tenantId = TenantIds.Default) =>
+        _deliveries.Add(1, new KeyValuePair<string, object?>("Outcome", outcome), new KeyValuePair<string, object?>("TriggerEvent", triggerEvent), new KeyValuePair<string, object?>("TenantId", tenantId));
 
-    public void Applied(double durationMs, TimeSpan queueAge, string outcome)
+    public void Applied(double durationMs, TimeSpan queueAge, string outcome, string tenantId = TenantIds.Default)
     {
-        _applyDuration.Record(durationMs, new KeyValuePair<string, object?>("Outcome", outcome));
+        _applyDuration.Record(durationMs, new KeyValuePair<string, object?>("Outcome", outcome), new KeyValuePair<string, object?>("TenantId", tenantId));
         _queueAge.Record(Math.Max(0, queueAge.TotalSeconds));
     }
 
-    public void DeadLettered(string reasonKind) => _deadLetters.Add(1, new KeyValuePair<string, object?>("ReasonKind", reasonKind));
+    public void DeadLettered(string reasonKind, string tenantId = TenantIds.Default) => _deadLetters.Add(1, new KeyValuePair<string, object?>("ReasonKind", reasonKind), new KeyValuePair<string, object?>("TenantId", tenantId));
 
     /// <summary>For the reconciliation pass (not built yet): how many appointments it had to correct.</summary>
-    public void Drift(long appointments, string passKind) => _drift.Record(appointments, new KeyValuePair<string, object?>("PassKind", passKind));
+    public void Drift(long appointments, string passKind, string tenantId = TenantIds.Default) => _drift.Record(appointments, new KeyValuePair<string, object?>("PassKind", passKind), new KeyValuePair<string, object?>("TenantId", tenantId));
 
     /// <summary>An optional feature could not start (the app runs without it): feature and reason are fixed names, never values.</summary>
     public void FeatureSwitchedOff(string feature, string reason) =>
         _featureOff.Add(1, new KeyValuePair<string, object?>("Feature", feature), new KeyValuePair<string, object?>("Reason", reason));
 
     /// <summary>Cal.com refused the API key (401 or 403): the alert in infra/ fires on the log line that goes with it.</summary>
-    public void CalcomKeyWasRefused(int status) => _keyRefused.Add(1, new KeyValuePair<string, object?>("Status", status));
+    public void CalcomKeyWasRefused(int status, string tenantId = TenantIds.Default) => _keyRefused.Add(1, new KeyValuePair<string, object?>("Status", status), new KeyValuePair<string, object?>("TenantId", tenantId));
 
     public void Dispose() => _meter.Dispose();
 }

@@ -16,10 +16,16 @@ public sealed class ProcessingScope : IReadOnlyList<KeyValuePair<string, object?
 
     private ProcessingScope(KeyValuePair<string, object?>[] fields) => _fields = fields;
 
-    public static IDisposable? Begin(ILogger logger, string? deliveryId, string? triggerEvent, string messageId, long dequeueCount)
+    public static IDisposable? Begin(ILogger logger, string? deliveryId, string? triggerEvent, string messageId, long dequeueCount, string? tenantId = null)
     {
         ArgumentNullException.ThrowIfNull(logger);
-        var fields = new List<KeyValuePair<string, object?>>(4) { new("MessageId", messageId), new("DequeueCount", dequeueCount) };
+        var fields = new List<KeyValuePair<string, object?>>(5) { new("MessageId", messageId), new("DequeueCount", dequeueCount) };
+        if (tenantId is not null)
+        {
+            // docs/telemetry-and-privacy.md: every line of a message names its tenant (a dimension, not personal data).
+            fields.Add(new("TenantId", tenantId));
+        }
+
         if (deliveryId is not null)
         {
             fields.Add(new("DeliveryId", deliveryId));

@@ -35,6 +35,9 @@ public sealed record Tenant
 
     public bool IsDefault => Id == TenantIds.Default;
 
+    /// <summary>What the appointment store needs: the partition, the id and the company every record row names.</summary>
+    public TenantRows Rows => new(Id, CompanyId);
+
     /// <summary>True when a scope is declared; a tenant without one owns every booking its key can see (the default tenant's behaviour before tenants).</summary>
     public bool HasScope => EventTypeIds.Count > 0 || TeamId is not null;
 

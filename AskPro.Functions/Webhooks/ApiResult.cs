@@ -17,6 +17,8 @@ public static class ErrorCodes
     public const string InvalidPayload = "invalid_payload";
     public const string StorageUnavailable = "storage_unavailable";
     public const string InternalError = "internal_error";
+    /// <summary>No enabled tenant has this route (docs/tenants.md#routes): 404, never 410, which makes Cal.com deactivate the webhook.</summary>
+    public const string UnknownTenant = "unknown_tenant";
 }
 
 public sealed record ErrorDetail(

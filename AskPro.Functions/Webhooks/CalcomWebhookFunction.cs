@@ -1,6 +1,7 @@
 using AskPro.Functions.Calcom;
 using AskPro.Functions.Logging;
 using AskPro.Functions.Queueing;
+using AskPro.Functions.Tenants;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -10,7 +11,8 @@ using Microsoft.Extensions.Options;
 namespace AskPro.Functions.Webhooks;
 
 /// <summary>
-/// <c>POST /webhooks/calcom</c>: bounded read → verify signature → validate → minimise → queue → 202. Cal.com waits for
+/// <c>POST /webhooks/calcom</c> (the default tenant) and <c>POST /webhooks/calcom/{tenant}</c> (docs/tenants.md#routes):
+/// the tenant is the one whose route it came in on and whose secret verified it, never anything in the body. Bounded read → verify signature → validate → minimise → queue → 202. Cal.com waits for
 /// us (inline, or from its task queue) and re-sends a failure at most for about ten minutes, so the
 /// answer is fast and a 2xx only ever follows a durable enqueue. The enqueue is the one storage request before the
 /// answer (two for a body over 48 KiB: claim-check blob, then queue message); an exact re-send this instance accepted
@@ -19,21 +21,48 @@ namespace AskPro.Functions.Webhooks;
 public sealed partial class CalcomWebhookFunction(
     WebhookQueue queue,
     RecentDeliveries recent,
+    ITenantDirectory tenants,
     IOptions<WebhookOptions> options,
     TimeProvider time,
     ILogger<CalcomWebhookFunction> logger)
 {
     public const string Route = "webhooks/calcom";
+    public const string TenantRoute = Route + "/{tenant}";
     private const int ChunkSize = 16 * 1024;
 
+    /// <summary>The default tenant's route, exactly as before tenants.</summary>
     [Function(nameof(CalcomWebhook))]
-    public async Task<IActionResult> CalcomWebhook(
+    public Task<IActionResult> CalcomWebhook(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Route)] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        ReceiveAsync(request, tenants.Default, cancellationToken);
+
+    /// <summary>A tenant's own route: verified with that tenant's secrets only; unknown or disabled → 404 <c>unknown_tenant</c>.</summary>
+    [Function(nameof(CalcomTenantWebhook))]
+    public async Task<IActionResult> CalcomTenantWebhook(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = TenantRoute)] HttpRequest request,
+        string tenant,
         CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        // Looked up before the body is read: a stranger guessing routes costs no read, no HMAC and no storage request.
+        var found = TenantIds.IsValid(tenant) ? await tenants.FindAsync(tenant, cancellationToken) : null;
+        if (found is null)
+        {
+            Log.UnknownTenant(logger, TenantIds.IsValid(tenant) ? tenant : "(invalid id)", request.ContentLength ?? -1);
+            return ApiResult.Error(StatusCodes.Status404NotFound, ErrorCodes.UnknownTenant,
+                "No practice is served at this webhook URL: check the tenant id in the subscriber URL.");
+        }
+
+        return await ReceiveAsync(request, found, cancellationToken);
+    }
+
+    private async Task<IActionResult> ReceiveAsync(HttpRequest request, Tenant tenant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var started = time.GetTimestamp();
         var settings = options.Value;
+        using var scope = logger.BeginScope(new KeyValuePair<string, object?>[] { new("TenantId", tenant.Id) });
 
         byte[]? body;
         try
@@ -59,7 +88,7 @@ public sealed partial class CalcomWebhookFunction(
         }
 
         var deliveryId = WebhookQueue.DeliveryIdOf(body);
-        var signature = WebhookSignature.Verify(body, request.Headers[WebhookSignature.HeaderName].ToString(), settings.SecretKeys);
+        var signature = WebhookSignature.Verify(body, request.Headers[WebhookSignature.HeaderName].ToString(), tenant.SecretKeys);
         if (signature != SignatureResult.Valid)
         {
             Log.Unauthorized(logger, deliveryId, signature, body.Length, Elapsed(started));
@@ -72,7 +101,7 @@ public sealed partial class CalcomWebhookFunction(
                 SignatureResult.MalformedSignature => ApiResult.Error(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidSignature,
                     $"The {WebhookSignature.HeaderName} header is not a hex SHA-256 HMAC."),
                 _ => ApiResult.Error(StatusCodes.Status401Unauthorized, ErrorCodes.InvalidSignature,
-                    "The signature does not match the body for any configured secret."),
+                    "The signature does not match the body for any of this webhook URL's secrets."),
             };
         }
 
@@ -97,7 +126,9 @@ public sealed partial class CalcomWebhookFunction(
         var uid = UidPseudonym.Of(bookingEvent.Uid);
         // A captured signed body can be re-sent any time: an exact re-send this instance queued lately costs no storage
         // request at all. One it does not remember is queued again; applying a delivery twice changes nothing.
-        if (recent.Contains(deliveryId))
+        // Remembered per tenant: the same bytes proven by another tenant's secret are that tenant's delivery.
+        var recentKey = tenant.IsDefault ? deliveryId : tenant.Id + "/" + deliveryId;
+        if (recent.Contains(recentKey))
         {
             Log.Delivery(logger, deliveryId, bookingEvent.TriggerEvent, uid, "duplicate", StatusCodes.Status202Accepted, body.Length, Elapsed(started));
             return ApiResult.Status(StatusCodes.Status202Accepted, new StatusBody("accepted", bookingEvent.TriggerEvent, deliveryId, bookingEvent.Uid));
@@ -110,7 +141,7 @@ public sealed partial class CalcomWebhookFunction(
             // Not the request's token: once a delivery is verified, finishing the enqueue beats losing it to a
             // dropped connection (Cal.com may never re-send). The storage client's own timeouts bound the wait.
             await queue.EnqueueAsync(CalendarContent.Remove(body), bookingEvent.TriggerEvent, bookingEvent.Uid, bookingEvent.RescheduleUid, time.GetUtcNow(),
-                new ReceivedDelivery(deliveryId, PayloadVersion.Of(request.Headers[PayloadVersion.HeaderName].ToString(), read.PayloadVersion)), CancellationToken.None);
+                new ReceivedDelivery(deliveryId, PayloadVersion.Of(request.Headers[PayloadVersion.HeaderName].ToString(), read.PayloadVersion)) { Tenant = tenant.Id }, CancellationToken.None);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -120,7 +151,7 @@ public sealed partial class CalcomWebhookFunction(
         }
 
         // Only after the enqueue succeeded: a re-send after a failed one must be queued.
-        recent.Add(deliveryId);
+        recent.Add(recentKey);
         Log.Delivery(logger, deliveryId, bookingEvent.TriggerEvent, uid, "accepted", StatusCodes.Status202Accepted, body.Length, Elapsed(started));
         return ApiResult.Status(StatusCodes.Status202Accepted, new StatusBody("accepted", bookingEvent.TriggerEvent, deliveryId, bookingEvent.Uid));
     }
@@ -167,6 +198,10 @@ public sealed partial class CalcomWebhookFunction(
         [LoggerMessage(EventId = 1002, Level = LogLevel.Warning,
             Message = "Webhook delivery rejected: {Outcome} ({StatusCode}), declared length {ContentLength} in {DurationMs:F1} ms")]
         public static partial void Rejected(ILogger logger, string outcome, int statusCode, long contentLength, double durationMs);
+
+        [LoggerMessage(EventId = 8202, Level = LogLevel.Warning,
+            Message = "Webhook delivery to tenant {TenantId} rejected: unknown or disabled tenant (404), declared length {ContentLength}")]
+        public static partial void UnknownTenant(ILogger logger, string tenantId, long contentLength);
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Error,
             Message = "Webhook delivery {DeliveryId} trigger {TriggerEvent} uid {UidPseudonym}: storage failed ({ExceptionType}, status {StorageStatus}) (503) in {DurationMs:F1} ms")]

@@ -38,9 +38,9 @@ public sealed class WebhookOptions
     /// </summary>
     internal static string Normalise(string secret) => secret.TrimEnd('\r', '\n');
 
-    private static string? Usable(string secret) => string.IsNullOrWhiteSpace(secret) || Problem(secret) is not null ? null : Normalise(secret);
+    internal static string? Usable(string secret) => string.IsNullOrWhiteSpace(secret) || Problem(secret) is not null ? null : Normalise(secret);
 
-    private static string? Problem(string secret)
+    internal static string? Problem(string secret)
     {
         if (string.IsNullOrWhiteSpace(secret))
         {

@@ -90,6 +90,8 @@ public static class LocalFunctionsHost
         app.Lifetime.ApplicationStarted.Register(() => Banner(app, person, verbose));
         app.MapPost(WebhookPath(app.Configuration), (HttpContext http, CalcomWebhookFunction function) =>
             RunAsync(http, nameof(CalcomWebhookFunction.CalcomWebhook), () => function.CalcomWebhook(http.Request, http.RequestAborted))).WithName(nameof(CalcomWebhookFunction.CalcomWebhook));
+        app.MapPost(RoutePath(app.Configuration, CalcomWebhookFunction.TenantRoute), (HttpContext http, string tenant, CalcomWebhookFunction function) =>
+            RunAsync(http, nameof(CalcomWebhookFunction.CalcomTenantWebhook), () => function.CalcomTenantWebhook(http.Request, tenant, http.RequestAborted))).WithName(nameof(CalcomWebhookFunction.CalcomTenantWebhook));
         // The operator endpoints (function keys in Azure; func start does not check keys locally either).
         app.MapPost(RoutePath(app.Configuration, AppointmentLookupFunction.Route), (HttpContext http, AppointmentLookupFunction function) =>
             RunAsync(http, nameof(AppointmentLookupFunction.AppointmentLookup), () => function.AppointmentLookup(http.Request, http.RequestAborted))).WithName(nameof(AppointmentLookupFunction.AppointmentLookup));

@@ -58,6 +58,11 @@ public sealed record HistoryEntry(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? PayloadVersion { get; init; }
 
+    /// <summary>The tenant whose delivery or pass this was (docs/tenants.md#what-a-tenant-is); absent for the default tenant.</summary>
+    [JsonPropertyName("tenant")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Tenant { get; init; }
+
     /// <summary>A seated booking: the seats the event was about (null: the whole booking). A seat's history is its entries.</summary>
     [JsonPropertyName("seats")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

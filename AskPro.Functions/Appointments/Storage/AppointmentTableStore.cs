@@ -1,6 +1,7 @@
 using AskPro.Functions.Calcom;
 using AskPro.Functions.Logging;
 using AskPro.Functions.Storage;
+using AskPro.Functions.Tenants;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
@@ -23,9 +24,17 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
 
     public Task<ApplyResult> ApplyAsync(BookingEvent e, CancellationToken ct) => ApplyAsync(e, null, ct);
 
-    /// <summary>Applies an event; <paramref name="source"/> (the delivery or reconciliation pass) goes into the record's history.</summary>
-    public async Task<ApplyResult> ApplyAsync(BookingEvent e, ApplySource? source, CancellationToken ct)
+    /// <summary>Applies an event to the default tenant's records (partition <c>calcom</c>).</summary>
+    public Task<ApplyResult> ApplyAsync(BookingEvent e, ApplySource? source, CancellationToken ct) => ApplyAsync(TenantRows.Default, e, source, ct);
+
+    /// <summary>
+    /// Applies an event to <paramref name="tenant"/>'s records, in its own partition: uids, staff calendars, aliases and
+    /// seat groups of other tenants are never read or written (docs/tenants.md#what-a-tenant-is).
+    /// <paramref name="source"/> (the delivery or reconciliation pass) goes into the record's history.
+    /// </summary>
+    public async Task<ApplyResult> ApplyAsync(TenantRows tenant, BookingEvent e, ApplySource? source, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(e);
         await EnsureCreatedAsync(ct);
         // Appointments whose rows turned out to be gone (erased, or deleted by hand) while a calendar still lists them.
@@ -34,7 +43,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         {
             try
             {
-                return await TryApplyAsync(e, source, gone, ct);
+                return await TryApplyAsync(tenant, e, source, gone, ct);
             }
             catch (PartnerGoneException ex) when (gone.Add(ex.AppointmentId) && gone.Count <= AppointmentBook.MaxRangesPerStaff)
             {
@@ -52,18 +61,18 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
     }
 
     /// <summary>One try: read what the book asks for, apply, write the plan under the ETags read.</summary>
-    private async Task<ApplyResult> TryApplyAsync(BookingEvent e, ApplySource? source, HashSet<string> goneRanges, CancellationToken ct)
+    private async Task<ApplyResult> TryApplyAsync(TenantRows tenant, BookingEvent e, ApplySource? source, HashSet<string> goneRanges, CancellationToken ct)
     {
         var book = new AppointmentBook();
         var read = new RowsRead();
         var uids = AppointmentBook.UidsOf(e);
-        var uidRows = await Task.WhenAll(uids.Select(uid => ReadAsync(uid.RowKey, ct)));
+        var uidRows = await Task.WhenAll(uids.Select(uid => ReadAsync(tenant.Partition, uid.RowKey, ct)));
         // A uid without a row may have been erased (Operating/Erasure.cs), and then the event is dropped. Only a uid new
         // to the table costs this read (a create, the new uid of a reschedule); it runs alongside the calendar reads and
         // is awaited before anything is decided or written.
-        var erased = ErasedAmongAsync([.. uids.Where((_, i) => uidRows[i] is null).Select(uid => uid.Uid)], ct);
-        await LoadRecordsAsync(book, read, [.. uidRows.OfType<TableEntity>()], ct);
-        await LoadCalendarsAsync(book, read, e, goneRanges, ct);
+        var erased = ErasedAmongAsync(tenant.Partition, [.. uids.Where((_, i) => uidRows[i] is null).Select(uid => uid.Uid)], ct);
+        await LoadRecordsAsync(tenant.Partition, book, read, [.. uidRows.OfType<TableEntity>()], ct);
+        await LoadCalendarsAsync(tenant.Partition, book, read, e, goneRanges, ct);
         if (await erased)
         {
             Log.DroppedErased(logger, UidPseudonym.Of(e.Uid), e.TriggerEvent);
@@ -72,10 +81,10 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
 
         var result = book.Apply(e);
         var now = time.GetUtcNow();
-        var entry = source is null ? null : new HistoryEntry(source.Id, source.Kind, e.TriggerEvent, e.CreatedAt, now, HistoryOutcome.Of(result)) { Seats = result.SeatIds, PayloadVersion = source.PayloadVersion };
+        var entry = source is null ? null : new HistoryEntry(source.Id, source.Kind, e.TriggerEvent, e.CreatedAt, now, HistoryOutcome.Of(result)) { Seats = result.SeatIds, PayloadVersion = source.PayloadVersion, Tenant = tenant.IsDefault ? null : tenant.TenantId };
         if (result.Outcome == ApplyOutcome.Unchanged)
         {
-            if (AppointmentWriter.DuplicateNote(result.Record, entry, read) is { } note)
+            if (AppointmentWriter.DuplicateNote(result.Record, entry, read, tenant) is { } note)
             {
                 await _table.SubmitTransactionAsync(note, ct);
             }
@@ -83,7 +92,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
             return result;
         }
 
-        var plan = AppointmentWriter.Plan(result, entry, read, now);
+        var plan = AppointmentWriter.Plan(result, entry, read, now, tenant);
         foreach (var d in plan.Degraded)
         {
             Log.FactsDegraded(logger, d.AppointmentId, d.Events, d.Kept, d.Bytes);
@@ -104,10 +113,10 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
     }
 
     /// <summary>The records behind the uid rows read (a seated booking's uid row points to its group row: one more round).</summary>
-    private async Task LoadRecordsAsync(AppointmentBook book, RowsRead read, List<TableEntity> uidRows, CancellationToken ct)
+    private async Task LoadRecordsAsync(string partition, AppointmentBook book, RowsRead read, List<TableEntity> uidRows, CancellationToken ct)
     {
         uidRows.ForEach(read.Read);
-        var groups = await ReadGroupsAsync(uidRows.Where(E.IsPointer).Select(r => r.GetString("GroupId")!).Distinct(StringComparer.Ordinal), ct);
+        var groups = await ReadGroupsAsync(partition, uidRows.Where(E.IsPointer).Select(r => r.GetString("GroupId")!).Distinct(StringComparer.Ordinal), ct);
         groups.ForEach(read.Read);
         foreach (var row in uidRows.Where(r => !E.IsPointer(r)).Concat(groups))
         {
@@ -126,12 +135,12 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
     /// The staff calendar rows the book asks for, in rounds until it asks for none it has not got (a row can name more:
     /// an alias's user key, an e-mail row to settle); most events need one round.
     /// </summary>
-    private async Task LoadCalendarsAsync(AppointmentBook book, RowsRead read, BookingEvent e, IReadOnlySet<string> goneRanges, CancellationToken ct)
+    private async Task LoadCalendarsAsync(string partition, AppointmentBook book, RowsRead read, BookingEvent e, IReadOnlySet<string> goneRanges, CancellationToken ct)
     {
         var asked = new HashSet<StaffCalendarKey>();
         for (var keys = book.CalendarsNeeded(e).Where(asked.Add).ToList(); keys.Count > 0; keys = book.CalendarsNeeded(e).Where(asked.Add).ToList())
         {
-            var rows = await Task.WhenAll(keys.Select(key => ReadAsync(key.RowKey, ct)));
+            var rows = await Task.WhenAll(keys.Select(key => ReadAsync(partition, key.RowKey, ct)));
             for (var i = 0; i < keys.Count; i++)
             {
                 if (rows[i] is { } row)
@@ -167,9 +176,14 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
     }
 
     /// <summary>The records reached by a uid (today one; a seated booking's uid may reach several), each with its history.</summary>
-    public async Task<IReadOnlyList<(StoredAppointment Appointment, IReadOnlyList<HistoryEntry> History)>> LookupByUidAsync(string uid, CancellationToken ct)
+    public Task<IReadOnlyList<(StoredAppointment Appointment, IReadOnlyList<HistoryEntry> History)>> LookupByUidAsync(string uid, CancellationToken ct) =>
+        LookupByUidAsync(TenantRows.Default, uid, ct);
+
+    /// <summary>The records reached by a uid in <paramref name="tenant"/>'s partition (never another tenant's), each with its history.</summary>
+    public async Task<IReadOnlyList<(StoredAppointment Appointment, IReadOnlyList<HistoryEntry> History)>> LookupByUidAsync(TenantRows tenant, string uid, CancellationToken ct)
     {
-        if (await ReadRecordRowAsync(uid, ct) is not { } row)
+        ArgumentNullException.ThrowIfNull(tenant);
+        if (await ReadRecordRowAsync(tenant.Partition, uid, ct) is not { } row)
         {
             return [];
         }
@@ -204,14 +218,18 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
     }
 
     /// <summary>Whether any of these uids was erased (its tombstone exists): one point read each.</summary>
-    private async Task<bool> ErasedAmongAsync(List<string> uids, CancellationToken ct) =>
-        uids.Count > 0 && (await Task.WhenAll(uids.Select(uid => ReadAsync(Operating.ErasureTombstone.Key(uid), ct)))).Any(row => Operating.ErasureTombstone.ErasedAtOf(row) is not null);
+    private async Task<bool> ErasedAmongAsync(string partition, List<string> uids, CancellationToken ct) =>
+        uids.Count > 0 && (await Task.WhenAll(uids.Select(uid => ReadAsync(partition, Operating.ErasureTombstone.Key(uid), ct)))).Any(row => Operating.ErasureTombstone.ErasedAtOf(row) is not null);
 
     /// <summary>When the booking with this uid was erased, or null when it was not (reconciliation and replay skip erased uids).</summary>
-    public async Task<DateTimeOffset?> ErasedAtAsync(string uid, CancellationToken ct)
+    public Task<DateTimeOffset?> ErasedAtAsync(string uid, CancellationToken ct) => ErasedAtAsync(TenantRows.Default, uid, ct);
+
+    /// <summary>When the booking with this uid was erased in <paramref name="tenant"/>'s partition, or null.</summary>
+    public async Task<DateTimeOffset?> ErasedAtAsync(TenantRows tenant, string uid, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(tenant);
         await EnsureCreatedAsync(ct);
-        return Operating.ErasureTombstone.ErasedAtOf(await ReadAsync(Operating.ErasureTombstone.Key(uid), ct));
+        return Operating.ErasureTombstone.ErasedAtOf(await ReadAsync(tenant.Partition, Operating.ErasureTombstone.Key(uid), ct));
     }
 
     /// <summary>A conflict patch met a partner row that does not exist: its appointment is gone, not contended.</summary>
@@ -220,33 +238,39 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
         public string AppointmentId { get; } = appointmentId;
     }
 
-    private async Task<TableEntity?> ReadAsync(string rowKey, CancellationToken ct)
+    private async Task<TableEntity?> ReadAsync(string partition, string rowKey, CancellationToken ct)
     {
-        var response = await _table.GetEntityIfExistsAsync<TableEntity>(E.PartitionKey, rowKey, cancellationToken: ct);
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(partition, rowKey, cancellationToken: ct);
         return response.HasValue ? response.Value : null;
     }
 
     /// <summary>The record stored under any uid of its chain (a seated booking: its group, with its seats), or null.</summary>
-    public async Task<StoredAppointment?> FindByUidAsync(string uid, CancellationToken ct) =>
-        await ReadRecordRowAsync(uid, ct) is { } row ? E.FromEntity(row) : null;
+    public Task<StoredAppointment?> FindByUidAsync(string uid, CancellationToken ct) => FindByUidAsync(TenantRows.Default, uid, ct);
+
+    /// <summary>The record stored under any uid of its chain in <paramref name="tenant"/>'s partition, or null.</summary>
+    public async Task<StoredAppointment?> FindByUidAsync(TenantRows tenant, string uid, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        return await ReadRecordRowAsync(tenant.Partition, uid, ct) is { } row ? E.FromEntity(row) : null;
+    }
 
     /// <summary>The row holding a uid's event set: its uid row, or for a seated booking the group row it points to.</summary>
-    private async Task<TableEntity?> ReadRecordRowAsync(string uid, CancellationToken ct)
+    private async Task<TableEntity?> ReadRecordRowAsync(string partition, string uid, CancellationToken ct)
     {
-        var row = await ReadAsync(E.UidKey(uid), ct);
-        return row is not null && E.IsPointer(row) ? (await ReadGroupsAsync([row.GetString("GroupId")!], ct)).FirstOrDefault() : row;
+        var row = await ReadAsync(partition, E.UidKey(uid), ct);
+        return row is not null && E.IsPointer(row) ? (await ReadGroupsAsync(partition, [row.GetString("GroupId")!], ct)).FirstOrDefault() : row;
     }
 
     /// <summary>Group rows by id, following redirects of groups joined into another (a race with the join).</summary>
-    private async Task<List<TableEntity>> ReadGroupsAsync(IEnumerable<string> ids, CancellationToken ct)
+    private async Task<List<TableEntity>> ReadGroupsAsync(string partition, IEnumerable<string> ids, CancellationToken ct)
     {
         var found = new List<TableEntity>();
-        foreach (var row in await Task.WhenAll(ids.Select(id => ReadAsync(E.GroupKey(id), ct))))
+        foreach (var row in await Task.WhenAll(ids.Select(id => ReadAsync(partition, E.GroupKey(id), ct))))
         {
             var current = row;
             for (var hop = 0; current is not null && current.GetString("RowType") == E.RowTypeMerged && hop < 5; hop++)
             {
-                current = await ReadAsync(E.GroupKey(current.GetString("MergedInto")!), ct);
+                current = await ReadAsync(partition, E.GroupKey(current.GetString("MergedInto")!), ct);
             }
 
             if (current is not null && current.GetString("RowType") != E.RowTypeMerged)

@@ -1,3 +1,4 @@
+using AskPro.Functions.Tenants;
 using Azure;
 using Azure.Data.Tables;
 using E = AskPro.Functions.Appointments.AppointmentEntities;
@@ -23,9 +24,14 @@ public static class AppointmentWriter
     /// Throws <see cref="UnstorableEventException"/> when the event set cannot fit or the first transaction would need
     /// more than 100 actions.
     /// </summary>
-    public static WritePlan Plan(ApplyResult result, HistoryEntry? entry, RowsRead read, DateTimeOffset now)
+    public static WritePlan Plan(ApplyResult result, HistoryEntry? entry, RowsRead read, DateTimeOffset now) =>
+        Plan(result, entry, read, now, TenantRows.Default);
+
+    /// <summary>The plan for <paramref name="tenant"/>: every row in its partition, every record row naming it (<see cref="Place"/>).</summary>
+    public static WritePlan Plan(ApplyResult result, HistoryEntry? entry, RowsRead read, DateTimeOffset now, TenantRows tenant)
     {
         ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(read);
         var changes = result.Changes;
         // Two kinds of writes: the rows every reader and the next event rely on (uid rows with the event set, record
@@ -131,7 +137,36 @@ public static class AppointmentWriter
         }
 
         var keys = batch.Select(a => a.Entity.RowKey).ToHashSet(StringComparer.Ordinal);
-        return new WritePlan(Transactions(batch, [.. derived.Values.Where(a => !keys.Contains(a.Entity.RowKey))]), patchOf, degraded);
+        var transactions = Transactions(batch, [.. derived.Values.Where(a => !keys.Contains(a.Entity.RowKey))]);
+        transactions.ForEach(t => Place(t, tenant));
+        return new WritePlan(transactions, patchOf, degraded);
+    }
+
+    /// <summary>
+    /// Puts rows into <paramref name="tenant"/>'s partition (row kinds encode without one). Every full record row names
+    /// the tenant; a tenant with a company makes it the record's company and keeps the company its booking's metadata
+    /// claimed beside it as <c>ClaimedCompanyId</c> (docs/tenants.md#what-a-tenant-is). Patches only get the partition.
+    /// </summary>
+    public static void Place(IEnumerable<TableTransactionAction> actions, TenantRows tenant)
+    {
+        ArgumentNullException.ThrowIfNull(actions);
+        ArgumentNullException.ThrowIfNull(tenant);
+        foreach (var action in actions)
+        {
+            var entity = (TableEntity)action.Entity;
+            entity.PartitionKey = tenant.Partition;
+            if (action.ActionType == TableTransactionActionType.UpdateMerge || !entity.ContainsKey("CompanyId"))
+            {
+                continue;
+            }
+
+            entity["TenantId"] = tenant.TenantId;
+            if (tenant.CompanyId is not null)
+            {
+                entity["ClaimedCompanyId"] = entity.GetString("CompanyId");
+                entity["CompanyId"] = tenant.CompanyId;
+            }
+        }
     }
 
     /// <summary>
@@ -178,9 +213,14 @@ public static class AppointmentWriter
     /// A duplicate from another delivery is noted in the record's history (a retry of a delivery already noted writes
     /// nothing: null), guarded by the ETags of the rows read.
     /// </summary>
-    public static IReadOnlyList<TableTransactionAction>? DuplicateNote(StoredAppointment? stored, HistoryEntry? entry, RowsRead read)
+    public static IReadOnlyList<TableTransactionAction>? DuplicateNote(StoredAppointment? stored, HistoryEntry? entry, RowsRead read) =>
+        DuplicateNote(stored, entry, read, TenantRows.Default);
+
+    /// <summary>The duplicate note in <paramref name="tenant"/>'s partition.</summary>
+    public static IReadOnlyList<TableTransactionAction>? DuplicateNote(StoredAppointment? stored, HistoryEntry? entry, RowsRead read, TenantRows tenant)
     {
         ArgumentNullException.ThrowIfNull(read);
+        ArgumentNullException.ThrowIfNull(tenant);
         if (entry is null || stored is null
             || !read.Histories.TryGetValue(stored.Record.AppointmentId, out var history)
             || AppointmentHistory.Contains(history, new ApplySource(entry.SourceId!, entry.SourceKind)))
@@ -193,7 +233,7 @@ public static class AppointmentWriter
         var keys = stored.IsSeated ? [E.GroupKey(stored.Record.AppointmentId)] : stored.Uids.Select(E.UidKey).Prepend(E.AppointmentKey(stored.Record.AppointmentId));
         // The ETags of the uid rows read guard the patch: a concurrent change re-runs the whole apply.
         var batch = keys.Select(key => new TableTransactionAction(TableTransactionActionType.UpdateMerge,
-            new TableEntity(E.PartitionKey, key).WithHistory(merged), read.ETags.GetValueOrDefault(key, ETag.All))).ToList();
+            new TableEntity(tenant.Partition, key).WithHistory(merged), read.ETags.GetValueOrDefault(key, ETag.All))).ToList();
         return batch.Count <= MaxBatch ? batch : null;
     }
 

@@ -44,17 +44,18 @@ public sealed class KeyVaultTenantSecretStore(SecretClient client) : ITenantSecr
         }
     }
 
+    /// <summary>The client the app uses: short retries (a delivery may wait on a first read), no request or content logging.</summary>
+    public static SecretClient CreateClient(Uri vaultUri, TokenCredential credential, SecretClientOptions? options = null) =>
+        new(vaultUri, credential, Configure(options ?? new SecretClientOptions()));
+
     /// <summary>
-    /// The client the app uses: the same identity rule as the storage clients (exactly the configured user-assigned
-    /// identity in Azure, the developer's own sign-in elsewhere), short retries, no request logging.
+    /// The same identity rule as the storage clients (Storage/StorageClients.cs): exactly the configured user-assigned
+    /// identity in Azure (<c>AzureWebJobsStorage__clientId</c>), the developer's own sign-in elsewhere.
     /// </summary>
-    public static SecretClient CreateClient(Uri vaultUri, string? managedIdentityClientId, SecretClientOptions? options = null)
-    {
-        TokenCredential credential = !string.IsNullOrWhiteSpace(managedIdentityClientId)
+    public static TokenCredential CredentialFor(string? managedIdentityClientId) =>
+        !string.IsNullOrWhiteSpace(managedIdentityClientId)
             ? new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(managedIdentityClientId))
             : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ExcludeManagedIdentityCredential = true, ExcludeWorkloadIdentityCredential = true });
-        return new SecretClient(vaultUri, credential, Configure(options ?? new SecretClientOptions()));
-    }
 
     internal static SecretClientOptions Configure(SecretClientOptions options)
     {

@@ -11,7 +11,8 @@ namespace AskPro.Functions.Appointments;
 /// </summary>
 public static partial class AppointmentEntities
 {
-    public const string PartitionKey = "calcom";
+    /// <summary>The partition rows are encoded in; <see cref="AppointmentWriter.Place"/> moves them into their tenant's (the default tenant's is this one).</summary>
+    public const string PartitionKey = Tenants.TenantIds.DefaultPartition;
     public const string AppointmentPrefix = RecordKey.Prefix;
     public const string UidPrefix = global::AskPro.Functions.Appointments.UidKey.Prefix;
     public const string StaffPrefix = StaffCalendarKey.Prefix;
