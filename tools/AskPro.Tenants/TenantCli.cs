@@ -271,7 +271,7 @@ public static class TenantCli
         services.AddSingleton<TenantRegistry>();
         services.AddSingleton<ITenantSecretStore>(sp => settings.SecretStore.Kind switch
         {
-            SecretStoreKind.KeyVault => new KeyVaultTenantSecretStore(KeyVaultTenantSecretStore.CreateClient(settings.SecretStore.VaultUri!, null)),
+            SecretStoreKind.KeyVault => new KeyVaultTenantSecretStore(KeyVaultTenantSecretStore.CreateClient(settings.SecretStore.VaultUri!, KeyVaultTenantSecretStore.CredentialFor(null))),
             _ => new LocalTenantSecretStore(sp.GetRequiredService<StorageClients>(), settings.SecretStore.LocalKey!),
         });
         services.AddCalcomWebhookClient();
