@@ -244,15 +244,30 @@ public static class TenantCli
         var examples = WebhookExamples.InRepository(AppContext.BaseDirectory);
         var ping = examples.Load(Path.Combine(WebhookExamples.RepoRoot(AppContext.BaseDirectory), "AskPro.Functions.Tests", "TestData", "calcom", "ping.compact.txt"));
         var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(PingClient);
+        var sender = new WebhookSender(http, registration.SubscriberUrl, secret.Value);
+        var deadline = DateTime.UtcNow + PingPatience;
         Delivery delivery;
-        try
+        while (true)
         {
-            delivery = await new WebhookSender(http, registration.SubscriberUrl, secret.Value).SendAsync(ping, ct);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            await stdout.WriteLineAsync($"ping through {registration.SubscriberUrl} failed: the service could not be reached ({ex.GetType().Name})");
-            return Unreachable;
+            try
+            {
+                delivery = await sender.SendAsync(ping, ct);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                await stdout.WriteLineAsync($"ping through {registration.SubscriberUrl} failed: the service could not be reached ({ex.GetType().Name})");
+                return Unreachable;
+            }
+
+            // A running service reads registry changes within a minute (at once for an id it has not been asked about):
+            // until then it may still hold the entry as it was a moment ago, disabled while add claimed the id.
+            if (delivery.StatusCode != 404 || !delivery.Body.Contains("unknown_tenant", StringComparison.Ordinal) || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await stdout.WriteLineAsync($"ping through {registration.SubscriberUrl} → 404 unknown_tenant: the service has not read the new entry yet; trying again for up to {PingPatience.TotalSeconds:F0} s");
+            await Task.Delay(TimeSpan.FromSeconds(2), ct);
         }
 
         await stdout.WriteLineAsync($"ping through {registration.SubscriberUrl} → {delivery.StatusCode} {delivery.ReasonPhrase} ({delivery.Elapsed.TotalMilliseconds:F0} ms) {delivery.Body}");
@@ -260,6 +275,9 @@ public static class TenantCli
     }
 
     private const string PingClient = "ping";
+
+    /// <summary>How long the ping after registering waits for the service to serve the new tenant (it refreshes within a minute).</summary>
+    private static readonly TimeSpan PingPatience = TimeSpan.FromSeconds(75);
 
     private static ServiceProvider Compose(Settings settings, TextWriter stderr)
     {
