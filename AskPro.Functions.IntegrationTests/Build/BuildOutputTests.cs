@@ -65,6 +65,19 @@ public sealed class BuildOutputTests
     }
 
     [Fact]
+    public void The_metadata_declares_the_anonymous_POST_HTTP_trigger_on_each_tenants_route()
+    {
+        var function = Function("CalcomTenantWebhook");
+        var trigger = Binding(function, "httpTrigger");
+
+        Assert.Equal("AskPro.Functions.Webhooks.CalcomWebhookFunction.CalcomTenantWebhook", (string?)function["entryPoint"]);
+        Assert.Equal("webhooks/calcom/{tenant}", (string?)trigger["route"]);
+        Assert.Equal(["post"], trigger["methods"]!.AsArray().Select(m => (string?)m));
+        // The signature is the authentication, as on the default route: Cal.com sends no function key.
+        Assert.Equal("Anonymous", (string?)trigger["authLevel"]);
+    }
+
+    [Fact]
     public void The_metadata_declares_the_queue_trigger_on_calcom_webhooks_over_AzureWebJobsStorage()
     {
         var function = Function("ApplyCalcomEvent");
@@ -78,9 +91,9 @@ public sealed class BuildOutputTests
     }
 
     [Fact]
-    public void The_metadata_declares_exactly_the_nine_functions()
+    public void The_metadata_declares_exactly_the_ten_functions()
     {
-        Assert.Equal(["ApplyCalcomEvent", "AppointmentLookup", "CalcomWebhook", "DeadLetterList", "DeadLetterReplay", "EraseBooking", "ReconcileOnDemand", "ReconcileOnSchedule", "RunSeriesLookup"],
+        Assert.Equal(["ApplyCalcomEvent", "AppointmentLookup", "CalcomTenantWebhook", "CalcomWebhook", "DeadLetterList", "DeadLetterReplay", "EraseBooking", "ReconcileOnDemand", "ReconcileOnSchedule", "RunSeriesLookup"],
             ReadJson("functions.metadata").AsArray().Select(f => (string?)f!["name"]).Order(StringComparer.Ordinal));
     }
 

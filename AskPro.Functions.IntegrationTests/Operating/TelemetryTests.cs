@@ -67,10 +67,10 @@ public sealed class TelemetryTests(AzuriteFixture azurite)
         AssertDimensions(dead, new() { ["EventId"] = "2001", ["ReasonKind"] = DeadLetterKinds.NotAnEnvelope, ["DequeueCount"] = "1", ["Reason"] = null });
 
         var metrics = channel.Items.OfType<MetricTelemetry>().ToList();
-        Assert.Contains(metrics, m => m.Name == AskProMetrics.Deliveries && Dim(m.Properties, "Outcome") == "applied" && m.Sum >= 1);
+        Assert.Contains(metrics, m => m.Name == AskProMetrics.Deliveries && Dim(m.Properties, "Outcome") == "applied" && Dim(m.Properties, "TenantId") == "default" && m.Sum >= 1);
         Assert.Contains(metrics, m => m.Name == AskProMetrics.ApplyDuration && m.Count >= 1);
         Assert.Contains(metrics, m => m.Name == AskProMetrics.QueueAge && m.Max >= 2.5);
-        Assert.Contains(metrics, m => m.Name == AskProMetrics.DeadLetters && Dim(m.Properties, "ReasonKind") == DeadLetterKinds.NotAnEnvelope);
+        Assert.Contains(metrics, m => m.Name == AskProMetrics.DeadLetters && Dim(m.Properties, "ReasonKind") == DeadLetterKinds.NotAnEnvelope && Dim(m.Properties, "TenantId") == "default");
 
         // Personal data and booking uids stay out of every field of every item, as it would be sent.
         var sent = System.Text.Encoding.UTF8.GetString(Microsoft.ApplicationInsights.Extensibility.Implementation.JsonSerializer.Serialize(channel.Items.ToArray(), compress: false));

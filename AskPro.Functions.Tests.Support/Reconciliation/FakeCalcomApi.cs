@@ -15,7 +15,10 @@ namespace AskPro.Functions.Tests.Reconciliation;
 /// pagination computed from the count of the set before the updatedAt filters (Cal.com's count bug), the legacy
 /// shape when the version header is missing, bearer keys, the error envelope, and scripted faults (a 429 with
 /// <c>X-RateLimit-Reset-Default</c>, a 500, a 401, a slow answer); seated bookings in their own output shape, a
-/// cancelled seat's attendee deleted from the row.
+/// cancelled seat's attendee deleted from the row. Each API key sees its own bookings (<see cref="AddKey"/>,
+/// <see cref="UpsertFor"/>), as each practice's key sees its own account; <see cref="ApiKey"/> is the default one, and
+/// <see cref="Refuse"/> makes a key answer 401 until told otherwise. <c>teamsIds</c> keeps the bookings whose event
+/// type belongs to one of those teams (<see cref="SetTeam"/>).
 /// </summary>
 public sealed partial class FakeCalcomApi : IAsyncDisposable
 {
@@ -26,12 +29,53 @@ public sealed partial class FakeCalcomApi : IAsyncDisposable
     private readonly ConcurrentQueue<string> _requests = new();
     private readonly Lock _lock = new();
     private readonly List<JsonObject> _bookings = [];
+    private readonly Dictionary<string, List<JsonObject>> _accounts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _refused = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, long> _teams = new();
+    private readonly ConcurrentQueue<(string Key, string Request)> _keyedRequests = new();
 
     private FakeCalcomApi(WebApplication app, Uri baseUrl)
     {
         _app = app;
         BaseUrl = baseUrl;
+        _accounts[ApiKey] = _bookings;
     }
+
+    /// <summary>Another account's key: it sees only the bookings given to it with <see cref="UpsertFor"/>.</summary>
+    public void AddKey(string apiKey)
+    {
+        lock (_lock)
+        {
+            _accounts.TryAdd(apiKey, []);
+        }
+    }
+
+    /// <summary>Adds or replaces (by uid) bookings of the account of <paramref name="apiKey"/> (added when new).</summary>
+    public void UpsertFor(string apiKey, params JsonObject[] bookings)
+    {
+        lock (_lock)
+        {
+            if (!_accounts.TryGetValue(apiKey, out var list))
+            {
+                _accounts[apiKey] = list = [];
+            }
+
+            foreach (var b in bookings)
+            {
+                list.RemoveAll(x => (string?)x["uid"] == (string?)b["uid"]);
+                list.Add((JsonObject)b.DeepClone());
+            }
+        }
+    }
+
+    /// <summary>From now on <paramref name="apiKey"/> is answered 401 (revoked), the other keys as before.</summary>
+    public void Refuse(string apiKey) => _refused[apiKey] = true;
+
+    /// <summary>Event type <paramref name="eventTypeId"/> belongs to team <paramref name="teamId"/> (for <c>teamsIds</c>).</summary>
+    public void SetTeam(long eventTypeId, long teamId) => _teams[eventTypeId] = teamId;
+
+    /// <summary>Path and query of every request made with <paramref name="apiKey"/>, in order.</summary>
+    public IReadOnlyList<string> RequestsBy(string apiKey) => [.. _keyedRequests.Where(r => r.Key == apiKey).Select(r => r.Request)];
 
     public Uri BaseUrl { get; }
 
@@ -91,10 +135,17 @@ public sealed partial class FakeCalcomApi : IAsyncDisposable
         lock (_lock)
         {
             _bookings.Clear();
+            foreach (var key in _accounts.Keys.Where(k => k != ApiKey).ToList())
+            {
+                _accounts.Remove(key);
+            }
         }
 
         _faults.Clear();
         _requests.Clear();
+        _keyedRequests.Clear();
+        _refused.Clear();
+        _teams.Clear();
     }
 
     /// <summary>A booking in the documented output shape; every argument is optional in the real API too.</summary>
@@ -201,6 +252,8 @@ public sealed partial class FakeCalcomApi : IAsyncDisposable
     private async Task<bool> ApplyFaultAsync(HttpContext c)
     {
         _requests.Enqueue(c.Request.Path + c.Request.QueryString);
+        var bearer = c.Request.Headers.Authorization.ToString();
+        _keyedRequests.Enqueue((bearer.StartsWith("Bearer ", StringComparison.Ordinal) ? bearer["Bearer ".Length..] : "", c.Request.Path + c.Request.QueryString));
         LastHeaders = (c.Request.Headers["cal-api-version"].ToString(), c.Request.Headers.Authorization.ToString());
         if (!_faults.TryDequeue(out var fault))
         {
@@ -241,32 +294,42 @@ public sealed partial class FakeCalcomApi : IAsyncDisposable
         });
     }
 
-    private async Task<bool> AuthorisedAsync(HttpContext c, bool optional)
+    /// <summary>The bookings the request's key sees (the default account's without a key, where that is allowed), or null once an error is written.</summary>
+    private async Task<List<JsonObject>?> AuthorisedAsync(HttpContext c, bool optional)
     {
         var auth = c.Request.Headers.Authorization.ToString();
         if (auth.Length == 0 && optional)
         {
-            return true;
+            return _bookings;
         }
 
         if (auth.Length == 0)
         {
             await WriteErrorAsync(c, 403, "ForbiddenException", "PermissionsGuard - no authentication provided");
-            return false;
+            return null;
         }
 
-        if (auth != "Bearer " + ApiKey)
+        List<JsonObject>? account = null;
+        lock (_lock)
+        {
+            if (auth.StartsWith("Bearer ", StringComparison.Ordinal) && !_refused.ContainsKey(auth["Bearer ".Length..]))
+            {
+                account = _accounts.GetValueOrDefault(auth["Bearer ".Length..]);
+            }
+        }
+
+        if (account is null)
         {
             await WriteErrorAsync(c, 401, "UnauthorizedException", "ApiAuthStrategy - api key - Your api key is not valid");
-            return false;
+            return null;
         }
 
-        return true;
+        return account;
     }
 
     private async Task ListAsync(HttpContext c)
     {
-        if (await ApplyFaultAsync(c) || !await AuthorisedAsync(c, optional: false))
+        if (await ApplyFaultAsync(c) || await AuthorisedAsync(c, optional: false) is not { } account)
         {
             return;
         }
@@ -275,7 +338,7 @@ public sealed partial class FakeCalcomApi : IAsyncDisposable
         List<JsonObject> all;
         lock (_lock)
         {
-            all = [.. _bookings.Select(b => (JsonObject)b.DeepClone())];
+            all = [.. account.Select(b => (JsonObject)b.DeepClone())];
         }
 
         if (c.Request.Headers["cal-api-version"] != "2024-08-13")
@@ -294,6 +357,13 @@ public sealed partial class FakeCalcomApi : IAsyncDisposable
         }
 
         IEnumerable<JsonObject> set = all;
+        if (q.TryGetValue("teamsIds", out var teamsIds))
+        {
+            // Event types of those teams only (children of managed types are not modelled here).
+            var teams = teamsIds.ToString().Split(',').Select(t => long.Parse(t, CultureInfo.InvariantCulture)).ToHashSet();
+            set = set.Where(b => b["eventType"]?["id"] is { } id && _teams.TryGetValue((long)id, out var team) && teams.Contains(team));
+        }
+
         if (Time(q, "afterStart") is { } afterStart)
         {
             set = set.Where(b => At(b, "start") >= afterStart);
@@ -343,7 +413,7 @@ public sealed partial class FakeCalcomApi : IAsyncDisposable
 
     private async Task GetAsync(HttpContext c, string uid)
     {
-        if (await ApplyFaultAsync(c) || !await AuthorisedAsync(c, optional: true))
+        if (await ApplyFaultAsync(c) || await AuthorisedAsync(c, optional: true) is not { } account)
         {
             return;
         }
@@ -351,8 +421,8 @@ public sealed partial class FakeCalcomApi : IAsyncDisposable
         List<JsonObject> matches;
         lock (_lock)
         {
-            var recurring = _bookings.Where(b => (string?)b["recurringBookingUid"] == uid).OrderBy(b => At(b, "start")).ToList();
-            matches = recurring.Count > 0 ? recurring : _bookings.Where(b => (string?)b["uid"] == uid).ToList();
+            var recurring = account.Where(b => (string?)b["recurringBookingUid"] == uid).OrderBy(b => At(b, "start")).ToList();
+            matches = recurring.Count > 0 ? recurring : account.Where(b => (string?)b["uid"] == uid).ToList();
             matches = [.. matches.Select(b => (JsonObject)b.DeepClone())];
         }
 

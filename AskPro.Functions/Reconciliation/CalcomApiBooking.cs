@@ -23,6 +23,11 @@ public sealed record CalcomApiBooking
     [JsonPropertyName("location")] public string? Location { get; init; }
     [JsonPropertyName("eventTypeId")] public long? EventTypeId { get; init; }
     [JsonPropertyName("eventType")] public CalcomApiEventType? EventType { get; init; }
+    /// <summary>
+    /// Not in the 2024-08-13 output as read in code (docs/calcom-api.md); read when a version or variant carries it,
+    /// for a tenant's team scope (<see cref="TenantScope"/>).
+    /// </summary>
+    [JsonPropertyName("teamId")] public long? TeamId { get; init; }
     [JsonPropertyName("cancellationReason")] public string? CancellationReason { get; init; }
     [JsonPropertyName("cancelledByEmail")] public string? CancelledByEmail { get; init; }
     [JsonPropertyName("reschedulingReason")] public string? ReschedulingReason { get; init; }
@@ -66,6 +71,8 @@ public sealed record CalcomApiEventType
 {
     [JsonPropertyName("id")] public long? Id { get; init; }
     [JsonPropertyName("slug")] public string? Slug { get; init; }
+    /// <summary>The event type's team, when the output carries it (see <see cref="CalcomApiBooking.TeamId"/>).</summary>
+    [JsonPropertyName("teamId")] public long? TeamId { get; init; }
 }
 
 /// <summary>The API's error envelope: <c>{"status":"error","error":{"code","message","details"}}</c>.</summary>

@@ -18,6 +18,8 @@ public sealed record BookingQuery
     /// <summary><c>sortUpdatedAt=asc</c> when true, else <c>sortStart=asc</c>: the API applies one sort key only.</summary>
     public bool SortByUpdatedAt { get; init; }
     public int Take { get; init; } = CalcomApiClient.MaxTake;
+    /// <summary><c>teamsIds</c>: only bookings of that team's event types (a team-scoped tenant's passes, <see cref="TenantScope"/>).</summary>
+    public long? TeamId { get; init; }
     public int Skip { get; init; }
 }
 
@@ -56,8 +58,36 @@ public sealed class CalcomApiException : Exception
 /// bearer key. Retries, rate limiting and timeouts are the resilience handler's (<see cref="CalcomApiRegistration"/>);
 /// this class only builds requests and reads answers, and knows nothing of Functions.
 /// </summary>
-public sealed class CalcomApiClient(HttpClient http, IOptions<CalcomApiOptions> options)
+public sealed class CalcomApiClient
 {
+    private readonly HttpClient _http;
+    private readonly IOptions<CalcomApiOptions> _options;
+    private readonly CalcomAccount? _account;
+
+    public CalcomApiClient(HttpClient http, IOptions<CalcomApiOptions> options) : this(http, options, null)
+    {
+    }
+
+    private CalcomApiClient(HttpClient http, IOptions<CalcomApiOptions> options, CalcomAccount? account)
+    {
+        _http = http;
+        _options = options;
+        _account = account;
+    }
+
+    /// <summary>The tenant of each request (set on <see cref="HttpRequestMessage.Options"/>): the request log and the refused-key metric name it.</summary>
+    public static readonly HttpRequestOptionsKey<string> TenantOption = new("askpro.tenant");
+
+    /// <summary>The key's id (<see cref="CalcomAccount.KeyId"/>) of each request: selects the key's own resilience pipeline, so its own limiter.</summary>
+    public static readonly HttpRequestOptionsKey<string> KeyIdOption = new("askpro.calcom.key");
+
+    /// <summary>The same client reading with <paramref name="account"/>'s key and base URL (docs/reconciliation.md#per-tenant).</summary>
+    public CalcomApiClient For(CalcomAccount account)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        return new CalcomApiClient(_http, _options, account);
+    }
+
     public const string ApiVersionHeader = "cal-api-version";
     public const string ApiVersion = "2024-08-13";
     /// <summary>The largest page the list endpoint serves.</summary>
@@ -71,6 +101,12 @@ public sealed class CalcomApiClient(HttpClient http, IOptions<CalcomApiOptions> 
         Append(url, "beforeUpdatedAt", query.BeforeUpdatedAt);
         Append(url, "afterStart", query.AfterStart);
         Append(url, "beforeEnd", query.BeforeEnd);
+        if (query.TeamId is { } team)
+        {
+            // The property really is teamsIds; a teamIds query is dropped by the API as unknown.
+            url.Append(CultureInfo.InvariantCulture, $"teamsIds={team}&");
+        }
+
         url.Append(query.SortByUpdatedAt ? "sortUpdatedAt=asc" : "sortStart=asc");
         url.Append(CultureInfo.InvariantCulture, $"&take={Math.Clamp(query.Take, 1, MaxTake)}&skip={Math.Max(query.Skip, 0)}");
 
@@ -108,14 +144,22 @@ public sealed class CalcomApiClient(HttpClient http, IOptions<CalcomApiOptions> 
 
     private async Task<HttpResponseMessage> SendAsync(string relativeUrl, CancellationToken ct, bool notFoundIsEmpty = false)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, relativeUrl);
+        // Without an account: the default tenant's key (Calcom__ApiKey) on the client's base address, as before tenants.
+        var account = _account;
+        using var request = new HttpRequestMessage(HttpMethod.Get, account is null ? new Uri(relativeUrl, UriKind.Relative) : new Uri(account.BaseUrl, relativeUrl));
         request.Headers.Add(ApiVersionHeader, ApiVersion);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", options.Value.ApiKey);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", account?.ApiKey ?? _options.Value.ApiKey);
+        request.Options.Set(TenantOption, account?.TenantId ?? Tenants.TenantIds.Default);
+        if (account is not null && !account.IsDefaultKey(_options.Value))
+        {
+            request.Options.Set(KeyIdOption, account.KeyId);
+        }
+
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
             || (ex is OperationCanceledException && !ct.IsCancellationRequested))
@@ -151,7 +195,7 @@ public sealed class CalcomApiClient(HttpClient http, IOptions<CalcomApiOptions> 
 
             var status = (int)response.StatusCode;
             throw new CalcomApiException(status, code, status is 401 or 403
-                ? $"the Cal.com API refused the key ({status} {code ?? "no error code"}): check {CalcomApiOptions.Section}__ApiKey"
+                ? $"the Cal.com API refused the key ({status} {code ?? "no error code"}): check {account?.KeySetting ?? CalcomApiOptions.Section + "__ApiKey"}"
                 : $"the Cal.com API answered {status} ({code ?? "no error code"})")
             {
                 RetryAfter = CalcomApiRegistration.ResetOf(response),

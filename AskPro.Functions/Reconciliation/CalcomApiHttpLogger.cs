@@ -11,7 +11,7 @@ namespace AskPro.Functions.Reconciliation;
 /// The Cal.com API client's request log, instead of <c>IHttpClientFactory</c>'s default one: that one writes the full
 /// URL at Information (<c>GET …/v2/bookings/{uid}</c>), and a booking uid is a bearer token. Here each attempt is one
 /// line with the route template and the uid's pseudonym; 401/403 is an error line (event 6002, the one the alert in
-/// infra/ fires on) and the <see cref="AskProMetrics.CalcomKeyRefused"/> metric.
+/// infra/ fires on) and the <see cref="AskProMetrics.CalcomKeyRefused"/> metric, both naming the tenant whose key it was.
 /// </summary>
 public sealed partial class CalcomApiHttpLogger(AskProMetrics metrics, ILogger<CalcomApiHttpLogger> logger) : IHttpClientLogger
 {
@@ -25,8 +25,10 @@ public sealed partial class CalcomApiHttpLogger(AskProMetrics metrics, ILogger<C
         var status = (int)response.StatusCode;
         if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
         {
-            metrics.CalcomKeyWasRefused(status);
-            Log.KeyRefused(logger, request.Method.Method, route, status);
+            var tenantId = request.Options.TryGetValue(CalcomApiClient.TenantOption, out var t) ? t : Tenants.TenantIds.Default;
+            metrics.CalcomKeyWasRefused(status, tenantId);
+            Log.KeyRefused(logger, request.Method.Method, route, status, tenantId,
+                tenantId == Tenants.TenantIds.Default ? $"{CalcomApiOptions.Section}__ApiKey" : $"{Tenants.TenantsOptions.Section}__{tenantId}__{CalcomApiOptions.Section}__ApiKey");
             return;
         }
 
@@ -59,8 +61,8 @@ public sealed partial class CalcomApiHttpLogger(AskProMetrics metrics, ILogger<C
         public static partial void Answered(ILogger logger, string httpMethod, string route, string? uidPseudonym, int statusCode, double durationMs);
 
         [LoggerMessage(EventId = 6002, Level = LogLevel.Error,
-            Message = "The Cal.com API refused the key: {HttpMethod} {Route} answered {StatusCode}. Set Calcom__ApiKey to a valid API key (reconciliation and series look-ups cannot read bookings until then)")]
-        public static partial void KeyRefused(ILogger logger, string httpMethod, string route, int statusCode);
+            Message = "The Cal.com API refused the key of tenant {TenantId}: {HttpMethod} {Route} answered {StatusCode}. Set {Setting} to a valid API key (that tenant's reconciliation and series look-ups cannot read bookings until then)")]
+        public static partial void KeyRefused(ILogger logger, string httpMethod, string route, int statusCode, string tenantId, string setting);
 
         [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "Cal.com API {HttpMethod} {Route} ({UidPseudonym}) failed without an answer ({ExceptionType}) after {DurationMs:F0} ms")]
         public static partial void Failed(ILogger logger, string httpMethod, string route, string? uidPseudonym, string exceptionType, double durationMs);

@@ -16,6 +16,9 @@ public static class CalcomApiRegistration
     /// <summary>Header prefix of Cal.com's rate-limit reset (<c>X-RateLimit-Reset-Default</c>): seconds until the window or block ends.</summary>
     public const string RateLimitResetPrefix = "X-RateLimit-Reset";
 
+    /// <summary>The resilience pipeline of the service's own key (<c>Calcom__ApiKey</c>).</summary>
+    public const string DefaultPipelineKey = "default";
+
     /// <summary>
     /// The longest a 429 makes a request wait in-process before its retry. A longer block (Cal.com blocks a key for
     /// 60 s by default) is not waited out inside a function with a 2-minute timeout: the 429 goes to the caller, and a
@@ -73,7 +76,10 @@ public static class CalcomApiRegistration
                     AutoReplenishment = true,
                 }));
                 pipeline.AddTimeout(o.AttemptTimeout);
-            });
+            })
+            // One pipeline per API key (its id, never the key): each key has its own limiter under its own 120 per
+            // minute, as Cal.com counts per key; the service's own key keeps the default one (docs/reconciliation.md#per-tenant).
+            .SelectPipelineBy(_ => request => request.Options.TryGetValue(CalcomApiClient.KeyIdOption, out var keyId) ? keyId : DefaultPipelineKey);
         return services;
     }
 

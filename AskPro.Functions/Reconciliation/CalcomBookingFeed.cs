@@ -23,7 +23,7 @@ public sealed record SweepPosition(DateTimeOffset After, int Skip);
 /// <c>updatedAt</c>) is paged by offset, until a short page. Windows are walked oldest first, so a caller may
 /// advance its checkpoint to each chunk's <see cref="FeedChunk.CoveredUpTo"/> once the chunk is handled.
 /// </summary>
-public sealed class CalcomBookingFeed(CalcomApiClient api)
+public sealed class CalcomBookingFeed(CalcomApiClient api, long? teamId = null)
 {
     /// <summary>A window is halved while it is longer than this.</summary>
     public static readonly TimeSpan MinWindow = TimeSpan.FromSeconds(1);
@@ -39,7 +39,7 @@ public sealed class CalcomBookingFeed(CalcomApiClient api)
         windows.Push((from, to));
         while (windows.TryPop(out var w))
         {
-            var query = new BookingQuery { AfterUpdatedAt = w.From, BeforeUpdatedAt = w.To, SortByUpdatedAt = true };
+            var query = new BookingQuery { AfterUpdatedAt = w.From, BeforeUpdatedAt = w.To, SortByUpdatedAt = true, TeamId = teamId };
             var page = await ReadPageAsync(query, ++pages, ct);
             if (page.Count < CalcomApiClient.MaxTake)
             {
@@ -80,7 +80,7 @@ public sealed class CalcomBookingFeed(CalcomApiClient api)
         var pages = 0;
         while (true)
         {
-            var page = await ReadPageAsync(new BookingQuery { AfterStart = position.After, BeforeEnd = to, Skip = position.Skip }, ++pages, ct);
+            var page = await ReadPageAsync(new BookingQuery { AfterStart = position.After, BeforeEnd = to, Skip = position.Skip, TeamId = teamId }, ++pages, ct);
             if (page.Count < CalcomApiClient.MaxTake)
             {
                 yield return new FeedChunk(page, null);

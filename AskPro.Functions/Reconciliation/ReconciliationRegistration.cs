@@ -21,6 +21,8 @@ public static class ReconciliationRegistration
         services.AddSingleton<IValidateOptions<ReconciliationScheduleOptions>, ReconciliationScheduleValidator>();
         services.AddSingleton<ReconciliationState>();
         services.AddSingleton<Reconciler>();
+        services.AddSingleton<ReconciliationMetrics>();
+        services.AddSingleton<ReconciliationFanOut>();
         services.AddSingleton<SeriesFollowUp>();
         services.AddTransient<ReconcileFunctions>();
         services.AddTransient<SeriesLookupFunction>();

@@ -1,4 +1,5 @@
 using AskPro.Functions.Storage;
+using AskPro.Functions.Tenants;
 using Azure;
 using Azure.Data.Tables;
 
@@ -24,20 +25,63 @@ public sealed record SweepProgress(DateTimeOffset StartedAt, SweepPosition Posit
 /// no storage resource of its own: the checkpoint, and a lease row that lets one pass run at a time across instances
 /// (timer and admin endpoint alike). The lease is a row with an owner and an expiry, taken and renewed with
 /// ETag-conditional writes — the table equivalent of a blob lease, without a container to create or grant.
+/// That is the default tenant's; every other tenant's rows live in its own partition (<see cref="For"/>,
+/// docs/reconciliation.md#per-tenant), so tenants never share a checkpoint or a lease.
 /// </summary>
-public sealed class ReconciliationState(StorageClients storage, TimeProvider time)
+public sealed class ReconciliationState
 {
     public const string PartitionKey = "reconciliation";
     public const string CheckpointRow = "checkpoint";
     public const string LeaseRow = "lease";
 
-    private readonly TableClient _table = storage.Appointments;
-    private readonly CreateOnce _created = new(ct => storage.Appointments.CreateIfNotExistsAsync(ct));
+    /// <summary>Prefix of reconciliation's row keys in another tenant's partition, beside its appointment rows (apt_, uid_, stf_, grp_, del_).</summary>
+    public const string TenantRowPrefix = "reconciliation_";
+
+    private readonly TableClient _table;
+    private readonly CreateOnce _created;
+    private readonly TimeProvider _time;
+    private readonly string _partition;
+    private readonly string _prefix;
+
+    public ReconciliationState(StorageClients storage, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        _table = storage.Appointments;
+        _created = new(ct => storage.Appointments.CreateIfNotExistsAsync(ct));
+        _time = time;
+        _partition = PartitionKey;
+        _prefix = "";
+    }
+
+    private ReconciliationState(ReconciliationState of, TenantRows tenant)
+    {
+        _table = of._table;
+        _created = of._created;
+        _time = of._time;
+        _partition = tenant.Partition;
+        _prefix = TenantRowPrefix;
+    }
+
+    /// <summary>
+    /// The state of <paramref name="tenant"/>'s passes: the default tenant's is this one (partition <c>reconciliation</c>,
+    /// as before tenants, so nothing migrates); another's is in its own partition, rows <c>reconciliation_checkpoint</c>,
+    /// <c>reconciliation_lease</c> and <c>reconciliation_series_{uid}</c>.
+    /// </summary>
+    public ReconciliationState For(TenantRows tenant)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        return tenant.IsDefault ? this : new ReconciliationState(this, tenant);
+    }
+
+    /// <summary>The partition this state's rows are in.</summary>
+    public string Partition => _partition;
+
+    private string CheckpointKey => _prefix + CheckpointRow;
 
     public async Task<ReconciliationCheckpoint> ReadCheckpointAsync(CancellationToken ct)
     {
         await _created.EnsureAsync(ct);
-        var row = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey, CheckpointRow, cancellationToken: ct);
+        var row = await _table.GetEntityIfExistsAsync<TableEntity>(_partition, CheckpointKey, cancellationToken: ct);
         return row.HasValue ? Checkpoint(row.Value!) : new ReconciliationCheckpoint(null, null);
     }
 
@@ -66,7 +110,7 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
         await _created.EnsureAsync(ct);
         for (var attempt = 1; ; attempt++)
         {
-            var row = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey, CheckpointRow, cancellationToken: ct);
+            var row = await _table.GetEntityIfExistsAsync<TableEntity>(_partition, CheckpointKey, cancellationToken: ct);
             var current = row.HasValue ? Checkpoint(row.Value!) : new ReconciliationCheckpoint(null, null);
             var next = change(current);
             if (next == current && row.HasValue)
@@ -74,14 +118,14 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
                 return;
             }
 
-            var entity = new TableEntity(PartitionKey, CheckpointRow)
+            var entity = new TableEntity(_partition, CheckpointKey)
             {
                 ["DeltaUpTo"] = next.DeltaUpTo,
                 ["LastSweepAt"] = next.LastSweepAt,
                 ["SweepStartedAt"] = next.Sweep?.StartedAt,
                 ["SweepAfter"] = next.Sweep?.Position.After,
                 ["SweepSkip"] = next.Sweep?.Position.Skip,
-                ["UpdatedAt"] = time.GetUtcNow(),
+                ["UpdatedAt"] = _time.GetUtcNow(),
             };
             try
             {
@@ -108,7 +152,7 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
     /// renews it while it works; one that stops renewing loses it when it expires, so a crashed pass blocks nothing for long.
     /// </summary>
     public Task<ReconciliationLease?> TryAcquireLeaseAsync(string owner, TimeSpan duration, CancellationToken ct) =>
-        TryAcquireAsync(LeaseRow, owner, duration, ct);
+        TryAcquireAsync(_prefix + LeaseRow, owner, duration, ct);
 
     /// <summary>
     /// The lease of one recurring series (keyed by its recurring booking uid), so one look-up of a series runs at a
@@ -117,7 +161,7 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
     public Task<ReconciliationLease?> TryAcquireSeriesLeaseAsync(string series, string owner, TimeSpan duration, CancellationToken ct)
     {
         ArgumentException.ThrowIfNullOrEmpty(series);
-        return TryAcquireAsync(SeriesLeasePrefix + series, owner, duration, ct);
+        return TryAcquireAsync(_prefix + SeriesLeasePrefix + series, owner, duration, ct);
     }
 
     /// <summary>Row key prefix of the series leases.</summary>
@@ -127,8 +171,8 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
     {
         ArgumentException.ThrowIfNullOrEmpty(owner);
         await _created.EnsureAsync(ct);
-        var now = time.GetUtcNow();
-        var row = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionKey, rowKey, cancellationToken: ct);
+        var now = _time.GetUtcNow();
+        var row = await _table.GetEntityIfExistsAsync<TableEntity>(_partition, rowKey, cancellationToken: ct);
         var entity = LeaseEntity(rowKey, owner, now + duration);
         try
         {
@@ -156,7 +200,7 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
     {
         try
         {
-            var response = await _table.UpdateEntityAsync(LeaseEntity(rowKey, owner, time.GetUtcNow() + duration), etag, TableUpdateMode.Replace, ct);
+            var response = await _table.UpdateEntityAsync(LeaseEntity(rowKey, owner, _time.GetUtcNow() + duration), etag, TableUpdateMode.Replace, ct);
             return response.Headers.ETag ?? ETag.All;
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
@@ -169,7 +213,7 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
     {
         try
         {
-            await _table.UpdateEntityAsync(LeaseEntity(rowKey, owner, time.GetUtcNow()), etag, TableUpdateMode.Replace, CancellationToken.None);
+            await _table.UpdateEntityAsync(LeaseEntity(rowKey, owner, _time.GetUtcNow()), etag, TableUpdateMode.Replace, CancellationToken.None);
         }
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
         {
@@ -177,8 +221,8 @@ public sealed class ReconciliationState(StorageClients storage, TimeProvider tim
         }
     }
 
-    private static TableEntity LeaseEntity(string rowKey, string owner, DateTimeOffset expiresAt) =>
-        new(PartitionKey, rowKey) { ["Owner"] = owner, ["ExpiresAt"] = expiresAt };
+    private TableEntity LeaseEntity(string rowKey, string owner, DateTimeOffset expiresAt) =>
+        new(_partition, rowKey) { ["Owner"] = owner, ["ExpiresAt"] = expiresAt };
 }
 
 /// <summary>A held reconciliation lease: renew it while working, dispose it to release it.</summary>

@@ -29,6 +29,7 @@ public sealed partial class SeriesFollowUp(
     ReconciliationState state,
     WebhookQueue queue,
     StorageClients storage,
+    ITenantDirectory tenants,
     IOptions<CalcomApiOptions> options,
     IOptions<ApplyQueueOptions> queueOptions,
     TimeProvider time,
@@ -65,9 +66,17 @@ public sealed partial class SeriesFollowUp(
     public async Task ScheduleAsync(TenantRows tenant, string uid, string triggerEvent, string deliveryId, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(tenant);
-        if (!options.Value.IsEnabled)
+        if (tenant.IsDefault ? !options.Value.IsEnabled : (await tenants.FindAsync(tenant.TenantId, ct))?.ApiKey is null)
         {
-            Log.Off(logger, deliveryId);
+            if (tenant.IsDefault)
+            {
+                Log.Off(logger, deliveryId);
+            }
+            else
+            {
+                Log.TenantOff(logger, deliveryId, tenant.TenantId);
+            }
+
             return;
         }
 
@@ -143,26 +152,36 @@ public sealed partial class SeriesFollowUp(
     public async Task<PassSummary?> RunAsync(SeriesLookup lookup, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(lookup);
-        if (!options.Value.IsEnabled)
+        // The tenant's key, base URL, partition, lease and scope (docs/reconciliation.md#per-tenant); null: the default tenant.
+        var tenant = lookup.Tenant is null ? tenants.Default : await tenants.FindAsync(lookup.Tenant, ct);
+        if (tenant is null)
+        {
+            Log.TenantGone(logger, lookup.DeliveryId, lookup.Tenant!);
+            return null;
+        }
+
+        if (CalcomAccount.Of(tenant, options.Value) is not { } account)
         {
             return null;
         }
 
+        var client = api.For(account);
+        var tenantState = state.For(tenant.Rows);
         var uid = lookup.Uid;
         var passId = "series-" + time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
         try
         {
-            var occurrence = (await api.GetAsync(uid, ct)).FirstOrDefault(b => b.Uid == uid);
+            var occurrence = (await client.GetAsync(uid, ct)).FirstOrDefault(b => b.Uid == uid);
             var series = occurrence?.RecurringBookingUid;
-            await using var lease = await state.TryAcquireSeriesLeaseAsync(series ?? uid, passId, LeaseDuration, ct)
+            await using var lease = await tenantState.TryAcquireSeriesLeaseAsync(series ?? uid, passId, LeaseDuration, ct)
                 ?? throw new SeriesBusyException();
-            var occurrences = series is not null ? await api.GetAsync(series, ct) : occurrence is null ? [] : [occurrence];
-            return await reconciler.RepairAsync(occurrences, passId, series is null ? 1 : 2, ct);
+            var occurrences = series is not null ? await client.GetAsync(series, ct) : occurrence is null ? [] : [occurrence];
+            return await reconciler.RepairAsync(tenant, client, occurrences, passId, series is null ? 1 : 2, ct);
         }
         catch (CalcomApiException ex) when (ex.IsAuthFailure)
         {
             // Retrying cannot help; the next pass with a valid key (and its sweep) finds the occurrences.
-            Log.Unauthorized(logger, passId, UidPseudonym.Of(uid), ex.Status);
+            Log.Unauthorized(logger, passId, UidPseudonym.Of(uid), ex.Status, tenant.Id, account.KeySetting);
             return null;
         }
     }
@@ -172,8 +191,14 @@ public sealed partial class SeriesFollowUp(
         [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Delivery {DeliveryId} {TriggerEvent} of a series occurrence ({UidPseudonym}): queued a look-up of the whole series")]
         public static partial void Scheduled(ILogger logger, string deliveryId, string uidPseudonym, string triggerEvent);
 
-        [LoggerMessage(EventId = 5012, Level = LogLevel.Error, Message = "Series lookup {PassId} for {UidPseudonym} refused by the Cal.com API ({Status}): set Calcom__ApiKey to a valid key; the sweep will find the occurrences")]
-        public static partial void Unauthorized(ILogger logger, string passId, string uidPseudonym, int status);
+        [LoggerMessage(EventId = 5012, Level = LogLevel.Error, Message = "Series lookup {PassId} of tenant {TenantId} for {UidPseudonym} refused by the Cal.com API ({Status}): set {Setting} to a valid key; the sweep will find the occurrences")]
+        public static partial void Unauthorized(ILogger logger, string passId, string uidPseudonym, int status, string tenantId, string setting);
+
+        [LoggerMessage(EventId = 8103, Level = LogLevel.Warning, Message = "Delivery {DeliveryId} of tenant {TenantId} changed a series occurrence, but the tenant has no usable Cal.com API key: the other occurrences wait for a pass with a key")]
+        public static partial void TenantOff(ILogger logger, string deliveryId, string tenantId);
+
+        [LoggerMessage(EventId = 8104, Level = LogLevel.Warning, Message = "Series look-up of delivery {DeliveryId} dropped: tenant {TenantId} is unknown or disabled now")]
+        public static partial void TenantGone(ILogger logger, string deliveryId, string tenantId);
 
         [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Delivery {DeliveryId} changed a series occurrence, but Calcom__ApiKey is not set: the other occurrences wait for a pass with a key")]
         public static partial void Off(ILogger logger, string deliveryId);

@@ -19,6 +19,13 @@ public static class StorageNames
     public const string SeriesLookupQueue = WebhookQueue + "-series";
     /// <summary>The host's poison queue of the look-ups: never used (host.json's maxDequeueCount is never reached), declared for the alert.</summary>
     public const string SeriesLookupPoisonQueue = SeriesLookupQueue + "-poison";
+    /// <summary>
+    /// Reconciliation fan-out: the timer puts one message per tenant with an API key here, and each message runs that
+    /// tenant's pass, so tenants reconcile in parallel across instances (docs/reconciliation.md#per-tenant). Messages never expire.
+    /// </summary>
+    public const string ReconciliationQueue = "calcom-reconciliation";
+    /// <summary>The host's poison queue of the fan-out: a pass that keeps failing on storage ends here (the next tick queues it again).</summary>
+    public const string ReconciliationPoisonQueue = ReconciliationQueue + "-poison";
     /// <summary>Claim-check bodies too large for one queue message.</summary>
     public const string BodyContainer = "calcom-webhook-bodies";
     /// <summary>The tenant registry: one row per registered tenant, never a secret value (docs/tenants.md).</summary>

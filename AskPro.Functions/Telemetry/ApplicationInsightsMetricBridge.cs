@@ -45,11 +45,10 @@ public sealed class ApplicationInsightsMetricBridge(TelemetryClient client) : IH
         }
 
         var metric = _metrics.GetOrAdd((instrument.Name, string.Join('|', names)), key => client.GetMetric(new MetricIdentifier("AskPro", key.Name, names)));
-        switch (values.Length)
+        // Any number of dimensions (metrics name their tenant besides their own one or two): the series of exactly these values.
+        if (metric.TryGetDataSeries(out var series, true, values))
         {
-            case 0: metric.TrackValue(value); break;
-            case 1: metric.TrackValue(value, values[0]); break;
-            default: metric.TrackValue(value, values[0], values[1]); break;
+            series.TrackValue(value);
         }
     }
 

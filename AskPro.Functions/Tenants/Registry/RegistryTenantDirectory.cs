@@ -38,7 +38,7 @@ public sealed partial class RegistryTenantDirectory : ITenantDirectory
     private DateTimeOffset _tokensAt;
     private DateTimeOffset _throttleLoggedAt = DateTimeOffset.MinValue;
     private long _generation;
-    private bool _everListed;
+    private volatile bool _everListed;
 
     public RegistryTenantDirectory(
         ITenantDirectory configured, TenantRegistry registry, ITenantSecretStore secrets, TimeProvider time,
