@@ -8,13 +8,6 @@ using AskPro.Functions.Reconciliation;
 
 namespace AskPro.Functions.Calcom.Webhooks;
 
-/// <summary>A practice's Cal.com account as the webhook API sees it: where the API is and the key that acts for it.</summary>
-public sealed record CalcomAccount(Uri ApiBaseUrl, string ApiKey)
-{
-    /// <summary>Never prints the key.</summary>
-    public override string ToString() => $"Cal.com account at {ApiBaseUrl}";
-}
-
 /// <summary>
 /// Where a webhook lives in Cal.com (docs/onboarding.md#where-the-webhook-lives): an event type of a team, a personal
 /// event type, or the key's user. A user webhook does not fire for team event types, so a team needs its event types.
@@ -61,7 +54,7 @@ public sealed record CalcomWebhookResult(CalcomWebhook Webhook, bool Created);
 
 /// <summary>
 /// Typed client for Cal.com API v2's webhook management (docs/onboarding.md#the-calcom-webhook-api): one client for
-/// every practice, the bearer key given per call. Creates a webhook or, when the subscriber URL is already registered
+/// every practice, the bearer key given per call (<see cref="CalcomAccount"/>, reconciliation's record of a tenant's key). Creates a webhook or, when the subscriber URL is already registered
 /// in that scope (409), finds it by listing and patches it; rotates a secret by PATCH. Answers carry the secret in plain
 /// text, so they are never logged or put into messages: a failure names the request, the status and Cal.com's error
 /// code and message, nothing else. Retries, timeouts and 429 waits are the resilience handler's
@@ -157,7 +150,7 @@ public sealed class CalcomWebhookClient(HttpClient http)
         HttpStatusCode? alsoAccepted = null)
     {
         var route = method.Method + " " + relativePath.Split('?')[0];
-        using var request = new HttpRequestMessage(method, new Uri(WithSlash(account.ApiBaseUrl), relativePath));
+        using var request = new HttpRequestMessage(method, new Uri(WithSlash(account.BaseUrl), relativePath));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", account.ApiKey);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (body is not null)
@@ -173,7 +166,7 @@ public sealed class CalcomWebhookClient(HttpClient http)
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
             || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
-            throw new CalcomApiException(0, null, $"{route}: the Cal.com API at {account.ApiBaseUrl} could not be reached ({ex.GetType().Name})", ex);
+            throw new CalcomApiException(0, null, $"{route}: the Cal.com API at {account.BaseUrl} could not be reached ({ex.GetType().Name})", ex);
         }
 
         if (response.IsSuccessStatusCode || response.StatusCode == alsoAccepted)

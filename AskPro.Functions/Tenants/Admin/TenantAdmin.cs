@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using AskPro.Functions.Calcom;
 using AskPro.Functions.Calcom.Webhooks;
+using AskPro.Functions.Reconciliation;
 using AskPro.Functions.Tenants.Registry;
 
 namespace AskPro.Functions.Tenants.Admin;
@@ -233,7 +234,7 @@ public sealed class TenantAdmin(TenantRegistry registry, ITenantSecretStore secr
 
     private async Task<CalcomAccount?> AccountAsync(TenantEntry entry, CancellationToken ct) =>
         entry.ApiKeySecret is { } name && await secrets.GetAsync(name, ct) is { Length: > 0 } key
-            ? new CalcomAccount(entry.ApiBaseUrl ?? calcomApiBaseUrl, key)
+            ? new CalcomAccount(entry.Id, key, entry.ApiBaseUrl ?? calcomApiBaseUrl)
             : null;
 
     private static TenantSecretRef? Newest(TenantEntry entry) =>
