@@ -91,9 +91,9 @@ public sealed class BuildOutputTests
     }
 
     [Fact]
-    public void The_metadata_declares_exactly_the_ten_functions()
+    public void The_metadata_declares_exactly_the_eleven_functions()
     {
-        Assert.Equal(["ApplyCalcomEvent", "AppointmentLookup", "CalcomTenantWebhook", "CalcomWebhook", "DeadLetterList", "DeadLetterReplay", "EraseBooking", "ReconcileOnDemand", "ReconcileOnSchedule", "RunSeriesLookup"],
+        Assert.Equal(["ApplyCalcomEvent", "AppointmentLookup", "CalcomTenantWebhook", "CalcomWebhook", "DeadLetterList", "DeadLetterReplay", "EraseBooking", "ReconcileOnDemand", "ReconcileOnSchedule", "RunSeriesLookup", "RunTenantReconciliation"],
             ReadJson("functions.metadata").AsArray().Select(f => (string?)f!["name"]).Order(StringComparer.Ordinal));
     }
 

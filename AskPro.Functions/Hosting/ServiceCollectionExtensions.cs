@@ -6,6 +6,7 @@ using AskPro.Functions.Security;
 using AskPro.Functions.Storage;
 using AskPro.Functions.Telemetry;
 using AskPro.Functions.Tenants;
+using AskPro.Functions.Tenants.Registry;
 using AskPro.Functions.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,6 +40,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<AskProMetadataProof>();
 
         services.AddTenants(configuration);
+        // After AddTenants: when TenantRegistry__Enabled, the registry's directory wraps the configured one.
+        services.AddTenantRegistry(configuration);
 
         services.AddSingleton<StorageClients>();
         services.AddSingleton<WebhookQueue>();

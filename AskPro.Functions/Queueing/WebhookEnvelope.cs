@@ -65,6 +65,13 @@ public sealed record WebhookEnvelope(
     /// <summary>The one name a claim-check blob has: the delivery id, i.e. the body's hash.</summary>
     public static string BodyBlobName(string deliveryId) => deliveryId + ".json";
 
+    /// <summary>
+    /// A tenant's claim check: under its own prefix, since the same bytes proven by two tenants are two deliveries and
+    /// the first one applied must not take the second one's body (docs/tenants.md#routes).
+    /// </summary>
+    public static string BodyBlobName(string? tenant, string deliveryId) =>
+        tenant is null || tenant == Tenants.TenantIds.Default ? BodyBlobName(deliveryId) : $"{tenant}/{BodyBlobName(deliveryId)}";
+
     public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, Options);
 
     /// <summary>Reads an envelope; throws <see cref="InvalidEnvelopeException"/> when it is not one.</summary>
@@ -89,7 +96,7 @@ public sealed record WebhookEnvelope(
 
         // The claim check is always named by the body's hash (WebhookQueue.EnqueueAsync); any other name is not ours
         // and may not even be a valid blob name, which would fail every retry as if storage were down.
-        if (envelope.BodyBlob is not null && envelope.BodyBlob != BodyBlobName(envelope.DeliveryId))
+        if (envelope.BodyBlob is not null && envelope.BodyBlob != BodyBlobName(envelope.Tenant, envelope.DeliveryId))
         {
             throw new InvalidEnvelopeException($"claim-check blob name {envelope.BodyBlob} is not the name of delivery {envelope.DeliveryId}'s body");
         }

@@ -54,7 +54,7 @@ public sealed class WebhookQueue(StorageClients storage)
         if (message.Length > MaxMessageBytes)
         {
             // The blob is named by content hash, so a retry rewrites the same bytes and never trips on a leftover.
-            var blobName = WebhookEnvelope.BodyBlobName(deliveryId);
+            var blobName = WebhookEnvelope.BodyBlobName(envelope.Tenant, deliveryId);
             await storage.BodyContainer.GetBlobClient(blobName).UploadAsync(new BinaryData(body), overwrite: true, ct);
             envelope = envelope with { Body = null, BodyBlob = blobName };
             message = envelope.ToUtf8();
@@ -130,6 +130,10 @@ public sealed class WebhookQueue(StorageClients storage)
     /// <summary>The marker that a claim-check delivery was applied (and its body deleted).</summary>
     public static string AppliedMarkerName(string deliveryId) => "applied/" + deliveryId;
 
+    /// <summary>The marker of a tenant's claim-check delivery: per tenant, like its body (<see cref="WebhookEnvelope.BodyBlobName(string?, string)"/>).</summary>
+    public static string AppliedMarkerName(string? tenant, string deliveryId) =>
+        tenant is null || tenant == Tenants.TenantIds.Default ? AppliedMarkerName(deliveryId) : $"applied/{tenant}/{deliveryId}";
+
     /// <summary>
     /// After a claim-check delivery is applied: mark it applied, then delete its body (a full personal body need not
     /// wait 30 days for the lifecycle rule, which stays as the backstop). The marker lets a second message of the same
@@ -143,7 +147,7 @@ public sealed class WebhookQueue(StorageClients storage)
             return;
         }
 
-        await storage.BodyContainer.GetBlobClient(AppliedMarkerName(envelope.DeliveryId)).UploadAsync(BinaryData.Empty, overwrite: true, ct);
+        await storage.BodyContainer.GetBlobClient(AppliedMarkerName(envelope.Tenant, envelope.DeliveryId)).UploadAsync(BinaryData.Empty, overwrite: true, ct);
         await storage.BodyContainer.GetBlobClient(envelope.BodyBlob).DeleteIfExistsAsync(cancellationToken: ct);
     }
 
@@ -165,7 +169,7 @@ public sealed class WebhookQueue(StorageClients storage)
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            if ((await storage.BodyContainer.GetBlobClient(AppliedMarkerName(envelope.DeliveryId)).ExistsAsync(ct)).Value)
+            if ((await storage.BodyContainer.GetBlobClient(AppliedMarkerName(envelope.Tenant, envelope.DeliveryId)).ExistsAsync(ct)).Value)
             {
                 return null;
             }

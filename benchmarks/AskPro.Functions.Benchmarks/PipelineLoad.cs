@@ -184,7 +184,7 @@ internal static class PipelineLoad
     /// Runs a few lifecycles through intake and apply first, on a table of their own, so neither measured phase pays
     /// for compiling the product's code (the floor's SDK calls are compiled by then too, by the product's).
     /// </summary>
-    private static async Task WarmUpAsync(string connectionString, int seed)
+    internal static async Task WarmUpAsync(string connectionString, int seed)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -213,7 +213,7 @@ internal static class PipelineLoad
         Console.WriteLine($"warm-up: {bodies.Count} deliveries through intake and apply on their own table");
     }
 
-    private static TimeSpan Cpu(Process self, ref TimeSpan since)
+    internal static TimeSpan Cpu(Process self, ref TimeSpan since)
     {
         self.Refresh();
         var now = self.TotalProcessorTime;
@@ -222,11 +222,11 @@ internal static class PipelineLoad
         return used;
     }
 
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>Log events by id and name (contention retries, deferrals, …): where apply time goes besides requests.</summary>
-    private sealed class EventTally : ILoggerProvider
+    internal sealed class EventTally : ILoggerProvider
     {
         private readonly ConcurrentDictionary<string, int> _counts = new(StringComparer.Ordinal);
 
@@ -259,7 +259,7 @@ internal static class PipelineLoad
     /// hidden, e.g. the processor's delayed re-sends) is empty.
     /// </summary>
     /// <summary>Handler failures by exception type (the host would retry them): printed with the figures.</summary>
-    private static readonly ConcurrentDictionary<string, int> Failures = new(StringComparer.Ordinal);
+    internal static readonly ConcurrentDictionary<string, int> Failures = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The client the drain receives and deletes with, as the host's queue listener has its own: the SDK's default
@@ -267,7 +267,7 @@ internal static class PipelineLoad
     /// 10,000 run) was retried, and the messages the first try had received stayed hidden for the 10 minutes of the
     /// receive, so the drain idled waiting for them.
     /// </summary>
-    private static QueueClient Listener(string connectionString, QueueClient queue, HttpPipelinePolicy tally)
+    internal static QueueClient Listener(string connectionString, QueueClient queue, HttpPipelinePolicy tally)
     {
         var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
         options.Diagnostics.IsLoggingEnabled = false;
@@ -275,7 +275,7 @@ internal static class PipelineLoad
         return new QueueClient(connectionString, queue.Name, options);
     }
 
-    private static async Task<int> DrainAsync(QueueClient queue, ApplyQueueOptions retry, Func<QueueMessage, Task> handle)
+    internal static async Task<int> DrainAsync(QueueClient queue, ApplyQueueOptions retry, Func<QueueMessage, Task> handle)
     {
         var done = 0;
         var inFlight = 0;
@@ -357,7 +357,7 @@ internal static class PipelineLoad
     }
 
     /// <summary>Retries a call whose failure passes (<see cref="TransientFailure"/>) after the delays the product's queues use.</summary>
-    private static class Retry
+    internal static class Retry
     {
         public static async Task<T> RunAsync<T>(ApplyQueueOptions settings, Func<CancellationToken, Task<T>> call, CancellationToken ct)
         {
@@ -392,7 +392,7 @@ internal static class PipelineLoad
     }
 
     /// <summary>The storage requests the app's clients send while started, by kind ("table GET", "queue POST", …) and target.</summary>
-    private sealed class RequestTally : HttpPipelinePolicy
+    internal sealed class RequestTally : HttpPipelinePolicy
     {
         private ConcurrentDictionary<(string Kind, string Target), long[]>? _counts;
 
@@ -438,7 +438,7 @@ internal static class PipelineLoad
     }
 
     /// <summary>Requests by kind and target: how many, and their bytes in all.</summary>
-    private sealed record RequestMix(Dictionary<(string Kind, string Target), (long Count, long Bytes)> Counts)
+    internal sealed record RequestMix(Dictionary<(string Kind, string Target), (long Count, long Bytes)> Counts)
     {
         /// <summary>The mix without up to <paramref name="count"/> requests of one kind to one target (the ones the floor does itself).</summary>
         public RequestMix Without(string target, string kind, int count)
@@ -459,9 +459,12 @@ internal static class PipelineLoad
     }
 
     /// <summary>Raw SDK calls standing in for the product's: same kinds, same average sizes, on the floor's own queue, table and container.</summary>
-    private sealed class Floor(QueueClient queue, QueueClient side, TableClient table, Azure.Storage.Blobs.BlobContainerClient blobs, ApplyQueueOptions retry)
+    internal sealed class Floor(QueueClient queue, QueueClient side, TableClient table, Azure.Storage.Blobs.BlobContainerClient blobs, ApplyQueueOptions retry)
     {
         public QueueClient Queue => queue;
+
+        /// <summary>The partitions the floor's table requests go to, message by message in turn (the product's tenants' partitions).</summary>
+        public IReadOnlyList<string> Partitions { get; set; } = ["calcom"];
 
         public static async Task<Floor> CreateAsync(StorageClients storage, int seed, ApplyQueueOptions retry)
         {
@@ -487,31 +490,32 @@ internal static class PipelineLoad
                 for (var k = 0; k < mine; k++)
                 {
                     var key = "r" + ((i * 7 + k) % 2000).ToString(CultureInfo.InvariantCulture);
-                    await Retry.RunAsync(retry, t => OneAsync(kind, key, size, t), ct);
+                    var partition = Partitions[i % Partitions.Count];
+                    await Retry.RunAsync(retry, t => OneAsync(kind, partition, key, size, t), ct);
                 }
             }
         }
 
-        private async Task OneAsync(string kind, string key, int size, CancellationToken ct)
+        private async Task OneAsync(string kind, string partition, string key, int size, CancellationToken ct)
         {
             switch (kind)
             {
                 case "table GET":
-                    await table.GetEntityIfExistsAsync<TableEntity>("calcom", key, cancellationToken: ct);
+                    await table.GetEntityIfExistsAsync<TableEntity>(partition, key, cancellationToken: ct);
                     break;
                 case "table POST $batch":
                     // Two upserts sharing the request's average size (a transaction's body is its entities' JSON plus framing).
                     await table.SubmitTransactionAsync(
                     [
-                        new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity("calcom", key) { ["Facts"] = new string('x', Math.Max(1, size / 2 - 400)) }),
-                        new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity("calcom", key + "b") { ["Facts"] = new string('x', Math.Max(1, size / 2 - 400)) }),
+                        new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partition, key) { ["Facts"] = new string('x', Math.Max(1, size / 2 - 400)) }),
+                        new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partition, key + "b") { ["Facts"] = new string('x', Math.Max(1, size / 2 - 400)) }),
                     ], ct);
                     break;
                 case "table PUT" or "table PATCH" or "table MERGE" or "table POST":
-                    await table.UpsertEntityAsync(new TableEntity("calcom", key) { ["Facts"] = new string('x', Math.Max(1, size - 200)) }, TableUpdateMode.Replace, ct);
+                    await table.UpsertEntityAsync(new TableEntity(partition, key) { ["Facts"] = new string('x', Math.Max(1, size - 200)) }, TableUpdateMode.Replace, ct);
                     break;
                 case "table DELETE":
-                    await table.DeleteEntityAsync("calcom", key + "d", cancellationToken: ct);
+                    await table.DeleteEntityAsync(partition, key + "d", cancellationToken: ct);
                     break;
                 case "queue POST":
                     await side.SendMessageAsync(new string('x', Math.Max(1, size * 3 / 4 - 100)), ct);
@@ -538,7 +542,7 @@ internal static class PipelineLoad
                     break;
                 default:
                     // Anything else (container or queue creation): a cheap read of the same service.
-                    await table.GetEntityIfExistsAsync<TableEntity>("calcom", key, cancellationToken: ct);
+                    await table.GetEntityIfExistsAsync<TableEntity>(partition, key, cancellationToken: ct);
                     break;
             }
         }

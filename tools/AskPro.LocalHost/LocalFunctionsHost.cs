@@ -182,7 +182,7 @@ public static class LocalFunctionsHost
     }
 
     /// <summary>The queue functions as the WebJobs SDK indexes them: their triggers, and calls of the product's own functions.</summary>
-    public sealed class QueueJob(ApplyCalcomEventFunction function, SeriesLookupFunction lookups)
+    public sealed class QueueJob(ApplyCalcomEventFunction function, SeriesLookupFunction lookups, ReconcileFunctions reconcile)
     {
         [FunctionName(nameof(ApplyCalcomEventFunction.ApplyCalcomEvent))]
         public Task ApplyCalcomEvent(
@@ -193,6 +193,11 @@ public static class LocalFunctionsHost
         public Task RunSeriesLookup(
             [QueueTrigger(StorageNames.SeriesLookupQueue, Connection = StorageNames.Connection)] QueueMessage message,
             CancellationToken cancellationToken) => lookups.RunSeriesLookup(message, cancellationToken);
+
+        [FunctionName(nameof(ReconcileFunctions.RunTenantReconciliation))]
+        public Task RunTenantReconciliation(
+            [QueueTrigger(StorageNames.ReconciliationQueue, Connection = StorageNames.Connection)] QueueMessage message,
+            CancellationToken cancellationToken) => reconcile.RunTenantReconciliation(message, cancellationToken);
     }
 
     private sealed class JobTypes : ITypeLocator
