@@ -20,7 +20,7 @@ namespace AskPro.Functions.Tests.Reconciliation;
 /// <see cref="Refuse"/> makes a key answer 401 until told otherwise. <c>teamsIds</c> keeps the bookings whose event
 /// type belongs to one of those teams (<see cref="SetTeam"/>).
 /// </summary>
-public sealed class FakeCalcomApi : IAsyncDisposable
+public sealed partial class FakeCalcomApi : IAsyncDisposable
 {
     public const string ApiKey = "cal_test_0123456789abcdef0123456789abcdef";
 
@@ -101,6 +101,7 @@ public sealed class FakeCalcomApi : IAsyncDisposable
         FakeCalcomApi? fake = null;
         app.MapGet("/v2/bookings", (HttpContext c) => fake!.ListAsync(c));
         app.MapGet("/v2/bookings/{uid}", (HttpContext c, string uid) => fake!.GetAsync(c, uid));
+        MapWebhookRoutes(app, () => fake!);
         await app.StartAsync();
         var address = app.Urls.First();
         fake = new FakeCalcomApi(app, new Uri(address.EndsWith('/') ? address : address + "/"));

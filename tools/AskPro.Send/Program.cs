@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using AskPro.Send;
 
-const string DefaultUrl = "http://localhost:7071/api/webhooks/calcom";
 const string Usage = """
     Sends Cal.com webhook bodies, signed as Cal.com signs them (HMAC-SHA256 of the raw bytes, lowercase hex, X-Cal-Signature-256).
 
@@ -14,8 +13,10 @@ const string Usage = """
       --story NAME     a whole lifecycle in order (see --list)
       --url URL        the webhook (default: http://localhost:7071/api/webhooks/calcom; a deployed
                        https://<app>.azurewebsites.net/api/webhooks/calcom works too)
-      --secret S       the webhook secret (default: CalcomWebhook__Secrets__0 from local.settings.json,
-                       else from local.settings.sample.json)
+      --tenant ID      send to that tenant's route: /<ID> is appended to the URL, and the secret defaults to
+                       Tenants__<ID>__WebhookSecrets__0 (default: none, the default tenant's route)
+      --secret S       the webhook secret (default: CalcomWebhook__Secrets__0, with --tenant its own, from
+                       local.settings.json, else from local.settings.sample.json)
       --new            a fresh booking every run: new uids (22-char base58), booking ids and shifted times,
                        consistently across everything sent in this run (default: off, bodies sent byte for byte)
       --shuffle        send out of order with duplicates (one body always twice, others with probability 1/3)
@@ -30,7 +31,7 @@ const string Usage = """
     """;
 
 var inputs = new List<string>();
-string? url = null, secret = null, story = null;
+string? url = null, secret = null, story = null, tenant = null;
 int? seed = null;
 bool fresh = false, shuffle = false, list = false;
 try
@@ -43,6 +44,7 @@ try
             case "-h" or "--help": Console.WriteLine(Usage); return 0;
             case "--url": url = Value(); break;
             case "--secret": secret = Value(); break;
+            case "--tenant": tenant = Value(); break;
             case "--story": story = Value(); break;
             case "--seed": seed = int.Parse(Value(), CultureInfo.InvariantCulture); break;
             case "--new": fresh = true; break;
@@ -82,8 +84,8 @@ try
     var random = new Random(seed ?? 0);
     IReadOnlyList<Webhook> plan = fresh ? new FreshBooking(random, TimeProvider.System).Rewrite(webhooks) : webhooks;
     plan = shuffle ? WebhookSender.ShuffledWithDuplicates(plan, random) : plan;
-    secret ??= DefaultSecret(root);
-    var target = new Uri(url ?? DefaultUrl);
+    secret ??= SendTarget.DefaultSecret(root, tenant);
+    var target = SendTarget.Url(url, tenant);
 
     using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(30) };
     var sender = new WebhookSender(http, target, secret);
@@ -113,22 +115,4 @@ catch (Exception ex) when (ex is ArgumentException or FormatException or FileNot
     Console.Error.WriteLine(ex.Message);
     Console.Error.WriteLine("try tools/send.sh --help");
     return 2;
-}
-
-static string DefaultSecret(string root)
-{
-    foreach (var name in new[] { "local.settings.json", "local.settings.sample.json" })
-    {
-        var path = Path.Combine(root, name);
-        if (File.Exists(path))
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            if (doc.RootElement.TryGetProperty("Values", out var values) && values.TryGetProperty("CalcomWebhook__Secrets__0", out var s) && s.GetString() is { Length: > 0 } value)
-            {
-                return value;
-            }
-        }
-    }
-
-    throw new ArgumentException("no --secret given and no CalcomWebhook__Secrets__0 in local.settings.json or local.settings.sample.json");
 }
