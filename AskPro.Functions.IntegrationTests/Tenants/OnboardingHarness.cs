@@ -40,6 +40,7 @@ public sealed class OnboardingHarness
             {
                 [StorageNames.Connection] = connectionString,
                 ["TenantRegistry__LocalSecretsKey"] = Convert.ToBase64String(key),
+                ["TenantRegistry__RefreshInterval"] = "00:00:02",
                 ["Calcom__ApiBaseUrl"] = calcomApiBaseUrl.AbsoluteUri,
             },
         }));

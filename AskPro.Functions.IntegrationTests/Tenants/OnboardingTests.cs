@@ -205,6 +205,8 @@ public sealed class OnboardingTests(AzuriteFixture azurite, ITestOutputHelper ou
         var rotated = await Run("rotate-secret", id);
 
         Assert.True(rotated.ExitCode == 0, rotated.ToString());
+        // Cal.com gets the new secret only after the service's refresh (2 s here) and a margin: it does not re-send a 401.
+        Assert.True(DateTimeOffset.UtcNow - before >= TimeSpan.FromSeconds(7), $"rotated in {DateTimeOffset.UtcNow - before}");
         var second = await _cli.Secrets.GetAsync(TenantSecretNames.Webhook(id, 1), default);
         Assert.Equal(second, Assert.Single(_api.Webhooks).Secret);
         Assert.DoesNotContain(second!, rotated.All, StringComparison.Ordinal);

@@ -297,7 +297,10 @@ public static class TenantCli
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
             .RemoveAllLoggers();
         services.AddSingleton(sp => new TenantAdmin(sp.GetRequiredService<TenantRegistry>(), sp.GetRequiredService<ITenantSecretStore>(),
-            sp.GetRequiredService<CalcomWebhookClient>(), sp.GetRequiredService<TimeProvider>(), settings.CalcomApiBaseUrl));
+            sp.GetRequiredService<CalcomWebhookClient>(), sp.GetRequiredService<TimeProvider>(), settings.CalcomApiBaseUrl)
+        {
+            ServedWithin = settings.RefreshInterval + TimeSpan.FromSeconds(5),
+        });
         return services.BuildServiceProvider();
     }
 
@@ -412,6 +415,9 @@ public static class TenantCli
     /// <summary>Where storage, the secret store and Cal.com are: flag, else environment, else local.settings.json.</summary>
     private sealed record Settings(StorageOptions Storage, SecretStoreChoice SecretStore, Uri CalcomApiBaseUrl)
     {
+        /// <summary>The service's <c>TenantRegistry__RefreshInterval</c> (same settings): how long it may take to accept a new secret.</summary>
+        public TimeSpan RefreshInterval { get; init; } = TenantRegistryOptions.DefaultRefreshInterval;
+
         public static Settings Read(Command c, Func<string, string?> environment)
         {
             var file = c.SettingsFile ?? Path.Combine(WebhookExamples.RepoRoot(AppContext.BaseDirectory), "local.settings.json");
@@ -456,7 +462,9 @@ public static class TenantCli
             }
 
             var api = Get(CalcomApiOptions.Section + "__" + nameof(CalcomApiOptions.ApiBaseUrl));
-            return new Settings(storage, store, api is null ? new CalcomApiOptions().ApiBaseUrl : new Uri(api, UriKind.Absolute));
+            var refresh = TimeSpan.TryParse(Get(TenantRegistryOptions.Section + "__" + nameof(TenantRegistryOptions.RefreshInterval)), CultureInfo.InvariantCulture, out var interval)
+                && interval >= TimeSpan.FromSeconds(1) && interval <= TimeSpan.FromMinutes(1) ? interval : TenantRegistryOptions.DefaultRefreshInterval;
+            return new Settings(storage, store, api is null ? new CalcomApiOptions().ApiBaseUrl : new Uri(api, UriKind.Absolute)) { RefreshInterval = refresh };
         }
     }
 

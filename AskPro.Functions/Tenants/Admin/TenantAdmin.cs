@@ -49,6 +49,13 @@ public sealed class TenantAdmin(TenantRegistry registry, ITenantSecretStore secr
     public static readonly TimeSpan RetireAfter = TimeSpan.FromMinutes(15);
 
     /// <summary>
+    /// How long after a new secret is in the registry until every instance of the service accepts it: its refresh
+    /// interval and a margin. A rotation waits this long before Cal.com gets the secret, since Cal.com does not re-send
+    /// a delivery answered 401 (docs/tenants.md#rotating-a-secret). The CLI sets it from <c>TenantRegistry__RefreshInterval</c>.
+    /// </summary>
+    public TimeSpan ServedWithin { get; init; } = TenantRegistryOptions.DefaultRefreshInterval + TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// The triggers a registered webhook subscribes to: the catalogue's applied rows Cal.com sends (seed-only rows such
     /// as BOOKING_CONFIRMED are not Cal.com triggers and would be refused).
     /// </summary>
@@ -185,6 +192,8 @@ public sealed class TenantAdmin(TenantRegistry registry, ITenantSecretStore secr
             throw new TenantAdminException($"tenant {id} names {ids.Length} Cal.com webhook(s) for {scopes.Count} scope(s): register it again (tools/tenant.sh register {id} --url …); the new secret {secret.Name} is accepted alongside the old ones");
         }
 
+        // Cal.com signs with the new secret from the PATCH on: only once the service accepts it.
+        await Task.Delay(ServedWithin, time, ct);
         foreach (var (scope, webhookId) in scopes.Zip(ids))
         {
             await calcom.RotateSecretAsync(account, scope, webhookId, secret.Value, ct);
