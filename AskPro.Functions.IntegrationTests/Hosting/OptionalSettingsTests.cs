@@ -128,7 +128,11 @@ public sealed class OptionalSettingsTests(AzuriteFixture azurite) : IAsyncLifeti
         var query = rule.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("query").GetString()!;
 
         // The ids the code logs: 6002 (CalcomApiHttpLogger, asserted above) and 6000 (CalcomApiKeyCheck).
-        Assert.Equal("traces | where tostring(customDimensions.EventId) in (\"6000\", \"6002\")", query);
+        Assert.StartsWith("traces | where tostring(customDimensions.EventId) in (\"6000\", \"6002\") |", query, StringComparison.Ordinal);
+        // One alert per tenant whose key is refused: split by the TenantId the lines carry (6000 is the default tenant's).
+        Assert.Contains("extend TenantId = iff(isempty(TenantId), \"default\", TenantId)", query, StringComparison.Ordinal);
+        var dimension = Assert.Single(rule.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("dimensions").EnumerateArray());
+        Assert.Equal("TenantId", dimension.GetProperty("name").GetString());
         Assert.True(rule.GetProperty("properties").GetProperty("enabled").GetBoolean());
     }
 
