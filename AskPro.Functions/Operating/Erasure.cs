@@ -317,7 +317,7 @@ public sealed partial class Erasure(StorageClients storage, AppointmentTableStor
                 // The applied marker first: a queued message of this body then completes as already applied (and is
                 // dropped) instead of being dead-lettered for a missing claim check.
                 var deliveryId = WebhookQueue.DeliveryIdOf(body);
-                var tenant = run.Tenant.IsDefault ? null : run.Tenant.TenantId;
+                var tenant = TenantIds.Named(run.Tenant.TenantId);
                 if (blob.Name == WebhookEnvelope.BodyBlobName(tenant, deliveryId))
                 {
                     await storage.BodyContainer.GetBlobClient(WebhookQueue.AppliedMarkerName(tenant, deliveryId)).UploadAsync(BinaryData.Empty, overwrite: true, ct);

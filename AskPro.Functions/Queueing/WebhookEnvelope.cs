@@ -70,7 +70,7 @@ public sealed record WebhookEnvelope(
     /// the first one applied must not take the second one's body (docs/tenants.md#routes).
     /// </summary>
     public static string BodyBlobName(string? tenant, string deliveryId) =>
-        tenant is null || tenant == Tenants.TenantIds.Default ? BodyBlobName(deliveryId) : $"{tenant}/{BodyBlobName(deliveryId)}";
+        Tenants.TenantIds.Named(tenant) is { } named ? $"{named}/{BodyBlobName(deliveryId)}" : BodyBlobName(deliveryId);
 
     public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, Options);
 

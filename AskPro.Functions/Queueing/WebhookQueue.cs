@@ -47,7 +47,7 @@ public sealed class WebhookQueue(StorageClients storage)
         var envelope = new WebhookEnvelope(WebhookEnvelope.CurrentVersion, deliveryId, receivedAt, triggerEvent, uid, rescheduleUid, body.Length, Encoding.UTF8.GetString(body.Span), null)
         {
             PayloadVersion = received?.PayloadVersion,
-            Tenant = received?.Tenant is { } tenant && tenant != Tenants.TenantIds.Default ? tenant : null,
+            Tenant = Tenants.TenantIds.Named(received?.Tenant),
             BodySha256 = bodyHash == deliveryId ? null : bodyHash,
         };
         var message = envelope.ToUtf8();
@@ -140,7 +140,7 @@ public sealed class WebhookQueue(StorageClients storage)
 
     /// <summary>The marker of a tenant's claim-check delivery: per tenant, like its body (<see cref="WebhookEnvelope.BodyBlobName(string?, string)"/>).</summary>
     public static string AppliedMarkerName(string? tenant, string deliveryId) =>
-        tenant is null || tenant == Tenants.TenantIds.Default ? AppliedMarkerName(deliveryId) : $"applied/{tenant}/{deliveryId}";
+        Tenants.TenantIds.Named(tenant) is { } named ? $"applied/{named}/{deliveryId}" : AppliedMarkerName(deliveryId);
 
     /// <summary>
     /// After a claim-check delivery is applied: mark it applied, then delete its body (a full personal body need not

@@ -33,7 +33,11 @@ public sealed record CalcomAccount
     public string KeyId { get; }
 
     /// <summary>The setting an operator fixes when Cal.com refuses the key.</summary>
-    public string KeySetting => TenantId == TenantIds.Default ? $"{CalcomApiOptions.Section}__ApiKey" : $"{TenantsOptions.Section}__{TenantId}__{CalcomApiOptions.Section}__ApiKey";
+    public string KeySetting => KeySettingOf(TenantId);
+
+    /// <summary>The setting that holds <paramref name="tenantId"/>'s key: <c>Calcom__ApiKey</c> for the default tenant, else <c>Tenants__{id}__Calcom__ApiKey</c>.</summary>
+    public static string KeySettingOf(string tenantId) =>
+        tenantId == TenantIds.Default ? $"{CalcomApiOptions.Section}__ApiKey" : $"{TenantsOptions.Section}__{tenantId}__{CalcomApiOptions.Section}__ApiKey";
 
     /// <summary>The tenant's account: its key, and its base URL or the service's; null when the tenant has no key (reconciliation is off for it).</summary>
     public static CalcomAccount? Of(Tenant tenant, CalcomApiOptions options)

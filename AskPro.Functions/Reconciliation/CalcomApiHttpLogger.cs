@@ -27,8 +27,7 @@ public sealed partial class CalcomApiHttpLogger(AskProMetrics metrics, ILogger<C
         {
             var tenantId = request.Options.TryGetValue(CalcomApiClient.TenantOption, out var t) ? t : Tenants.TenantIds.Default;
             metrics.CalcomKeyWasRefused(status, tenantId);
-            Log.KeyRefused(logger, request.Method.Method, route, status, tenantId,
-                tenantId == Tenants.TenantIds.Default ? $"{CalcomApiOptions.Section}__ApiKey" : $"{Tenants.TenantsOptions.Section}__{tenantId}__{CalcomApiOptions.Section}__ApiKey");
+            Log.KeyRefused(logger, request.Method.Method, route, status, tenantId, CalcomAccount.KeySettingOf(tenantId));
             return;
         }
 

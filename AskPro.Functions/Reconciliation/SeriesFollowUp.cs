@@ -80,7 +80,7 @@ public sealed partial class SeriesFollowUp(
             return;
         }
 
-        await SendAsync(new SeriesLookup(SeriesLookup.CurrentVersion, uid, triggerEvent, deliveryId, time.GetUtcNow()) { Tenant = tenant.IsDefault ? null : tenant.TenantId }, TimeSpan.Zero, ct);
+        await SendAsync(new SeriesLookup(SeriesLookup.CurrentVersion, uid, triggerEvent, deliveryId, time.GetUtcNow()) { Tenant = TenantIds.Named(tenant.TenantId) }, TimeSpan.Zero, ct);
         Log.Scheduled(logger, deliveryId, UidPseudonym.Of(uid), triggerEvent);
     }
 

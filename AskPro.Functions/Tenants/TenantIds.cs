@@ -25,4 +25,10 @@ public static class TenantIds
     public static bool IsDeclarable(string? id) => IsValid(id) && id != Default && !Reserved.Contains(id!);
 
     public static string PartitionOf(string id) => id == Default ? DefaultPartition : id;
+
+    /// <summary>
+    /// How messages, blob names and history entries name a tenant: the default tenant by absence (null), so everything
+    /// written for it looks as it did before tenants; any other by its id.
+    /// </summary>
+    public static string? Named(string? id) => id is null || id == Default ? null : id;
 }

@@ -81,7 +81,7 @@ public sealed partial class AppointmentTableStore(StorageClients storage, TimePr
 
         var result = book.Apply(e);
         var now = time.GetUtcNow();
-        var entry = source is null ? null : new HistoryEntry(source.Id, source.Kind, e.TriggerEvent, e.CreatedAt, now, HistoryOutcome.Of(result)) { Seats = result.SeatIds, PayloadVersion = source.PayloadVersion, Tenant = tenant.IsDefault ? null : tenant.TenantId };
+        var entry = source is null ? null : new HistoryEntry(source.Id, source.Kind, e.TriggerEvent, e.CreatedAt, now, HistoryOutcome.Of(result)) { Seats = result.SeatIds, PayloadVersion = source.PayloadVersion, Tenant = TenantIds.Named(tenant.TenantId) };
         if (result.Outcome == ApplyOutcome.Unchanged)
         {
             if (AppointmentWriter.DuplicateNote(result.Record, entry, read, tenant) is { } note)

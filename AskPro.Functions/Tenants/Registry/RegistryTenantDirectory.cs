@@ -103,8 +103,19 @@ public sealed partial class RegistryTenantDirectory : ITenantDirectory
             return true;
         }
 
-        // A registry entry, enabled or not: held in memory, or read once (the same bounded miss path as FindAsync).
-        return TenantIds.IsDeclarable(id) && (_loaded.ContainsKey(id) || await FindAsync(id, ct) is not null || _loaded.ContainsKey(id));
+        if (!TenantIds.IsDeclarable(id))
+        {
+            return false;
+        }
+
+        // A registry entry, enabled or not, is held in memory once read; one not held yet is read through FindAsync's
+        // bounded miss path, which holds it whether or not it is enabled.
+        if (!_loaded.ContainsKey(id))
+        {
+            await FindAsync(id, ct);
+        }
+
+        return _loaded.ContainsKey(id);
     }
 
     public async ValueTask<IReadOnlyList<Tenant>> AllAsync(CancellationToken ct)
